@@ -1,0 +1,15 @@
+#pragma once
+// Each command family registers its subcommands; the one the user chose leaves an action
+// that main runs after parsing and logging are set up. Actions return the exit code.
+#include <functional>
+
+namespace CLI { class App; }
+
+namespace onepath::cli {
+
+using Action = std::function<int()>;
+
+void add_data_commands(CLI::App& app, Action& action);
+void add_bench_commands(CLI::App& app, Action& action);
+
+}  // namespace onepath::cli

@@ -1,0 +1,170 @@
+#include "data/validate.hpp"
+
+#include <cmath>
+#include <algorithm>
+#include <limits>
+#include <map>
+
+#include "core/error.hpp"
+#include "core/number_format.hpp"
+
+namespace onepath {
+namespace {
+
+class Checker {
+ public:
+  Checker(const CandleSeries& s, ValidationReport& r) : s_(s), r_(r) {}
+
+  void error(std::string rule, std::size_t row, std::string column, double value, std::string message) {
+    r_.findings.push_back({Severity::error, std::move(rule), row, std::move(column), value, std::move(message)});
+  }
+  void warning(std::string rule, std::size_t row, std::string column, double value, std::string message) {
+    r_.findings.push_back({Severity::warning, std::move(rule), row, std::move(column), value, std::move(message)});
+  }
+
+  void check_timestamps() {
+    const Timeframe& tf = r_.timeframe;
+    for (std::size_t i = 0; i < s_.size(); ++i) {
+      TimestampMs t = s_.ts[i];
+      if (!tf.is_aligned(t))
+        error("ts_misaligned", i, "ts", static_cast<double>(t),
+              format_iso(t) + " is not a " + std::string(tf.name()) + " bar open time (nearest before: " +
+                  format_iso(tf.floor(t)) + ")");
+      if (i == 0) continue;
+      TimestampMs prev = s_.ts[i - 1];
+      if (t == prev) {
+        error("ts_duplicate", i, "ts", static_cast<double>(t), "duplicate timestamp " + format_iso(t));
+      } else if (t < prev) {
+        error("ts_disorder", i, "ts", static_cast<double>(t),
+              format_iso(t) + " comes after " + format_iso(prev) + " (timestamps must increase)");
+      } else if (t - prev > tf.duration_ms()) {
+        std::int64_t missing = (tf.floor(t) - tf.ceil(prev + 1)) / tf.duration_ms() + (tf.is_aligned(t) ? 0 : 1);
+        if (missing > 0) {
+          r_.gaps.push_back({prev, t, missing, i});
+          r_.missing_candles += missing;
+        }
+      }
+    }
+  }
+
+  void check_values() {
+    static const char* names[] = {"open", "high", "low", "close", "volume"};
+    for (std::size_t i = 0; i < s_.size(); ++i) {
+      const double v[] = {s_.open[i], s_.high[i], s_.low[i], s_.close[i], s_.volume[i]};
+      bool finite = true;
+      for (int k = 0; k < 5; ++k) {
+        if (!std::isfinite(v[k])) {
+          finite = false;
+          error("not_finite", i, names[k], v[k],
+                std::string(names[k]) + " is " + (v[k] != v[k] ? "missing or NaN" : "infinite"));
+        }
+      }
+      if (!finite) continue;
+      double o = v[0], h = v[1], l = v[2], c = v[3], vol = v[4];
+      if (l > h) {
+        error("ohlc_inconsistent", i, "low", l, "low " + format_double(l) + " is above high " + format_double(h));
+      } else if (l > std::min(o, c)) {
+        error("ohlc_inconsistent", i, "low", l,
+              "low " + format_double(l) + " is above " + (o < c ? "open " : "close ") + format_double(std::min(o, c)));
+      } else if (h < std::max(o, c)) {
+        error("ohlc_inconsistent", i, "high", h,
+              "high " + format_double(h) + " is below " + (o > c ? "open " : "close ") + format_double(std::max(o, c)));
+      }
+      if (vol < 0) error("volume_negative", i, "volume", vol, "volume " + format_double(vol) + " is negative");
+    }
+  }
+
+  // Quality alerts (seed 002 section 3): trailing statistics only, so that each bar is
+  // judged on what was known before it.
+  void check_quality(const ValidateOptions& o) {
+    std::vector<double> returns;  // trailing log returns
+    double vol_sum = 0;
+    std::size_t vol_n = 0;
+    for (std::size_t i = 0; i < s_.size(); ++i) {
+      double c = s_.close[i], open = s_.open[i], h = s_.high[i], l = s_.low[i], v = s_.volume[i];
+      if (!(std::isfinite(c) && std::isfinite(open) && std::isfinite(h) && std::isfinite(l) && std::isfinite(v))) continue;
+
+      if (i > 0 && s_.close[i - 1] > 0 && c > 0 && std::isfinite(s_.close[i - 1])) {
+        double r = std::log(c / s_.close[i - 1]);
+        std::size_t n = std::min(returns.size(), o.outlier_window);
+        if (n >= 20) {
+          double mean = 0, ss = 0;
+          for (std::size_t k = returns.size() - n; k < returns.size(); ++k) mean += returns[k];
+          mean /= static_cast<double>(n);
+          for (std::size_t k = returns.size() - n; k < returns.size(); ++k) ss += (returns[k] - mean) * (returns[k] - mean);
+          double sd = std::sqrt(ss / static_cast<double>(n - 1));
+          if (sd > 0 && std::fabs(r - mean) > o.outlier_sigmas * sd)
+            warning("return_outlier", i, "close", c,
+                    "log return " + format_short(r) + " is " + format_short(std::fabs(r - mean) / sd) +
+                        " sigmas from the trailing mean");
+        }
+        returns.push_back(r);
+      }
+
+      if (vol_n >= o.volume_window) {
+        double mean = vol_sum / static_cast<double>(vol_n);
+        if (mean > 0 && v < (1.0 - o.volume_drop) * mean)
+          warning("volume_drop", i, "volume", v,
+                  "volume " + format_short(v) + " is " + format_short(100.0 * (1.0 - v / mean)) +
+                      "% below the trailing mean " + format_short(mean));
+        vol_sum -= s_.volume[i - o.volume_window];
+      } else {
+        ++vol_n;
+      }
+      vol_sum += v;
+
+      double body = std::fabs(c - open);
+      double wicks = (h - std::max(open, c)) + (std::min(open, c) - l);
+      if (body > 0 && wicks / body > o.wick_to_body)
+        warning("wick_to_body", i, "", wicks / body,
+                "wicks are " + format_short(wicks / body) + " times the body");
+    }
+  }
+
+ private:
+  const CandleSeries& s_;
+  ValidationReport& r_;
+};
+
+}  // namespace
+
+std::size_t ValidationReport::count(Severity s) const {
+  std::size_t n = 0;
+  for (const auto& f : findings) n += f.severity == s;
+  return n;
+}
+
+Timeframe infer_timeframe(const CandleSeries& s) {
+  if (s.size() < 2) throw InputError("cannot infer the timeframe from fewer than 2 candles; pass --timeframe");
+  // The smallest step; when one bad timestamp makes that step odd, the most common step.
+  std::map<std::int64_t, std::size_t> steps;
+  for (std::size_t i = 1; i < s.size(); ++i)
+    if (s.ts[i] > s.ts[i - 1]) ++steps[s.ts[i] - s.ts[i - 1]];
+  if (steps.empty()) throw InputError("cannot infer the timeframe: timestamps never increase; pass --timeframe");
+  auto most_common = std::max_element(steps.begin(), steps.end(),
+                                      [](const auto& a, const auto& b) { return a.second < b.second; });
+  for (std::int64_t step : {steps.begin()->first, most_common->first})
+    for (const auto& tf : Timeframe::all())
+      if (tf.duration_ms() == step) return tf;
+  throw InputError("cannot infer the timeframe: the smallest step (" + std::to_string(steps.begin()->first) +
+                   " ms) and the most common (" + std::to_string(most_common->first) +
+                   " ms) are not supported timeframes; pass --timeframe");
+}
+
+ValidationReport validate(const CandleSeries& series, const ValidateOptions& options) {
+  ValidationReport report;
+  report.rows = series.size();
+  if (options.timeframe) {
+    report.timeframe = *options.timeframe;
+  } else {
+    report.timeframe = infer_timeframe(series);
+    report.timeframe_inferred = true;
+  }
+  Checker checker(series, report);
+  checker.check_timestamps();
+  checker.check_values();
+  checker.check_quality(options);
+  return report;
+}
+
+}  // namespace onepath

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# make bench: every user-facing benchmark, one after the other.
+set -euo pipefail
+onepath=${1:-build/onepath}
+"$onepath" bench csv --rows 1000000
