@@ -1,0 +1,122 @@
+#pragma once
+// The indicator contract, the inputs an indicator can read, and the type-erased face that
+// the enrichment engine, the CLI and (later) plugins use.
+//
+// A concrete indicator T (see average.hpp and its siblings) has:
+//   static constexpr std::string_view kKind;             its name in feature sets
+//   static constexpr std::array<std::string_view, N> kOutputs;
+//   T(params...)                 throws InputError naming kind, parameter and value
+//   void update(const Candle&)   the only place its arithmetic lives
+//   void update_value(double)    (kinds that read one series) the same, for a feature's value
+//   void update_values(double, double)   (kinds that read two series)
+//   void emit(double* out) const N outputs, NaN before the first valid row
+//   int warmup() const           rows before the first valid row
+//   bool ready() const
+//   void reset()
+//   std::string params_text() const   "period=14,input=close"
+//   template <class A> void fields(A&)  its state, for save / load
+#include <array>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/candle.hpp"
+#include "core/error.hpp"
+
+namespace onepath {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The series an indicator reads from a candle (`input` in feature sets).
+enum class Source : std::uint8_t { open, high, low, close, volume, hl2, hlc3, ohlc4 };
+Source parse_source(std::string_view name);  // throws InputError listing the choices
+std::string_view source_name(Source s);
+
+namespace detail {
+[[noreturn]] void throw_bad_param(std::string_view kind, std::string_view param, double value, std::string_view why);
+[[noreturn]] void throw_non_finite(std::string_view kind, const Candle& c);
+[[noreturn]] void throw_infinite_value(std::string_view kind, double x);
+
+inline bool finite_candle(const Candle& c) {
+  return std::isfinite(c.open) && std::isfinite(c.high) && std::isfinite(c.low) && std::isfinite(c.close) &&
+         std::isfinite(c.volume);
+}
+}  // namespace detail
+
+inline int check_period(std::string_view kind, std::string_view param, int value, int minimum = 1) {
+  if (value < minimum || value > 1'000'000)
+    detail::throw_bad_param(kind, param, value, "must be a whole number from " + std::to_string(minimum) + " to 1000000");
+  return value;
+}
+
+inline double select(const Candle& c, Source s) {
+  switch (s) {
+    case Source::open: return c.open;
+    case Source::high: return c.high;
+    case Source::low: return c.low;
+    case Source::close: return c.close;
+    case Source::volume: return c.volume;
+    case Source::hl2: return (c.high + c.low) / 2;
+    case Source::hlc3: return (c.high + c.low + c.close) / 3;
+    case Source::ohlc4: return (c.open + c.high + c.low + c.close) / 4;
+  }
+  return kNaN;
+}
+
+// A candle's prices and volume must be finite: an indicator refuses the candle rather
+// than carry a NaN or inf in its state forever.
+template <class T>
+inline void require_finite(const Candle& c) {
+  if (!detail::finite_candle(c)) [[unlikely]]
+    detail::throw_non_finite(T::kKind, c);
+}
+
+// A feature's value fed as input: NaN (its input is not ready, or undefined at this row)
+// leaves the state untouched and the row uncounted; infinity is refused.
+template <class T>
+inline bool accept_value(double x) {
+  if (x != x) [[unlikely]]
+    return false;
+  if (x - x != 0) [[unlikely]]
+    detail::throw_infinite_value(T::kKind, x);
+  return true;
+}
+
+// Type-erased face of any indicator.
+class Indicator {
+ public:
+  virtual ~Indicator() = default;
+  virtual std::string_view kind() const = 0;
+  virtual std::string params_text() const = 0;
+  virtual std::span<const std::string_view> outputs() const = 0;
+  // How many series a feature can feed it: 1 (update_value), 2 (update_values), or 0
+  // for kinds that read whole candles.
+  virtual int series_inputs() const = 0;
+  virtual void update(const Candle& c) = 0;
+  // series_inputs() values; InputError for kinds that read whole candles.
+  virtual void update_values(const double* x) = 0;
+  virtual void emit(double* out) const = 0;
+  virtual int warmup() const = 0;
+  virtual bool ready() const = 0;
+  virtual void reset() = 0;
+  // Versioned binary state; load refuses another kind, other parameters or a damaged blob.
+  virtual std::string save() const = 0;
+  virtual void load(std::string_view bytes) = 0;
+  virtual std::size_t state_bytes() const = 0;
+  virtual std::unique_ptr<Indicator> clone() const = 0;
+
+  void bootstrap(const CandleSeries& history) {
+    for (std::size_t i = 0; i < history.size(); ++i) update(history[i]);
+  }
+};
+
+// Feeding a concrete indicator a whole history: the same update, row after row.
+template <class T>
+void bootstrap(T& indicator, const CandleSeries& history) {
+  for (std::size_t i = 0; i < history.size(); ++i) indicator.update(history[i]);
+}
+
+}  // namespace onepath

@@ -1,0 +1,247 @@
+#include "indicators/registry.hpp"
+
+#include <functional>
+#include <optional>
+#include <set>
+
+#include "core/number_format.hpp"
+#include "core/state_archive.hpp"
+#include "indicators/average.hpp"
+#include "indicators/events.hpp"
+#include "indicators/momentum.hpp"
+#include "indicators/statistics.hpp"
+#include "indicators/trend.hpp"
+#include "indicators/volatility.hpp"
+#include "indicators/volume.hpp"
+
+namespace onepath {
+namespace {
+
+constexpr std::uint32_t kStateFormat = 1;
+
+template <class T>
+class Model final : public Indicator {
+ public:
+  explicit Model(T impl) : impl_(std::move(impl)) {}
+
+  std::string_view kind() const override { return T::kKind; }
+  std::string params_text() const override { return impl_.params_text(); }
+  std::span<const std::string_view> outputs() const override { return T::kOutputs; }
+  int series_inputs() const override {
+    if constexpr (requires(T t) { t.update_values(1.0, 1.0); }) return 2;
+    else if constexpr (requires(T t) { t.update_value(1.0); }) return 1;
+    else return 0;
+  }
+  void update(const Candle& c) override { impl_.update(c); }
+  void update_values(const double* x) override {
+    if constexpr (requires(T t) { t.update_values(1.0, 1.0); }) impl_.update_values(x[0], x[1]);
+    else if constexpr (requires(T t) { t.update_value(1.0); }) impl_.update_value(x[0]);
+    else throw InputError(std::string(T::kKind) + " reads whole candles; it cannot take another feature as input");
+  }
+  void emit(double* out) const override { impl_.emit(out); }
+  int warmup() const override { return impl_.warmup(); }
+  bool ready() const override { return impl_.ready(); }
+  void reset() override { impl_.reset(); }
+  std::string save() const override {
+    StateWriter w;
+    w.all(kStateFormat, std::string(T::kKind), impl_.params_text(), impl_);
+    return w.bytes();
+  }
+  void load(std::string_view bytes) override {
+    StateReader r(bytes);
+    std::uint32_t format = 0;
+    std::string kind, params;
+    r.all(format, kind, params);
+    if (format != kStateFormat)
+      throw InputError(std::string(T::kKind) + ": saved state has format " + std::to_string(format) + ", this build reads " +
+                       std::to_string(kStateFormat));
+    if (kind != T::kKind || params != impl_.params_text())
+      throw InputError(std::string(T::kKind) + "(" + impl_.params_text() + "): saved state belongs to " + kind + "(" + params + ")");
+    T restored = impl_;
+    r(restored);
+    if (!r.at_end()) throw InputError(std::string(T::kKind) + ": saved state has trailing bytes");
+    impl_ = std::move(restored);  // only a complete, checked state replaces the current one
+  }
+  std::size_t state_bytes() const override { return sizeof(T) + impl_.heap_bytes(); }
+  std::unique_ptr<Indicator> clone() const override { return std::make_unique<Model>(impl_); }
+
+ private:
+  T impl_;
+};
+
+// Reads parameters, remembering which were used so that a misspelt one is an error.
+class Params {
+ public:
+  explicit Params(const IndicatorConfig& c) : c_(c) {}
+
+  double number(const std::string& name, std::optional<double> fallback = std::nullopt) {
+    used_.insert(name);
+    auto it = c_.params.find(name);
+    if (it == c_.params.end()) {
+      if (!fallback) throw InputError(c_.kind + ": parameter '" + name + "' is required");
+      return *fallback;
+    }
+    if (const double* d = std::get_if<double>(&it->second)) return *d;
+    throw InputError(c_.kind + ": parameter '" + name + "' = '" + std::get<std::string>(it->second) + "': must be a number");
+  }
+  int integer(const std::string& name, std::optional<int> fallback = std::nullopt) {
+    double v = number(name, fallback ? std::optional<double>(*fallback) : std::nullopt);
+    if (v != std::floor(v) || v < -1e9 || v > 1e9)
+      throw InputError(c_.kind + ": parameter '" + name + "' = " + format_double(v) + ": must be a whole number");
+    return static_cast<int>(v);
+  }
+  std::string text(const std::string& name, const std::string& fallback) {
+    used_.insert(name);
+    auto it = c_.params.find(name);
+    if (it == c_.params.end()) return fallback;
+    if (const std::string* s = std::get_if<std::string>(&it->second)) return *s;
+    throw InputError(c_.kind + ": parameter '" + name + "' = " + format_double(std::get<double>(it->second)) + ": must be text");
+  }
+  Source source(const std::string& name = "input", Source fallback = Source::close) {
+    std::string s = text(name, std::string(source_name(fallback)));
+    try {
+      return parse_source(s);
+    } catch (const InputError& e) {
+      throw InputError(c_.kind + ": parameter '" + name + "': " + e.what());
+    }
+  }
+  void finish() const {
+    for (const auto& [name, value] : c_.params) {
+      if (used_.count(name)) continue;
+      std::string known;
+      for (const auto& u : used_) known += (known.empty() ? "" : ", ") + u;
+      throw InputError(c_.kind + ": unknown parameter '" + name + "' (known: " + (known.empty() ? "none" : known) + ")");
+    }
+  }
+
+ private:
+  const IndicatorConfig& c_;
+  std::set<std::string> used_;
+};
+
+using Factory = std::function<std::unique_ptr<Indicator>(Params&)>;
+
+template <class T, class... Args>
+std::unique_ptr<Indicator> model(Args&&... args) {
+  return std::make_unique<Model<T>>(T(std::forward<Args>(args)...));
+}
+
+IndicatorConfig cfg(std::string kind, std::map<std::string, std::variant<double, std::string>> p = {}) {
+  return {std::move(kind), std::move(p)};
+}
+
+struct Entry {
+  IndicatorKind info;
+  Factory make;
+};
+
+const std::vector<Entry>& entries() {
+  static const std::vector<Entry> table = {
+      {{"sma", "period, input (close)", cfg("sma", {{"period", 20.0}})},
+       [](Params& p) { return model<Sma>(p.integer("period"), p.source()); }},
+      {{"ema", "period, seed (sma | first), input (close)", cfg("ema", {{"period", 12.0}})},
+       [](Params& p) {
+         int period = p.integer("period");
+         std::string seed = p.text("seed", "sma");
+         if (seed != "sma" && seed != "first") throw InputError("ema: parameter 'seed' = '" + seed + "': must be sma or first");
+         return model<Ema>(period, seed == "sma" ? EmaSeed::sma : EmaSeed::first, p.source());
+       }},
+      {{"wma", "period, input (close)", cfg("wma", {{"period", 20.0}})},
+       [](Params& p) { return model<Wma>(p.integer("period"), p.source()); }},
+      {{"rsi", "period (14), input (close)", cfg("rsi")}, [](Params& p) { return model<Rsi>(p.integer("period", 14), p.source()); }},
+      {{"trange", "none", cfg("trange")}, [](Params&) { return model<TrueRange>(); }},
+      {{"atr", "period (14)", cfg("atr")}, [](Params& p) { return model<Atr>(p.integer("period", 14)); }},
+      {{"natr", "period (14)", cfg("natr")}, [](Params& p) { return model<Natr>(p.integer("period", 14)); }},
+      {{"adx", "period (14)", cfg("adx")}, [](Params& p) { return model<Adx>(p.integer("period", 14)); }},
+      {{"macd", "fast (12), slow (26), signal (9), input (close)", cfg("macd")},
+       [](Params& p) {
+         int fast = p.integer("fast", 12), slow = p.integer("slow", 26), signal = p.integer("signal", 9);
+         return model<Macd>(fast, slow, signal, p.source());
+       }},
+      {{"bbands", "period (20), k (2), input (close)", cfg("bbands")},
+       [](Params& p) {
+         int period = p.integer("period", 20);
+         double k = p.number("k", 2.0);
+         return model<Bbands>(period, k, p.source());
+       }},
+      {{"stddev", "period (20), input (close)", cfg("stddev")},
+       [](Params& p) { return model<Stddev>(p.integer("period", 20), p.source()); }},
+      {{"stoch", "k_period (14), k_smooth (3), d_period (3)", cfg("stoch")},
+       [](Params& p) {
+         int kp = p.integer("k_period", 14), ks = p.integer("k_smooth", 3), dp = p.integer("d_period", 3);
+         return model<Stoch>(kp, ks, dp);
+       }},
+      {{"willr", "period (14)", cfg("willr")}, [](Params& p) { return model<Willr>(p.integer("period", 14)); }},
+      {{"cci", "period (20)", cfg("cci")}, [](Params& p) { return model<Cci>(p.integer("period", 20)); }},
+      {{"obv", "input (close)", cfg("obv")}, [](Params& p) { return model<Obv>(p.source()); }},
+      {{"mfi", "period (14)", cfg("mfi")}, [](Params& p) { return model<Mfi>(p.integer("period", 14)); }},
+      {{"returns", "period (1), input (close)", cfg("returns")},
+       [](Params& p) { return model<Returns>(p.integer("period", 1), p.source()); }},
+      {{"log_returns", "period (1), input (close)", cfg("log_returns")},
+       [](Params& p) { return model<LogReturns>(p.integer("period", 1), p.source()); }},
+      {{"zscore", "period (20), input (close)", cfg("zscore")},
+       [](Params& p) { return model<Zscore>(p.integer("period", 20), p.source()); }},
+      {{"min", "period, input (close)", cfg("min", {{"period", 20.0}})},
+       [](Params& p) { return model<RollingMin>(p.integer("period"), p.source()); }},
+      {{"max", "period, input (close)", cfg("max", {{"period", 20.0}})},
+       [](Params& p) { return model<RollingMax>(p.integer("period"), p.source()); }},
+      {{"quantile", "period, q (0.5), input (close)", cfg("quantile", {{"period", 100.0}, {"q", 0.9}})},
+       [](Params& p) {
+         int period = p.integer("period");
+         double q = p.number("q", 0.5);
+         return model<Quantile>(period, q, p.source());
+       }},
+      {{"percentile_rank", "period, input (close)", cfg("percentile_rank", {{"period", 100.0}})},
+       [](Params& p) { return model<PercentileRank>(p.integer("period"), 0.5, p.source()); }},
+      {{"donchian", "period (20)", cfg("donchian")}, [](Params& p) { return model<Donchian>(p.integer("period", 20)); }},
+      {{"parkinson", "period (20)", cfg("parkinson")}, [](Params& p) { return model<Parkinson>(p.integer("period", 20)); }},
+      {{"garman_klass", "period (20)", cfg("garman_klass")},
+       [](Params& p) { return model<GarmanKlass>(p.integer("period", 20)); }},
+      {{"realized_vol", "period (20), input (close)", cfg("realized_vol")},
+       [](Params& p) { return model<RealizedVol>(p.integer("period", 20), p.source()); }},
+      {{"volume_ratio", "period (20)", cfg("volume_ratio")},
+       [](Params& p) { return model<VolumeRatio>(p.integer("period", 20)); }},
+      {{"correlation", "period (20), input (close), input2 (volume)", cfg("correlation")},
+       [](Params& p) {
+         int period = p.integer("period", 20);
+         Source a = p.source("input", Source::close), b = p.source("input2", Source::volume);
+         return model<Correlation>(period, a, b);
+       }},
+      {{"beta", "period (20), input (close), input2 (volume)", cfg("beta")},
+       [](Params& p) {
+         int period = p.integer("period", 20);
+         Source a = p.source("input", Source::close), b = p.source("input2", Source::volume);
+         return model<Beta>(period, a, b);
+       }},
+      {{"cusum", "threshold, input (close)", cfg("cusum", {{"threshold", 0.01}})},
+       [](Params& p) { return model<Cusum>(p.number("threshold"), p.source()); }},
+      {{"calendar", "none", cfg("calendar")}, [](Params&) { return model<Calendar>(); }},
+  };
+  return table;
+}
+
+}  // namespace
+
+std::unique_ptr<Indicator> make_indicator(const IndicatorConfig& config) {
+  for (const auto& e : entries()) {
+    if (e.info.kind != config.kind) continue;
+    Params p(config);
+    auto ind = e.make(p);
+    p.finish();
+    return ind;
+  }
+  std::string known;
+  for (const auto& e : entries()) known += (known.empty() ? "" : " ") + std::string(e.info.kind);
+  throw InputError("unknown indicator kind '" + config.kind + "' (known: " + known + ")");
+}
+
+std::span<const IndicatorKind> indicator_kinds() {
+  static const std::vector<IndicatorKind> kinds = [] {
+    std::vector<IndicatorKind> v;
+    for (const auto& e : entries()) v.push_back(e.info);
+    return v;
+  }();
+  return kinds;
+}
+
+}  // namespace onepath
