@@ -3,3 +3,4 @@
 set -euo pipefail
 onepath=${1:-build/onepath}
 "$onepath" bench csv --rows 1000000
+"$onepath" bench indicators

@@ -18,13 +18,10 @@ class Sma {
   explicit Sma(int period, Source input = Source::close)
       : period_(check_period(kKind, "period", period)), input_(input), ring_(period_) {}
 
-  void update(const Candle& c) {
-    require_finite<Sma>(c);
-    push(select(c, input_));
-  }
-  void update_value(double x) {
-    if (accept_value<Sma>(x)) push(x);
-  }
+  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
+  Refusal update_input(double x) { return std::isfinite(x) ? (push(x), Refusal::none) : Refusal::not_finite; }
+  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
+  Source input() const { return input_; }
   double value() const { return ring_.full() ? sum_ / period_ : kNaN; }
   void emit(double* out) const { out[0] = value(); }
   int warmup() const { return period_ - 1; }
@@ -60,13 +57,10 @@ class Ema {
         seed_rows_(seed == EmaSeed::sma ? period_ : 1),
         k_(2.0 / (period_ + 1)) {}
 
-  void update(const Candle& c) {
-    require_finite<Ema>(c);
-    push(select(c, input_));
-  }
-  void update_value(double x) {
-    if (accept_value<Ema>(x)) push(x);
-  }
+  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
+  Refusal update_input(double x) { return std::isfinite(x) ? (push(x), Refusal::none) : Refusal::not_finite; }
+  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
+  Source input() const { return input_; }
   double value() const { return count_ >= seed_rows_ ? ema_ : kNaN; }
   void emit(double* out) const { out[0] = value(); }
   int warmup() const { return seed_rows_ - 1; }
@@ -110,13 +104,10 @@ class Wma {
         divisor_(static_cast<double>(period_) * (period_ + 1) / 2),
         ring_(period_) {}
 
-  void update(const Candle& c) {
-    require_finite<Wma>(c);
-    push(select(c, input_));
-  }
-  void update_value(double x) {
-    if (accept_value<Wma>(x)) push(x);
-  }
+  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
+  Refusal update_input(double x) { return std::isfinite(x) ? (push(x), Refusal::none) : Refusal::not_finite; }
+  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
+  Source input() const { return input_; }
   double value() const { return ring_.full() ? weighted_ / divisor_ : kNaN; }
   void emit(double* out) const { out[0] = value(); }
   int warmup() const { return period_ - 1; }

@@ -19,13 +19,10 @@ class Cusum {
   explicit Cusum(double threshold, Source input = Source::close) : threshold_(threshold), input_(input) {
     if (!(threshold > 0 && threshold < 1e6)) detail::throw_bad_param(kKind, "threshold", threshold, "must be a positive log-return size");
   }
-  void update(const Candle& c) {
-    require_finite<Cusum>(c);
-    push(select(c, input_));
-  }
-  void update_value(double x) {
-    if (accept_value<Cusum>(x)) push(x);
-  }
+  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
+  Refusal update_input(double x) { return std::isfinite(x) ? (push(x), Refusal::none) : Refusal::not_finite; }
+  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
+  Source input() const { return input_; }
   double value() const { return count_ > 1 ? event_ : kNaN; }
   void emit(double* out) const { out[0] = value(); }
   int warmup() const { return 1; }
@@ -68,12 +65,13 @@ class Calendar {
   static constexpr std::string_view kKind = "calendar";
   static constexpr std::array<std::string_view, 4> kOutputs{"hour_sin", "hour_cos", "dow_sin", "dow_cos"};
   Calendar() = default;
-  void update(const Candle& c) {
+  Refusal update(const Candle& c) {
     std::int64_t day = floor_div(c.ts, kMsPerDay);
     double day_angle = 2.0 * std::numbers::pi * static_cast<double>(c.ts - day * kMsPerDay) / static_cast<double>(kMsPerDay);
     double week_angle = 2.0 * std::numbers::pi * static_cast<double>((day + 3) - floor_div(day + 3, 7) * 7) / 7.0;
     out_ = {std::sin(day_angle), std::cos(day_angle), std::sin(week_angle), std::cos(week_angle)};
     seen_ = true;
+  return Refusal::none;
   }
   void emit(double* out) const {
     for (int i = 0; i < 4; ++i) out[i] = seen_ ? out_[i] : kNaN;

@@ -1,7 +1,6 @@
 #include "indicators/indicator.hpp"
 
 #include "core/number_format.hpp"
-#include "indicators/volatility.hpp"
 
 namespace onepath {
 namespace {
@@ -23,7 +22,11 @@ void throw_bad_param(std::string_view kind, std::string_view param, double value
                    std::string(why));
 }
 
-void throw_non_finite(std::string_view kind, const Candle& c) {
+void throw_refused_candle(std::string_view kind, Refusal why, const Candle& c) {
+  if (why == Refusal::not_positive)
+    throw InputError(std::string(kind) + ": candle " + format_iso(c.ts) + " has a price at or below 0 (open " +
+                     format_double(c.open) + ", high " + format_double(c.high) + ", low " + format_double(c.low) +
+                     ", close " + format_double(c.close) + "); this kind takes logarithms of prices");
   std::string what;
   const char* names[] = {"open", "high", "low", "close", "volume"};
   const double v[] = {c.open, c.high, c.low, c.close, c.volume};
@@ -33,24 +36,12 @@ void throw_non_finite(std::string_view kind, const Candle& c) {
                    " (indicators take finite prices and volumes; run 'onepath data check')");
 }
 
-void throw_infinite_value(std::string_view kind, double x) {
-  throw InputError(std::string(kind) + ": input value " + format_double(x) + " is infinite");
-}
-
-void throw_not_positive(std::string_view kind, const Candle& c) {
-  throw InputError(std::string(kind) + ": candle " + format_iso(c.ts) + " has a price at or below 0 (open " +
-                   format_double(c.open) + ", high " + format_double(c.high) + ", low " + format_double(c.low) +
-                   ", close " + format_double(c.close) + "); this estimator takes logarithms of prices");
-}
-
-void throw_not_positive_value(std::string_view kind, double x) {
-  throw InputError(std::string(kind) + ": input value " + format_double(x) + " is not positive; log returns need positive values");
+void throw_refused_value(std::string_view kind, Refusal why, double x) {
+  throw InputError(std::string(kind) + ": input value " + format_double(x) +
+                   (why == Refusal::not_positive ? " is not positive; this kind takes logarithms" : " is infinite"));
 }
 
 }  // namespace detail
 
-std::string Bbands::params_text() const {
-  return "period=" + std::to_string(period_) + ",k=" + format_double(k_) + ",input=" + std::string(source_name(input_));
-}
 
 }  // namespace onepath

@@ -6,9 +6,15 @@
 //   static constexpr std::string_view kKind;             its name in feature sets
 //   static constexpr std::array<std::string_view, N> kOutputs;
 //   T(params...)                 throws InputError naming kind, parameter and value
-//   void update(const Candle&)   the only place its arithmetic lives
-//   void update_value(double)    (kinds that read one series) the same, for a feature's value
-//   void update_values(double, double)   (kinds that read two series)
+//   Refusal update(const Candle&)  the only place its arithmetic lives; refuses (and changes
+//                                  nothing) when a value it reads is not finite, or not
+//                                  positive for the log-based kinds. Kinds that read one
+//                                  series route it through update_input(x), which the batch
+//                                  loop calls with x read straight from a column.
+//   Refusal update_value(double)   (one-series kinds) a feature's value: NaN is skipped
+//   Refusal update_values(double, double)   (two-series kinds) the same for two
+// Refusals are statuses, not exceptions, so that the per-row loops have no exception edges
+// (and the C ABI can carry them); the type-erased Indicator turns them into InputError.
 //   void emit(double* out) const N outputs, NaN before the first valid row
 //   int warmup() const           rows before the first valid row
 //   bool ready() const
@@ -35,15 +41,17 @@ enum class Source : std::uint8_t { open, high, low, close, volume, hl2, hlc3, oh
 Source parse_source(std::string_view name);  // throws InputError listing the choices
 std::string_view source_name(Source s);
 
+enum class Refusal : std::uint8_t { none, not_finite, not_positive };
+
+template <class... V>
+inline bool all_finite(V... values) {
+  return (std::isfinite(values) && ...);
+}
+
 namespace detail {
 [[noreturn]] void throw_bad_param(std::string_view kind, std::string_view param, double value, std::string_view why);
-[[noreturn]] void throw_non_finite(std::string_view kind, const Candle& c);
-[[noreturn]] void throw_infinite_value(std::string_view kind, double x);
-
-inline bool finite_candle(const Candle& c) {
-  return std::isfinite(c.open) && std::isfinite(c.high) && std::isfinite(c.low) && std::isfinite(c.close) &&
-         std::isfinite(c.volume);
-}
+[[noreturn]] void throw_refused_candle(std::string_view kind, Refusal why, const Candle& c);
+[[noreturn]] void throw_refused_value(std::string_view kind, Refusal why, double x);
 }  // namespace detail
 
 inline int check_period(std::string_view kind, std::string_view param, int value, int minimum = 1) {
@@ -66,23 +74,19 @@ inline double select(const Candle& c, Source s) {
   return kNaN;
 }
 
-// A candle's prices and volume must be finite: an indicator refuses the candle rather
-// than carry a NaN or inf in its state forever.
-template <class T>
-inline void require_finite(const Candle& c) {
-  if (!detail::finite_candle(c)) [[unlikely]]
-    detail::throw_non_finite(T::kKind, c);
-}
-
-// A feature's value fed as input: NaN (its input is not ready, or undefined at this row)
-// leaves the state untouched and the row uncounted; infinity is refused.
-template <class T>
-inline bool accept_value(double x) {
-  if (x != x) [[unlikely]]
-    return false;
-  if (x - x != 0) [[unlikely]]
-    detail::throw_infinite_value(T::kKind, x);
-  return true;
+// The same selection straight from the columns: reads only the columns the source needs.
+inline double select(const CandleSeries& s, Source src, std::size_t i) {
+  switch (src) {
+    case Source::open: return s.open[i];
+    case Source::high: return s.high[i];
+    case Source::low: return s.low[i];
+    case Source::close: return s.close[i];
+    case Source::volume: return s.volume[i];
+    case Source::hl2: return (s.high[i] + s.low[i]) / 2;
+    case Source::hlc3: return (s.high[i] + s.low[i] + s.close[i]) / 3;
+    case Source::ohlc4: return (s.open[i] + s.high[i] + s.low[i] + s.close[i]) / 4;
+  }
+  return kNaN;
 }
 
 // Type-erased face of any indicator.
@@ -99,6 +103,9 @@ class Indicator {
   // series_inputs() values; InputError for kinds that read whole candles.
   virtual void update_values(const double* x) = 0;
   virtual void emit(double* out) const = 0;
+  // update + emit for rows [begin, end) of a series, output k of row i written to
+  // columns[k][i]: the batch path, with the concrete update inlined in one loop.
+  virtual void update_many(const CandleSeries& s, std::size_t begin, std::size_t end, double* const* columns) = 0;
   virtual int warmup() const = 0;
   virtual bool ready() const = 0;
   virtual void reset() = 0;

@@ -21,13 +21,10 @@ class Rsi {
   explicit Rsi(int period = 14, Source input = Source::close)
       : period_(check_period(kKind, "period", period)), input_(input) {}
 
-  void update(const Candle& c) {
-    require_finite<Rsi>(c);
-    push(select(c, input_));
-  }
-  void update_value(double x) {
-    if (accept_value<Rsi>(x)) push(x);
-  }
+  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
+  Refusal update_input(double x) { return std::isfinite(x) ? (push(x), Refusal::none) : Refusal::not_finite; }
+  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
+  Source input() const { return input_; }
   double value() const {
     if (count_ <= period_) return kNaN;
     double total = gain_ + loss_;
@@ -87,13 +84,10 @@ class Macd {
     if (fast_ >= slow_) detail::throw_bad_param(kKind, "fast", fast_, "must be shorter than slow (" + std::to_string(slow_) + ")");
   }
 
-  void update(const Candle& c) {
-    require_finite<Macd>(c);
-    push(select(c, input_));
-  }
-  void update_value(double x) {
-    if (accept_value<Macd>(x)) push(x);
-  }
+  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
+  Refusal update_input(double x) { return std::isfinite(x) ? (push(x), Refusal::none) : Refusal::not_finite; }
+  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
+  Source input() const { return input_; }
   void emit(double* out) const {
     if (!ready()) {
       out[0] = out[1] = out[2] = kNaN;
@@ -155,18 +149,20 @@ class Stoch {
         dp_(check_period(kKind, "d_period", d_period)),
         hh_(kp_), ll_(kp_), k_sum_(ks_), d_sum_(dp_) {}
 
-  void update(const Candle& c) {
-    require_finite<Stoch>(c);
+  Refusal update(const Candle& c) {
+    if (!all_finite(c.high, c.low, c.close)) [[unlikely]]
+      return Refusal::not_finite;
     hh_.push(c.high);
     ll_.push(c.low);
-    if (++count_ < kp_) return;
+    if (++count_ < kp_) return Refusal::none;
     double range = hh_.value() - ll_.value();
     double fast_k = range != 0 ? 100.0 * (c.close - ll_.value()) / range : 0.0;
     k_sum_.push(fast_k);
-    if (!k_sum_.full()) return;
+    if (!k_sum_.full()) return Refusal::none;
     k_ = k_sum_.sum() / ks_;
     d_sum_.push(k_);
     if (d_sum_.full()) d_ = d_sum_.sum() / dp_;
+  return Refusal::none;
   }
   void emit(double* out) const {
     out[0] = ready() ? k_ : kNaN;
@@ -198,13 +194,15 @@ class Willr {
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
   explicit Willr(int period = 14) : period_(check_period(kKind, "period", period)), hh_(period_), ll_(period_) {}
 
-  void update(const Candle& c) {
-    require_finite<Willr>(c);
+  Refusal update(const Candle& c) {
+    if (!all_finite(c.high, c.low, c.close)) [[unlikely]]
+      return Refusal::not_finite;
     hh_.push(c.high);
     ll_.push(c.low);
-    if (++count_ < period_) return;
+    if (++count_ < period_) return Refusal::none;
     double range = hh_.value() - ll_.value();
     value_ = range != 0 ? -100.0 * (hh_.value() - c.close) / range : 0.0;
+  return Refusal::none;
   }
   double value() const { return ready() ? value_ : kNaN; }
   void emit(double* out) const { out[0] = value(); }
@@ -232,32 +230,35 @@ class Cci {
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
   explicit Cci(int period = 20) : period_(check_period(kKind, "period", period)), ring_(period_) {}
 
-  void update(const Candle& c) {
-    require_finite<Cci>(c);
+  Refusal update(const Candle& c) {
+    if (!all_finite(c.high, c.low, c.close)) [[unlikely]]
+      return Refusal::not_finite;
     double tp = (c.high + c.low + c.close) / 3;
     run_ = tp == last_ ? run_ + 1 : 1;
     last_ = tp;
     ring_.push(tp);
-    if (!ring_.full()) return;
+    if (!ring_.full()) return Refusal::none;
     if (run_ >= period_) {
       value_ = 0;
-      return;
+      return Refusal::none;
     }
     // Offsets from the newest TP: for nearby values the subtraction is exact, so a quiet
     // window at a high price keeps its digits. Four partial sums give the CPU four chains.
     const std::size_t n = ring_.size();
+    const double* w = ring_.slots();  // slot order: sums do not care
     double sum[4] = {0, 0, 0, 0};
     std::size_t i = 0;
     for (; i + 4 <= n; i += 4)
-      for (int k = 0; k < 4; ++k) sum[k] += ring_.at(i + k) - tp;
-    for (; i < n; ++i) sum[0] += ring_.at(i) - tp;
+      for (int k = 0; k < 4; ++k) sum[k] += w[i + k] - tp;
+    for (; i < n; ++i) sum[0] += w[i] - tp;
     double mean_offset = ((sum[0] + sum[1]) + (sum[2] + sum[3])) / period_;  // mean - tp
     double dev[4] = {0, 0, 0, 0};
     for (i = 0; i + 4 <= n; i += 4)
-      for (int k = 0; k < 4; ++k) dev[k] += std::fabs((ring_.at(i + k) - tp) - mean_offset);
-    for (; i < n; ++i) dev[0] += std::fabs((ring_.at(i) - tp) - mean_offset);
+      for (int k = 0; k < 4; ++k) dev[k] += std::fabs((w[i + k] - tp) - mean_offset);
+    for (; i < n; ++i) dev[0] += std::fabs((w[i] - tp) - mean_offset);
     double mad = ((dev[0] + dev[1]) + (dev[2] + dev[3])) / period_;
     value_ = (mean_offset != 0 && mad != 0) ? -mean_offset / (0.015 * mad) : 0.0;
+  return Refusal::none;
   }
   double value() const { return ready() ? value_ : kNaN; }
   void emit(double* out) const { out[0] = value(); }
@@ -287,13 +288,10 @@ class ReturnsOver {
   explicit ReturnsOver(int period = 1, Source input = Source::close)
       : period_(check_period(kKind, "period", period)), input_(input), ring_(period_) {}
 
-  void update(const Candle& c) {
-    require_finite<ReturnsOver>(c);
-    push(select(c, input_));
-  }
-  void update_value(double x) {
-    if (accept_value<ReturnsOver>(x)) push(x);
-  }
+  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
+  Refusal update_input(double x) { return std::isfinite(x) ? (push(x), Refusal::none) : Refusal::not_finite; }
+  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
+  Source input() const { return input_; }
   double value() const { return ready() ? value_ : kNaN; }
   void emit(double* out) const { out[0] = value(); }
   int warmup() const { return period_; }

@@ -19,6 +19,17 @@ namespace {
 
 constexpr std::uint32_t kStateFormat = 1;
 
+const double* plain_column(const CandleSeries& s, Source src) {
+  switch (src) {
+    case Source::open: return s.open.data();
+    case Source::high: return s.high.data();
+    case Source::low: return s.low.data();
+    case Source::close: return s.close.data();
+    case Source::volume: return s.volume.data();
+    default: return nullptr;
+  }
+}
+
 template <class T>
 class Model final : public Indicator {
  public:
@@ -32,13 +43,44 @@ class Model final : public Indicator {
     else if constexpr (requires(T t) { t.update_value(1.0); }) return 1;
     else return 0;
   }
-  void update(const Candle& c) override { impl_.update(c); }
+  void update(const Candle& c) override {
+    if (Refusal why = impl_.update(c); why != Refusal::none) detail::throw_refused_candle(T::kKind, why, c);
+  }
   void update_values(const double* x) override {
-    if constexpr (requires(T t) { t.update_values(1.0, 1.0); }) impl_.update_values(x[0], x[1]);
-    else if constexpr (requires(T t) { t.update_value(1.0); }) impl_.update_value(x[0]);
+    Refusal why = Refusal::none;
+    if constexpr (requires(T t) { t.update_values(1.0, 1.0); }) why = impl_.update_values(x[0], x[1]);
+    else if constexpr (requires(T t) { t.update_value(1.0); }) why = impl_.update_value(x[0]);
     else throw InputError(std::string(T::kKind) + " reads whole candles; it cannot take another feature as input");
+    if (why != Refusal::none) detail::throw_refused_value(T::kKind, why, std::isfinite(x[0]) && x[0] > 0 ? x[1] : x[0]);
   }
   void emit(double* out) const override { impl_.emit(out); }
+  void update_many(const CandleSeries& s, std::size_t begin, std::size_t end, double* const* columns) override {
+    // The loop runs on a local moved out of the model and the output columns are restrict
+    // parameters, so the state stays in registers; a refusal ends the loop (no exception
+    // edges inside it) and is raised once the state is back home.
+    T ind = std::move(impl_);
+    std::size_t stop = end;
+    Refusal why = Refusal::none;
+    auto step = [&](std::size_t i, Refusal r) {
+      if (r == Refusal::none) [[likely]]
+        return true;
+      why = r, stop = i;
+      return false;
+    };
+    if constexpr (requires(T t) { t.update_input(1.0); }) {
+      const Source src = ind.input();
+      if (const double* col = plain_column(s, src))  // one column, read straight
+        rows(ind, begin, end, columns, [&](T& t, std::size_t i) { return step(i, t.update_input(col[i])); });
+      else
+        rows(ind, begin, end, columns, [&](T& t, std::size_t i) { return step(i, t.update_input(select(s, src, i))); });
+    } else {
+      rows(ind, begin, end, columns, [&](T& t, std::size_t i) {  // unread fields are dead loads
+        return step(i, t.update(Candle{s.ts[i], s.open[i], s.high[i], s.low[i], s.close[i], s.volume[i]}));
+      });
+    }
+    impl_ = std::move(ind);
+    if (why != Refusal::none) detail::throw_refused_candle(T::kKind, why, s[stop]);
+  }
   int warmup() const override { return impl_.warmup(); }
   bool ready() const override { return impl_.ready(); }
   void reset() override { impl_.reset(); }
@@ -66,6 +108,29 @@ class Model final : public Indicator {
   std::unique_ptr<Indicator> clone() const override { return std::make_unique<Model>(impl_); }
 
  private:
+  template <class Update>
+  static void rows(T& ind, std::size_t begin, std::size_t end, double* const* columns, Update update) {
+    constexpr std::size_t k = T::kOutputs.size();
+    static_assert(k >= 1 && k <= 4);
+    rows_into(ind, begin, end, update, columns[0], k > 1 ? columns[1] : nullptr, k > 2 ? columns[2] : nullptr,
+              k > 3 ? columns[3] : nullptr);
+  }
+  template <class Update>
+  static void rows_into(T& ind, std::size_t begin, std::size_t end, Update& update, double* __restrict c0,
+                        double* __restrict c1, double* __restrict c2, double* __restrict c3) {
+    constexpr std::size_t k = T::kOutputs.size();
+    double row[k];
+    for (std::size_t i = begin; i < end; ++i) {
+      if (!update(ind, i)) [[unlikely]]
+        return;
+      ind.emit(row);
+      c0[i] = row[0];
+      if constexpr (k > 1) c1[i] = row[1];
+      if constexpr (k > 2) c2[i] = row[2];
+      if constexpr (k > 3) c3[i] = row[3];
+    }
+  }
+
   T impl_;
 };
 

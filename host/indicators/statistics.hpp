@@ -21,13 +21,10 @@ class RollingMinMax {
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
   explicit RollingMinMax(int period, Source input = Source::close)
       : period_(check_period(kKind, "period", period)), input_(input), window_(period_) {}
-  void update(const Candle& c) {
-    require_finite<RollingMinMax>(c);
-    push(select(c, input_));
-  }
-  void update_value(double x) {
-    if (accept_value<RollingMinMax>(x)) push(x);
-  }
+  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
+  Refusal update_input(double x) { return std::isfinite(x) ? (push(x), Refusal::none) : Refusal::not_finite; }
+  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
+  Source input() const { return input_; }
   double value() const { return ready() ? window_.value() : kNaN; }
   void emit(double* out) const { out[0] = value(); }
   int warmup() const { return period_ - 1; }
@@ -63,13 +60,10 @@ class RollingOrderStatistic {
       : period_(check_period(kKind, "period", period)), q_(q), input_(input), ring_(period_), tree_(period_) {
     if (!(q >= 0 && q <= 1)) detail::throw_bad_param(kKind, "q", q, "must be from 0 to 1");
   }
-  void update(const Candle& c) {
-    require_finite<RollingOrderStatistic>(c);
-    push(select(c, input_));
-  }
-  void update_value(double x) {
-    if (accept_value<RollingOrderStatistic>(x)) push(x);
-  }
+  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
+  Refusal update_input(double x) { return std::isfinite(x) ? (push(x), Refusal::none) : Refusal::not_finite; }
+  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
+  Source input() const { return input_; }
   double value() const {
     if (!ring_.full()) return kNaN;
     const double n = period_;
@@ -154,8 +148,8 @@ class RollingCoMoments {
     kx_ = rx_.sum() / n();
     ky_ = ry_.sum() / n();
     sx_ = sy_ = sxx_ = syy_ = sxy_ = 0;
-    for (std::size_t i = 0; i < rx_.size(); ++i) {
-      double a = rx_.at(i) - kx_, b = ry_.at(i) - ky_;
+    for (std::size_t i = 0; i < rx_.size(); ++i) {  // both rings share the slot order
+      double a = rx_.slots()[i] - kx_, b = ry_.slots()[i] - ky_;
       sx_ += a, sy_ += b, sxx_ += a * a, syy_ += b * b, sxy_ += a * b;
     }
   }
@@ -175,12 +169,19 @@ class PairStatistic {
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
   explicit PairStatistic(int period = 20, Source input = Source::close, Source input2 = Source::volume)
       : period_(check_period(kKind, "period", period, 2)), input_(input), input2_(input2), m_(period_) {}
-  void update(const Candle& c) {
-    require_finite<PairStatistic>(c);
-    m_.push(select(c, input_), select(c, input2_));
+  Refusal update(const Candle& c) {
+    double x = select(c, input_), y = select(c, input2_);
+    if (!all_finite(x, y)) [[unlikely]]
+      return Refusal::not_finite;
+    m_.push(x, y);
+  return Refusal::none;
   }
-  void update_values(double x, double y) {
-    if (accept_value<PairStatistic>(x) && accept_value<PairStatistic>(y)) m_.push(x, y);
+  Refusal update_values(double x, double y) {
+    if (x != x || y != y) return Refusal::none;
+    if (!all_finite(x, y)) [[unlikely]]
+      return Refusal::not_finite;
+    m_.push(x, y);
+    return Refusal::none;
   }
   double value() const {
     if (!m_.full()) return kNaN;

@@ -18,12 +18,13 @@ class Adx {
   static constexpr std::array<std::string_view, 3> kOutputs{"adx", "plus_di", "minus_di"};
   explicit Adx(int period = 14) : period_(check_period(kKind, "period", period, 2)) {}
 
-  void update(const Candle& c) {
-    require_finite<Adx>(c);
+  Refusal update(const Candle& c) {
+    if (!all_finite(c.high, c.low, c.close)) [[unlikely]]
+      return Refusal::not_finite;
     const std::int64_t row = count_++;
     if (row == 0) {
       prev_ = c;
-      return;
+      return Refusal::none;
     }
     double up = c.high - prev_.high, dn = prev_.low - c.low;
     double plus_dm = (up > dn && up > 0) ? up : 0.0;
@@ -32,7 +33,7 @@ class Adx {
     prev_ = c;
     if (row < period_) {
       plus_ += plus_dm, minus_ += minus_dm, tr_ += tr;
-      return;
+      return Refusal::none;
     }
     plus_ = plus_ - plus_ / period_ + plus_dm;
     minus_ = minus_ - minus_ / period_ + minus_dm;
@@ -49,6 +50,7 @@ class Adx {
     } else if (has_dx) {
       adx_ = (adx_ * (period_ - 1) + dx) / period_;
     }
+  return Refusal::none;
   }
   void emit(double* out) const {
     out[0] = count_ >= 2 * period_ ? adx_ : kNaN;

@@ -5,6 +5,7 @@
 #include <numbers>
 #include <string>
 
+#include "core/number_format.hpp"
 #include "indicators/indicator.hpp"
 #include "indicators/window.hpp"
 
@@ -14,28 +15,18 @@ inline double true_range(const Candle& c, double prev_close) {
   return std::fmax(c.high - c.low, std::fmax(std::fabs(prev_close - c.high), std::fabs(prev_close - c.low)));
 }
 
-namespace detail {
-[[noreturn]] void throw_not_positive(std::string_view kind, const Candle& c);
-[[noreturn]] void throw_not_positive_value(std::string_view kind, double x);
-}
-
-// Log-based estimators need positive prices.
-template <class T>
-inline void require_positive(const Candle& c) {
-  if (!(c.open > 0 && c.high > 0 && c.low > 0 && c.close > 0)) [[unlikely]]
-    detail::throw_not_positive(T::kKind, c);
-}
-
 // max(h-l, |c[i-1]-h|, |c[i-1]-l|); row 0 has none.
 class TrueRange {
  public:
   static constexpr std::string_view kKind = "trange";
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
   TrueRange() = default;
-  void update(const Candle& c) {
-    require_finite<TrueRange>(c);
+  Refusal update(const Candle& c) {
+    if (!all_finite(c.high, c.low, c.close)) [[unlikely]]
+      return Refusal::not_finite;
     value_ = count_++ > 0 ? true_range(c, prev_close_) : kNaN;
     prev_close_ = c.close;
+  return Refusal::none;
   }
   double value() const { return value_; }
   void emit(double* out) const { out[0] = value_; }
@@ -61,12 +52,13 @@ class AverageTrueRange {
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
   explicit AverageTrueRange(int period = 14) : period_(check_period(kKind, "period", period)) {}
 
-  void update(const Candle& c) {
-    require_finite<AverageTrueRange>(c);
+  Refusal update(const Candle& c) {
+    if (!all_finite(c.high, c.low, c.close)) [[unlikely]]
+      return Refusal::not_finite;
     const std::int64_t row = count_++;
     double prev = prev_close_;
     prev_close_ = c.close;
-    if (row == 0) return;
+    if (row == 0) return Refusal::none;
     double tr = true_range(c, prev);
     if (row > period_) {
       atr_ = (atr_ * (period_ - 1) + tr) / period_;
@@ -74,6 +66,7 @@ class AverageTrueRange {
       atr_ += tr;
       if (row == period_) atr_ /= period_;
     }
+  return Refusal::none;
   }
   double value() const {
     if (count_ <= period_) return kNaN;
@@ -104,7 +97,7 @@ using Natr = AverageTrueRange<true>;
 // early. A window of n equal values has variance exactly 0.
 class RollingMoments {
  public:
-  explicit RollingMoments(std::size_t n) : ring_(n) {}
+  explicit RollingMoments(std::size_t n) : ring_(n), inv_n_(1.0 / static_cast<double>(n)) {}
   void push(double x) {
     double a = x - shift_, b = ring_.push(x) - shift_;  // b is 0 while filling: shift is 0 then
     s1_ += a - b;
@@ -117,10 +110,10 @@ class RollingMoments {
   }
   bool full() const { return ring_.full(); }
   bool flat() const { return run_ >= static_cast<std::int64_t>(ring_.capacity()); }
-  double mean() const { return flat() ? last_ : shift_ + s1_ / static_cast<double>(ring_.capacity()); }
+  double mean() const { return flat() ? last_ : shift_ + s1_ * inv_n_; }
   double variance() const {
     if (flat()) return 0;
-    double n = static_cast<double>(ring_.capacity()), m = s1_ / n, v = s2_ / n - m * m;
+    double m = s1_ * inv_n_, v = s2_ * inv_n_ - m * m;
     return v > 0 ? v : 0;
   }
   std::size_t heap_bytes() const { return ring_.heap_bytes(); }
@@ -133,12 +126,13 @@ class RollingMoments {
     shift_ = ring_.sum() / n;
     s1_ = s2_ = 0;
     for (std::size_t i = 0; i < ring_.size(); ++i) {
-      double d = ring_.at(i) - shift_;
+      double d = ring_.slots()[i] - shift_;
       s1_ += d;
       s2_ += d * d;
     }
   }
   Ring ring_;
+  double inv_n_;  // derived from the window size, not state
   double shift_ = 0, s1_ = 0, s2_ = 0, last_ = kNaN;
   std::int64_t run_ = 0;
 };
@@ -150,13 +144,10 @@ class Stddev {
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
   explicit Stddev(int period = 20, Source input = Source::close)
       : period_(check_period(kKind, "period", period)), input_(input), m_(period_) {}
-  void update(const Candle& c) {
-    require_finite<Stddev>(c);
-    m_.push(select(c, input_));
-  }
-  void update_value(double x) {
-    if (accept_value<Stddev>(x)) m_.push(x);
-  }
+  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
+  Refusal update_input(double x) { return std::isfinite(x) ? (m_.push(x), Refusal::none) : Refusal::not_finite; }
+  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
+  Source input() const { return input_; }
   double value() const { return m_.full() ? std::sqrt(m_.variance()) : kNaN; }
   void emit(double* out) const { out[0] = value(); }
   int warmup() const { return period_ - 1; }
@@ -182,13 +173,10 @@ class Bbands {
       : period_(check_period(kKind, "period", period)), k_(k), input_(input), m_(period_) {
     if (!(k >= 0 && k < 1e6)) detail::throw_bad_param(kKind, "k", k, "must be a number from 0 to 1000000");
   }
-  void update(const Candle& c) {
-    require_finite<Bbands>(c);
-    m_.push(select(c, input_));
-  }
-  void update_value(double x) {
-    if (accept_value<Bbands>(x)) m_.push(x);
-  }
+  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
+  Refusal update_input(double x) { return std::isfinite(x) ? (m_.push(x), Refusal::none) : Refusal::not_finite; }
+  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
+  Source input() const { return input_; }
   void emit(double* out) const {
     if (!m_.full()) {
       out[0] = out[1] = out[2] = kNaN;
@@ -202,7 +190,9 @@ class Bbands {
   int warmup() const { return period_ - 1; }
   bool ready() const { return m_.full(); }
   void reset() { *this = Bbands(period_, k_, input_); }
-  std::string params_text() const;
+  std::string params_text() const {
+    return "period=" + std::to_string(period_) + ",k=" + format_double(k_) + ",input=" + std::string(source_name(input_));
+  }
   std::size_t heap_bytes() const { return m_.heap_bytes(); }
   template <class A>
   void fields(A& ar) { ar.all(m_); }
@@ -221,13 +211,10 @@ class Zscore {
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
   explicit Zscore(int period = 20, Source input = Source::close)
       : period_(check_period(kKind, "period", period)), input_(input), m_(period_) {}
-  void update(const Candle& c) {
-    require_finite<Zscore>(c);
-    push(select(c, input_));
-  }
-  void update_value(double x) {
-    if (accept_value<Zscore>(x)) push(x);
-  }
+  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
+  Refusal update_input(double x) { return std::isfinite(x) ? (push(x), Refusal::none) : Refusal::not_finite; }
+  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
+  Source input() const { return input_; }
   double value() const {
     if (!m_.full()) return kNaN;
     double sd = std::sqrt(m_.variance());
@@ -260,11 +247,13 @@ class Donchian {
   static constexpr std::string_view kKind = "donchian";
   static constexpr std::array<std::string_view, 3> kOutputs{"upper", "lower", "middle"};
   explicit Donchian(int period = 20) : period_(check_period(kKind, "period", period)), hh_(period_), ll_(period_) {}
-  void update(const Candle& c) {
-    require_finite<Donchian>(c);
+  Refusal update(const Candle& c) {
+    if (!all_finite(c.high, c.low)) [[unlikely]]
+      return Refusal::not_finite;
     hh_.push(c.high);
     ll_.push(c.low);
     ++count_;
+  return Refusal::none;
   }
   void emit(double* out) const {
     if (!ready()) {
@@ -299,9 +288,11 @@ class RangeVolatility {
   static constexpr std::string_view kKind = kGarmanKlass ? "garman_klass" : "parkinson";
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
   explicit RangeVolatility(int period = 20) : period_(check_period(kKind, "period", period)), sum_(period_) {}
-  void update(const Candle& c) {
-    require_finite<RangeVolatility>(c);
-    require_positive<RangeVolatility>(c);
+  Refusal update(const Candle& c) {
+    if (!all_finite(c.open, c.high, c.low, c.close)) [[unlikely]]
+      return Refusal::not_finite;
+    if (!(c.open > 0 && c.high > 0 && c.low > 0 && c.close > 0)) [[unlikely]]
+      return Refusal::not_positive;
     double hl = std::log(c.high / c.low);
     if constexpr (kGarmanKlass) {
       double co = std::log(c.close / c.open);
@@ -309,6 +300,7 @@ class RangeVolatility {
     } else {
       sum_.push(hl * hl);
     }
+  return Refusal::none;
   }
   double value() const {
     if (!sum_.full()) return kNaN;
@@ -343,17 +335,17 @@ class RealizedVol {
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
   explicit RealizedVol(int period = 20, Source input = Source::close)
       : period_(check_period(kKind, "period", period)), input_(input), sum_(period_) {}
-  void update(const Candle& c) {
-    require_finite<RealizedVol>(c);
-    require_positive<RealizedVol>(c);
-    push(select(c, input_));
-  }
-  void update_value(double x) {
-    if (!accept_value<RealizedVol>(x)) return;
+  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
+  Refusal update_input(double x) {
+    if (!std::isfinite(x)) [[unlikely]]
+      return Refusal::not_finite;
     if (!(x > 0)) [[unlikely]]
-      detail::throw_not_positive_value(kKind, x);
+      return Refusal::not_positive;
     push(x);
+    return Refusal::none;
   }
+  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
+  Source input() const { return input_; }
   double value() const { return sum_.full() ? std::sqrt(sum_.sum() > 0 ? sum_.sum() : 0.0) : kNaN; }
   void emit(double* out) const { out[0] = value(); }
   int warmup() const { return period_; }

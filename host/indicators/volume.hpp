@@ -15,9 +15,10 @@ class Obv {
   static constexpr std::string_view kKind = "obv";
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
   explicit Obv(Source input = Source::close) : input_(input) {}
-  void update(const Candle& c) {
-    require_finite<Obv>(c);
+  Refusal update(const Candle& c) {
     double x = select(c, input_);
+    if (!all_finite(x, c.volume)) [[unlikely]]
+      return Refusal::not_finite;
     if (count_++ == 0) {
       obv_ = c.volume;
     } else if (x > prev_) {
@@ -26,6 +27,7 @@ class Obv {
       obv_ -= c.volume;
     }
     prev_ = x;
+  return Refusal::none;
   }
   double value() const { return count_ > 0 ? obv_ : kNaN; }
   void emit(double* out) const { out[0] = value(); }
@@ -51,12 +53,13 @@ class Mfi {
   static constexpr std::string_view kKind = "mfi";
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
   explicit Mfi(int period = 14) : period_(check_period(kKind, "period", period)), pos_(period_), neg_(period_), sign_(period_) {}
-  void update(const Candle& c) {
-    require_finite<Mfi>(c);
+  Refusal update(const Candle& c) {
+    if (!all_finite(c.high, c.low, c.close, c.volume)) [[unlikely]]
+      return Refusal::not_finite;
     double tp = (c.high + c.low + c.close) / 3;
     if (count_++ == 0) {
       prev_tp_ = tp;
-      return;
+      return Refusal::none;
     }
     double flow = tp * c.volume;
     bool up = tp > prev_tp_ && flow != 0, down = tp < prev_tp_ && flow != 0;
@@ -68,6 +71,7 @@ class Mfi {
     double leaving = sign_.push(up ? 1.0 : down ? -1.0 : 0.0);
     ups_ += up - (leaving > 0);
     downs_ += down - (leaving < 0);
+  return Refusal::none;
   }
   double value() const {
     if (!pos_.full()) return kNaN;
@@ -99,11 +103,13 @@ class VolumeRatio {
   static constexpr std::string_view kKind = "volume_ratio";
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
   explicit VolumeRatio(int period = 20) : period_(check_period(kKind, "period", period)), sum_(period_), traded_(period_) {}
-  void update(const Candle& c) {
-    require_finite<VolumeRatio>(c);
+  Refusal update(const Candle& c) {
+    if (!all_finite(c.volume)) [[unlikely]]
+      return Refusal::not_finite;
     sum_.push(c.volume);
     nonzero_ += (c.volume != 0) - (traded_.push(c.volume != 0 ? 1.0 : 0.0) != 0);
     volume_ = c.volume;
+  return Refusal::none;
   }
   double value() const {
     if (!sum_.full() || nonzero_ == 0) return kNaN;

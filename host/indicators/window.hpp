@@ -2,6 +2,7 @@
 // Fixed-size windows shared by the indicators: a ring of the last n values, a rolling
 // maximum or minimum (monotonic deque), and an order-statistic tree for exact rolling
 // quantiles and ranks. All storage is allocated at construction; updates never allocate.
+#include <bit>
 #include <cstdint>
 #include <vector>
 
@@ -32,11 +33,14 @@ class Ring {
     return buf_[k >= buf_.size() ? k - buf_.size() : k];
   }
   double newest() const { return at(size_ - 1); }
-  // The exact sum, oldest to newest: running totals are reset to it on every wrap so that
+  // The storage in slot order (not time order), for reductions whose order is free; slots
+  // not filled yet hold 0.
+  const double* slots() const { return buf_.data(); }
+  // The exact sum of the window: running totals are reset to it on every wrap so that
   // rounding never accumulates past one window.
   double sum() const {
     double s = 0;
-    for (std::size_t i = 0; i < size_; ++i) s += at(i);
+    for (double x : buf_) s += x;
     return s;
   }
   double oldest() const { return at(0); }
@@ -77,7 +81,7 @@ class RollingSum {
 template <bool kMax>
 class RollingExtreme {
  public:
-  explicit RollingExtreme(std::size_t n) : n_(n), cap_(n + 1), vals_(cap_), idx_(cap_) {}
+  explicit RollingExtreme(std::size_t n) : n_(n), mask_(std::bit_ceil(n + 1) - 1), vals_(mask_ + 1), idx_(mask_ + 1) {}
 
   void push(double x) {
     while (len_ > 0 && (kMax ? vals_[back()] <= x : vals_[back()] >= x)) --len_;
@@ -91,19 +95,21 @@ class RollingExtreme {
   double value() const { return vals_[front_]; }
   // Rows since the extreme was seen: 0 when it is the newest value.
   std::int64_t age() const { return count_ - 1 - idx_[front_]; }
-  std::size_t heap_bytes() const { return cap_ * (sizeof(double) + sizeof(std::int64_t)); }
+  std::size_t heap_bytes() const { return (mask_ + 1) * (sizeof(double) + sizeof(std::int64_t)); }
 
   template <class A>
   void fields(A& ar) {
     ar.all(vals_, idx_, front_, len_, count_);
-    if (vals_.size() != cap_ || idx_.size() != cap_ || front_ >= cap_ || len_ > n_) throw InputError("state is corrupt: extreme window");
+    if (vals_.size() != mask_ + 1 || idx_.size() != mask_ + 1 || front_ > mask_ || len_ > n_)
+      throw InputError("state is corrupt: extreme window");
   }
 
  private:
-  // One slot more than the window: the new value is stored before the expired one leaves.
-  std::size_t wrap(std::size_t i) const { return i >= cap_ ? i - cap_ : i; }
+  // At least one slot more than the window (the new value is stored before the expired one
+  // leaves), rounded up to a power of two so that wrapping is a mask.
+  std::size_t wrap(std::size_t i) const { return i & mask_; }
   std::size_t back() const { return wrap(front_ + len_ - 1); }
-  std::size_t n_, cap_;
+  std::size_t n_, mask_;
   std::vector<double> vals_;
   std::vector<std::int64_t> idx_;
   std::size_t front_ = 0, len_ = 0;

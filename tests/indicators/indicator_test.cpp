@@ -252,15 +252,15 @@ TEST_CASE("bad parameters are clear errors naming kind, parameter and value") {
   }
 }
 
-TEST_CASE("non-finite candles are refused; a feature's NaN is skipped and its infinity refused") {
+TEST_CASE("non-finite candle values are refused; a feature's NaN is skipped and its infinity refused") {
   for (const auto& config : kConfigs) {
     CAPTURE(name_of(config));
     if (config.kind == "calendar") continue;  // reads only the timestamp
     auto ind = make_indicator(config);
     ind->update({0, 10, 11, 9, 10, 5});
     std::string before = ind->save();
-    CHECK_THROWS_AS(ind->update({1, 10, NAN, 9, 10, 5}), InputError);
-    CHECK_THROWS_AS(ind->update({1, 10, 11, 9, 10, INFINITY}), InputError);
+    CHECK_THROWS_AS(ind->update({1, NAN, NAN, NAN, NAN, NAN}), InputError);  // whatever it reads
+    CHECK_THROWS_AS(ind->update({1, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY}), InputError);
     CHECK(ind->save() == before);
     if (ind->series_inputs() == 0) {
       double x[2] = {1, 1};
@@ -271,6 +271,17 @@ TEST_CASE("non-finite candles are refused; a feature's NaN is skipped and its in
     ind->update_values(nan_in);
     CHECK(ind->save() == before);
     CHECK_THROWS_AS(ind->update_values(inf_in), InputError);
+  }
+}
+
+TEST_CASE("an indicator checks only the candle values it reads") {
+  auto sma = make_indicator({"sma", {{"period", 2.0}}});
+  sma->update({0, 1, 1, 1, 1, NAN});  // volume is not read
+  CHECK_THROWS_AS(sma->update({1, 1, 1, 1, NAN, 1}), InputError);
+  try {
+    make_indicator({"atr", {}})->update({1709251200000, 1, INFINITY, 1, 1, 1});
+  } catch (const InputError& e) {
+    CHECK(std::string(e.what()) == "atr: candle 2024-03-01T00:00:00Z has high = inf (indicators take finite prices and volumes; run 'onepath data check')");
   }
 }
 
