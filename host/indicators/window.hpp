@@ -2,7 +2,6 @@
 // Fixed-size windows shared by the indicators: a ring of the last n values, a rolling
 // maximum or minimum (monotonic deque), and an order-statistic tree for exact rolling
 // quantiles and ranks. All storage is allocated at construction; updates never allocate.
-#include <bit>
 #include <cstdint>
 #include <vector>
 
@@ -77,43 +76,44 @@ class RollingSum {
   double sum_ = 0;
 };
 
-// The maximum (kMax) or minimum of the last n values. Ties keep the newest.
+// The maximum (kMax) or minimum of the last n values, O(1) amortised with no
+// data-dependent branch (van Herk / Gil-Werman): the stream is cut into blocks of n; the
+// window ending at a row is the tail of the previous block, whose suffix extremes are
+// computed once when that block completes, plus the head of the current block, whose
+// running prefix extreme is kept.
 template <bool kMax>
 class RollingExtreme {
  public:
-  explicit RollingExtreme(std::size_t n) : n_(n), mask_(std::bit_ceil(n + 1) - 1), vals_(mask_ + 1), idx_(mask_ + 1) {}
+  explicit RollingExtreme(std::size_t n) : block_(n), suffix_(n) {}
 
   void push(double x) {
-    while (len_ > 0 && (kMax ? vals_[back()] <= x : vals_[back()] >= x)) --len_;
-    std::size_t slot = wrap(front_ + len_);
-    vals_[slot] = x;
-    idx_[slot] = count_;
-    ++len_;
-    if (idx_[front_] + static_cast<std::int64_t>(n_) <= count_) front_ = wrap(front_ + 1), --len_;
-    ++count_;
+    prefix_ = pos_ == 0 ? x : pick(prefix_, x);
+    block_[pos_] = x;
+    if (pos_ + 1 == block_.size()) {  // block complete: the window is exactly this block
+      value_ = prefix_;
+      double run = x;
+      for (std::size_t m = pos_ + 1; m-- > 0;) suffix_[m] = run = pick(block_[m], run);
+      pos_ = 0;
+    } else {
+      value_ = pick(suffix_[pos_ + 1], prefix_);
+      ++pos_;
+    }
   }
-  double value() const { return vals_[front_]; }
-  // Rows since the extreme was seen: 0 when it is the newest value.
-  std::int64_t age() const { return count_ - 1 - idx_[front_]; }
-  std::size_t heap_bytes() const { return (mask_ + 1) * (sizeof(double) + sizeof(std::int64_t)); }
+  double value() const { return value_; }
+  std::size_t heap_bytes() const { return 2 * block_.size() * sizeof(double); }
 
   template <class A>
   void fields(A& ar) {
-    ar.all(vals_, idx_, front_, len_, count_);
-    if (vals_.size() != mask_ + 1 || idx_.size() != mask_ + 1 || front_ > mask_ || len_ > n_)
-      throw InputError("state is corrupt: extreme window");
+    std::size_t n = block_.size();
+    ar.all(block_, suffix_, prefix_, value_, pos_);
+    if (block_.size() != n || suffix_.size() != n || pos_ >= n) throw InputError("state is corrupt: extreme window");
   }
 
  private:
-  // At least one slot more than the window (the new value is stored before the expired one
-  // leaves), rounded up to a power of two so that wrapping is a mask.
-  std::size_t wrap(std::size_t i) const { return i & mask_; }
-  std::size_t back() const { return wrap(front_ + len_ - 1); }
-  std::size_t n_, mask_;
-  std::vector<double> vals_;
-  std::vector<std::int64_t> idx_;
-  std::size_t front_ = 0, len_ = 0;
-  std::int64_t count_ = 0;
+  static double pick(double a, double b) { return kMax ? (a > b ? a : b) : (a < b ? a : b); }
+  std::vector<double> block_, suffix_;  // the current block; suffix extremes of the previous one
+  double prefix_ = 0, value_ = 0;
+  std::size_t pos_ = 0;
 };
 
 // A treap over (value, sequence) keys in a fixed pool: insert, erase, k-th smallest and
