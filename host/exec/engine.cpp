@@ -1,0 +1,109 @@
+#include "exec/engine.hpp"
+
+#include "core/error.hpp"
+#include "core/state_archive.hpp"
+
+namespace onepath {
+
+constexpr std::uint32_t kEngineStateFormat = 1;
+
+const char* outcome_name(Decision::Outcome o) {
+  static const char* names[] = {"placed", "filtered", "rejected", "nothing"};
+  return names[static_cast<int>(o)];
+}
+
+ExecutionEngine::ExecutionEngine(ExecConfig config, RiskLimits limits, std::vector<std::string> symbols)
+    : kernel_(config, std::move(symbols)), risk_(limits) {}
+
+void ExecutionEngine::forward_exits() {
+  const auto& t = kernel_.trades();
+  for (; trades_seen_ < t.size(); ++trades_seen_) filters_.on_exit(t[trades_seen_].symbol, t[trades_seen_].exit_bar);
+}
+
+void ExecutionEngine::on_bar(int symbol, const Candle& c) {
+  risk_.on_time(c.ts, kernel_.equity());
+  kernel_.open_bar(symbol, c);
+  forward_exits();
+  if (risk_.on_equity(kernel_.equity()) && risk_.limits().flatten_on_daily_loss) kernel_.exit_all(ExitReason::risk);
+}
+
+Decision ExecutionEngine::decide(int symbol, Intent intent) {
+  Decision d;
+  FilterContext ctx;
+  ctx.symbol = symbol;
+  ctx.bar = kernel_.bar(symbol);
+  ctx.ts = kernel_.last_ts(symbol);
+  ctx.has_position = kernel_.position(symbol) != 0 || kernel_.has_pending_entry(symbol);
+  for (std::size_t s = 0; s < kernel_.symbol_count(); ++s)
+    ctx.open_positions += kernel_.position(static_cast<int>(s)) != 0 || kernel_.has_pending_entry(static_cast<int>(s));
+
+  ChainVerdict v = filters_.apply(intent, ctx);
+  if (!v.passed) {
+    d.outcome = Decision::Outcome::filtered;
+    d.filter = std::move(v.filter);
+    d.reason = std::move(v.reason);
+    return d;
+  }
+  if (intent.action == IntentAction::close) {
+    d.order_id = kernel_.submit(symbol, intent, 0);
+    d.outcome = d.order_id ? Decision::Outcome::placed : Decision::Outcome::nothing;
+    forward_exits();
+    return d;
+  }
+  double q = kernel_.size(symbol, intent);
+  if (!(q > 0)) {
+    d.reason = "sized to 0";
+    return d;
+  }
+  RiskView view;
+  view.equity = kernel_.equity();
+  view.price = kernel_.last_close(symbol);
+  view.position = kernel_.position(symbol);
+  view.gross_notional = kernel_.gross_exposure();
+  view.open_positions = kernel_.open_positions();
+  d.risk = risk_.check(intent.action == IntentAction::buy ? 1 : -1, q, view);
+  if (!d.risk.approved) {
+    d.outcome = Decision::Outcome::rejected;
+    return d;
+  }
+  d.quantity = d.risk.quantity;
+  d.order_id = kernel_.submit(symbol, intent, d.quantity);
+  d.outcome = d.order_id ? Decision::Outcome::placed : Decision::Outcome::nothing;
+  if (d.order_id) filters_.on_entry(symbol, ctx.bar);
+  forward_exits();
+  return d;
+}
+
+void ExecutionEngine::mark(TimestampMs ts) { kernel_.mark(ts); }
+
+void ExecutionEngine::finish() {
+  kernel_.finish();
+  forward_exits();
+}
+
+std::string ExecutionEngine::save() const {
+  StateWriter w;
+  w.all(kEngineStateFormat, kernel_.symbols(), kernel_, risk_, filters_.save(), static_cast<std::uint64_t>(trades_seen_));
+  return w.bytes();
+}
+
+void ExecutionEngine::load(std::string_view bytes) {
+  StateReader r(bytes);
+  std::uint32_t format = 0;
+  std::vector<std::string> symbols;
+  r.all(format, symbols);
+  if (format != kEngineStateFormat) throw InputError("execution state has format " + std::to_string(format));
+  if (symbols != kernel_.symbols()) throw InputError("execution state belongs to another set of symbols");
+  Kernel kernel = kernel_;
+  RiskManager risk = risk_;
+  std::string filter_state;
+  std::uint64_t seen = 0;
+  r.all(kernel, risk, filter_state, seen);
+  if (!r.at_end()) throw InputError("execution state has trailing bytes");
+  filters_.load(filter_state);
+  kernel_ = std::move(kernel);
+  risk_ = std::move(risk);
+  trades_seen_ = static_cast<std::size_t>(seen);
+}
+
+}  // namespace onepath
