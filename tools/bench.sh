@@ -4,3 +4,4 @@ set -euo pipefail
 onepath=${1:-build/onepath}
 "$onepath" bench csv --rows 1000000
 "$onepath" bench indicators
+"$onepath" bench kernel

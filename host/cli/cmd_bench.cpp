@@ -14,6 +14,7 @@
 #include "indicators/registry.hpp"
 #include "data/candle_io.hpp"
 #include "data/synth.hpp"
+#include "exec/kernel.hpp"
 
 namespace onepath::cli {
 namespace {
@@ -168,6 +169,63 @@ void add_bench_indicators(CLI::App& bench, Action& action) {
   });
 }
 
+void add_bench_kernel(CLI::App& bench, Action& action) {
+  struct Opts {
+    std::size_t bars = 10'000'000;
+    int runs = 3;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = bench.add_subcommand("kernel", "Execution kernel alone: bars per second with no orders, orders per second");
+  cmd->add_option("--bars", o->bars, "Bars of the generated walk")->check(CLI::Range(1000, 1'000'000'000))->capture_default_str();
+  cmd->add_option("--runs", o->runs, "Timed passes; the best is reported")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_flag("--json", o->json, "One JSON object: bars_per_second, orders_per_second");
+  cmd->footer(
+      "No orders: open_bar + mark on every bar of one symbol.\n"
+      "Orders: a market entry on every even bar and a close on every odd bar, realistic costs:\n"
+      "each order is sized, placed, filled at the next open and booked in the ledger.\n"
+      "Example:\n  onepath bench kernel --bars 10000000");
+  cmd->callback([o, &action] {
+    action = [o] {
+      CandleSeries s = bench_walk(o->bars);
+      double best_idle = 1e300, best_orders = 1e300;
+      std::size_t orders = 0;
+      for (int r = 0; r < o->runs; ++r) {
+        Kernel idle(ExecConfig{}, {"BTC"});
+        idle.reserve(s.size());
+        auto t0 = Clock::now();
+        for (std::size_t i = 0; i < s.size(); ++i) {
+          idle.open_bar(0, s[i]);
+          idle.mark(s.ts[i]);
+        }
+        best_idle = std::min(best_idle, seconds_since(t0));
+
+        Kernel busy(ExecConfig{}, {"BTC"});
+        busy.reserve(s.size());
+        Intent entry, exit;
+        entry.size = {SizeMode::equity_fraction, 0.1};
+        exit.action = IntentAction::close;
+        orders = 0;
+        t0 = Clock::now();
+        for (std::size_t i = 0; i < s.size(); ++i) {
+          busy.open_bar(0, s[i]);
+          orders += busy.submit(0, i % 2 ? exit : entry, busy.size(0, entry)) != 0;
+          busy.mark(s.ts[i]);
+        }
+        best_orders = std::min(best_orders, seconds_since(t0));
+      }
+      double n = static_cast<double>(s.size());
+      if (o->json)
+        fmt::print("{{\"bench\":\"kernel\",\"bars\":{},\"bars_per_second\":{:.0f},\"orders\":{},\"orders_per_second\":{:.0f}}}\n",
+                   s.size(), n / best_idle, orders, static_cast<double>(orders) / best_orders);
+      else
+        fmt::print("kernel: {:.1f} M bars/s with no orders ({:.1f} ns/bar); {:.2f} M orders/s ({} orders, fills and trades over {} bars)\n",
+                   n / best_idle / 1e6, best_idle * 1e9 / n, static_cast<double>(orders) / best_orders / 1e6, orders, s.size());
+      return 0;
+    };
+  });
+}
+
 }  // namespace
 
 void add_bench_commands(CLI::App& app, Action& action) {
@@ -175,6 +233,7 @@ void add_bench_commands(CLI::App& app, Action& action) {
   bench->require_subcommand(1);
   add_bench_csv(*bench, action);
   add_bench_indicators(*bench, action);
+  add_bench_kernel(*bench, action);
 }
 
 }  // namespace onepath::cli

@@ -80,6 +80,8 @@ class Kernel {
   void exit_all(ExitReason reason);
   // Records equity at the close of a timestamp (after every symbol's bar of that time).
   void mark(TimestampMs ts);
+  // Room for this many equity marks, when the run knows its length.
+  void reserve(std::size_t marks) { equity_.reserve(marks); }
   // Closes every lot at its symbol's last close: end of data. Pending orders are dropped.
   void finish();
 
