@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
       "  onepath data gen --symbols BTC,ETH,SOL --out market/    generate a synthetic market\n"
       "  onepath data check market/BTC.csv                       validate candles, list gaps\n"
       "  onepath data resample market/BTC.csv --to 1h            aggregate to a higher timeframe\n"
-      "  onepath bench csv                                       measure CSV reading speed\n"
+      "  onepath enrich --data market/BTC.csv --features scripts/features/example.lua --out f.csv\n"
+      "  onepath bench indicators                                measure every indicator\n"
       "Run 'onepath COMMAND --help' for more. Exit codes: 0 ok, 1 the work failed, 2 bad usage or input.");
 
   std::string log_format = "text", log_level = "info";
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
 
   cli::Action action;
   cli::add_data_commands(app, action);
+  cli::add_enrich_commands(app, action);
   cli::add_bench_commands(app, action);
 
   try {

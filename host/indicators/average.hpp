@@ -64,6 +64,7 @@ class Ema {
   double value() const { return count_ >= seed_rows_ ? ema_ : kNaN; }
   void emit(double* out) const { out[0] = value(); }
   int warmup() const { return seed_rows_ - 1; }
+  int settle_bars() const { return seed_rows_ + rows_to_forget(1.0 - k_); }
   bool ready() const { return count_ >= seed_rows_; }
   void reset() { *this = Ema(period_, seed_, input_); }
   std::string params_text() const {

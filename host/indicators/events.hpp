@@ -28,6 +28,7 @@ class Cusum {
   int warmup() const { return 1; }
   bool ready() const { return count_ > 1; }
   void reset() { *this = Cusum(threshold_, input_); }
+  int settle_bars() const { return 0; }  // its sums depend on where it starts
   std::string params_text() const { return "threshold=" + format_double(threshold_) + ",input=" + std::string(source_name(input_)); }
   std::size_t heap_bytes() const { return 0; }
   template <class A>

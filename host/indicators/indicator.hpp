@@ -17,6 +17,7 @@
 // (and the C ABI can carry them); the type-erased Indicator turns them into InputError.
 //   void emit(double* out) const N outputs, NaN before the first valid row
 //   int warmup() const           rows before the first valid row
+//   int settle_bars() const      (recursive and path-dependent kinds) see Indicator
 //   bool ready() const
 //   void reset()
 //   std::string params_text() const   "period=14,input=close"
@@ -107,6 +108,11 @@ class Indicator {
   // columns[k][i]: the batch path, with the concrete update inlined in one loop.
   virtual void update_many(const CandleSeries& s, std::size_t begin, std::size_t end, double* const* columns) = 0;
   virtual int warmup() const = 0;
+  // Rows after which the start of the history no longer matters (within 1e-9 relative):
+  // the window for finite-memory kinds; for recursive ones (EMA, Wilder, MACD) the rows
+  // until the forgotten weight (1-k)^n is below 1e-12 (rows_to_forget). 0 for path-dependent kinds (OBV,
+  // CUSUM), whose values depend on where the history starts however long it is.
+  virtual int settle_bars() const = 0;
   virtual bool ready() const = 0;
   virtual void reset() = 0;
   // Versioned binary state; load refuses another kind, other parameters or a damaged blob.
@@ -121,6 +127,12 @@ class Indicator {
 };
 
 // Feeding a concrete indicator a whole history: the same update, row after row.
+// Rows until a recursion with forgetting factor `keep` per row forgets all but 1e-12 of
+// where it started: 1e-9 relative with room for a start up to 1000 times off today's level.
+inline int rows_to_forget(double keep) {
+  return keep > 0 ? static_cast<int>(std::ceil(std::log(1e-12) / std::log(keep))) : 0;
+}
+
 template <class T>
 void bootstrap(T& indicator, const CandleSeries& history) {
   for (std::size_t i = 0; i < history.size(); ++i) indicator.update(history[i]);

@@ -34,6 +34,7 @@ class Rsi {
   int warmup() const { return period_; }
   bool ready() const { return count_ > period_; }
   void reset() { *this = Rsi(period_, input_); }
+  int settle_bars() const { return period_ + 1 + rows_to_forget(1.0 - 1.0 / period_); }
   std::string params_text() const { return period_text(period_, input_); }
   std::size_t heap_bytes() const { return 0; }
   template <class A>
@@ -98,6 +99,7 @@ class Macd {
     out[2] = line_ - signal_ema_;
   }
   int warmup() const { return slow_ + signal_ - 2; }
+  int settle_bars() const { return slow_ + signal_ + rows_to_forget(1.0 - ks_) + rows_to_forget(1.0 - ksig_); }
   bool ready() const { return count_ > warmup(); }
   void reset() { *this = Macd(fast_, slow_, signal_, input_); }
   std::string params_text() const {

@@ -82,6 +82,10 @@ class Model final : public Indicator {
     if (why != Refusal::none) detail::throw_refused_candle(T::kKind, why, s[stop]);
   }
   int warmup() const override { return impl_.warmup(); }
+  int settle_bars() const override {
+    if constexpr (requires(const T t) { t.settle_bars(); }) return impl_.settle_bars();
+    else return impl_.warmup() + 1;
+  }
   bool ready() const override { return impl_.ready(); }
   void reset() override { impl_.reset(); }
   std::string save() const override {

@@ -58,6 +58,7 @@ class Adx {
     out[2] = count_ > period_ ? minus_di_ : kNaN;
   }
   int warmup() const { return period_; }  // the first row with any output (the DIs)
+  int settle_bars() const { return 2 * period_ + 2 * rows_to_forget(1.0 - 1.0 / period_); }
   bool ready() const { return count_ > period_; }
   void reset() { *this = Adx(period_); }
   std::string params_text() const { return "period=" + std::to_string(period_); }

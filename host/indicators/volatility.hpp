@@ -77,6 +77,7 @@ class AverageTrueRange {
   int warmup() const { return period_; }
   bool ready() const { return count_ > period_; }
   void reset() { *this = AverageTrueRange(period_); }
+  int settle_bars() const { return period_ + 1 + rows_to_forget(1.0 - 1.0 / period_); }
   std::string params_text() const { return "period=" + std::to_string(period_); }
   std::size_t heap_bytes() const { return 0; }
   template <class A>

@@ -34,6 +34,7 @@ class Obv {
   int warmup() const { return 0; }
   bool ready() const { return count_ > 0; }
   void reset() { *this = Obv(input_); }
+  int settle_bars() const { return 0; }  // a running total: depends on where it starts
   std::string params_text() const { return "input=" + std::string(source_name(input_)); }
   std::size_t heap_bytes() const { return 0; }
   template <class A>

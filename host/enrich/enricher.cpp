@@ -1,0 +1,414 @@
+#include "enrich/enricher.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/sha256.hpp"
+#include "core/state_archive.hpp"
+
+namespace onepath {
+
+// Where one input value of a feature-fed node comes from: another feature's column, or a
+// candle source.
+struct Enricher::Input {
+  bool from_column = false;
+  std::size_t column = 0;
+  Source source = Source::close;
+};
+
+struct Enricher::Node {
+  std::unique_ptr<Indicator> indicator;
+  std::string name;
+  std::size_t first_column = 0, outputs = 0;
+  int tf = -1;                  // -1: base timeframe, else index into resamplers_
+  std::int64_t factor = 1;      // base bars per bar of its timeframe
+  std::vector<Input> inputs;    // empty: the indicator reads candles itself
+  std::vector<std::size_t> feeds_from;  // nodes whose columns it reads
+  bool feeds_others = false;    // its values go to current_ on every update
+  std::size_t need_bars = 0;    // base candles until it has settled
+};
+
+namespace {
+
+[[noreturn]] void spec_error(const FeatureSpec& f, const std::string& why) {
+  throw InputError((f.origin.empty() ? "feature '" + f.name + "'" : f.origin) + ": " + why);
+}
+
+bool positive_candle(const Candle& c) {
+  return std::isfinite(c.open) && std::isfinite(c.high) && std::isfinite(c.low) && std::isfinite(c.close) &&
+         std::isfinite(c.volume) && c.open > 0 && c.high > 0 && c.low > 0 && c.close > 0 && c.volume >= 0;
+}
+
+}  // namespace
+
+Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_(base), version_(feature_set_version(set_)) {
+  if (set_.features.empty()) throw InputError(set_.origin + ": the feature set is empty");
+  // Build every node and its columns, in the file's order.
+  std::vector<std::unique_ptr<Node>> built;
+  std::map<std::string, std::pair<std::size_t, std::size_t>> column_of;  // column name -> (node, column)
+  std::map<std::string, std::size_t> node_of;
+  std::vector<Timeframe> tfs;
+  for (const auto& f : set_.features) {
+    if (f.name.empty()) spec_error(f, "a feature needs a name");
+    for (char ch : f.name)
+      if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_')) spec_error(f, "names use letters, digits and _ only");
+    auto n = std::make_unique<Node>();
+    n->name = f.name;
+    try {
+      n->indicator = make_indicator(f.indicator);
+    } catch (const InputError& e) {
+      spec_error(f, e.what());
+    }
+    if (f.timeframe && !(*f.timeframe == base_)) {
+      const Timeframe& t = *f.timeframe;
+      if (t.duration_ms() < base_.duration_ms() || t.duration_ms() % base_.duration_ms() != 0)
+        spec_error(f, "timeframe " + std::string(t.name()) + " is not a whole multiple of the data's " + std::string(base_.name()));
+      std::size_t k = 0;
+      while (k < tfs.size() && !(tfs[k] == t)) ++k;
+      if (k == tfs.size()) tfs.push_back(t);
+      n->tf = static_cast<int>(k);
+      n->factor = t.duration_ms() / base_.duration_ms();
+    }
+    n->first_column = columns_.size();
+    auto outs = n->indicator->outputs();
+    n->outputs = outs.size();
+    for (auto out : outs) {
+      std::string col = outs.size() == 1 ? f.name : f.name + "_" + std::string(out);
+      if (column_of.count(col)) spec_error(f, "column '" + col + "' is defined twice");
+      column_of[col] = {built.size(), columns_.size()};
+      columns_.push_back(col);
+    }
+    if (node_of.count(f.name)) spec_error(f, "the name '" + f.name + "' is used twice");
+    node_of[f.name] = built.size();
+    built.push_back(std::move(n));
+  }
+  for (const auto& t : tfs) resamplers_.emplace_back(base_, t);
+
+  // Resolve feature inputs.
+  for (std::size_t i = 0; i < built.size(); ++i) {
+    const FeatureSpec& f = set_.features[i];
+    Node& n = *built[i];
+    if (f.input.empty() && f.input2.empty()) continue;
+    int needs = n.indicator->series_inputs();
+    if (needs == 0) spec_error(f, f.indicator.kind + " reads whole candles; it cannot take another feature as input");
+    for (int k = 0; k < needs; ++k) {
+      const std::string& name = k == 0 ? f.input : f.input2;
+      Input in;
+      if (name.empty()) {  // this one comes from the candle
+        auto it = f.indicator.params.find(k == 0 ? "input" : "input2");
+        in.source = it != f.indicator.params.end() ? parse_source(std::get<std::string>(it->second))
+                                                   : (k == 0 ? Source::close : Source::volume);
+      } else {
+        auto it = column_of.find(name);
+        if (it == column_of.end()) spec_error(f, "input '" + name + "' is not a feature column of this set");
+        Node& from = *built[it->second.first];
+        if (n.tf >= 0 && from.tf != n.tf)
+          spec_error(f, "input '" + name + "' has another timeframe; a higher-timeframe feature reads candles or features of its own timeframe, a base one may read any");
+        in.from_column = true;
+        in.column = it->second.second;
+        from.feeds_others = true;
+        n.feeds_from.push_back(it->second.first);
+      }
+      n.inputs.push_back(in);
+    }
+  }
+
+  // Dependency order (inputs first); a cycle is an error naming its members.
+  std::vector<int> state(built.size(), 0);  // 0 new, 1 visiting, 2 done
+  std::vector<std::size_t> order;
+  std::function<void(std::size_t)> visit = [&](std::size_t i) {
+    if (state[i] == 2) return;
+    if (state[i] == 1) spec_error(set_.features[i], "its inputs form a cycle");
+    state[i] = 1;
+    for (std::size_t j : built[i]->feeds_from) visit(j);
+    state[i] = 2;
+    order.push_back(i);
+  };
+  for (std::size_t i = 0; i < built.size(); ++i) visit(i);
+
+  // Warm-up in base candles: what its inputs need, then its own settling in its timeframe.
+  for (std::size_t i : order) {
+    Node& n = *built[i];
+    std::size_t inputs_need = 0;
+    for (std::size_t j : n.feeds_from) inputs_need = std::max(inputs_need, built[j]->need_bars);
+    int settle = n.indicator->settle_bars();
+    if (settle <= 0) settle = n.indicator->warmup() + 1;
+    n.need_bars = inputs_need + static_cast<std::size_t>(settle) * static_cast<std::size_t>(n.factor) +
+                  static_cast<std::size_t>(n.factor - 1);
+    warmup_bars_ = std::max(warmup_bars_, n.need_bars);
+  }
+  // Nodes in dependency order; remap feeds_from to the new positions.
+  std::vector<std::size_t> position(built.size());
+  for (std::size_t p = 0; p < order.size(); ++p) position[order[p]] = p;
+  for (std::size_t i : order) {
+    for (auto& j : built[i]->feeds_from) j = position[j];
+    nodes_.push_back(std::move(built[i]));
+  }
+  current_.assign(columns_.size(), kNaN);
+  last_row_.assign(columns_.size(), kNaN);
+  const char* env = std::getenv("ONEPATH_ENRICHMENT_PAUSE");
+  if (env && std::string_view(env) == "1") pause(true);
+}
+
+Enricher::~Enricher() = default;
+
+void Enricher::reset() {
+  for (auto& n : nodes_) n->indicator->reset();
+  for (auto& r : resamplers_) r = Resampler(base_, r.target());
+  current_.assign(columns_.size(), kNaN);
+  has_data_ = false;
+  last_ts_ = 0;
+}
+
+void Enricher::pause(bool on) {
+  if (on && !paused_)
+    log::event(log::Level::critical, "enrichment_paused_by_operator",
+               {{"feature_set_version", version_}, {"last_ts", has_data_ ? format_iso(last_ts_) : std::string("none")}});
+  if (!on && paused_) log::warn("enrichment_resumed", {{"feature_set_version", version_}});
+  paused_ = on;
+}
+
+void Enricher::check_candle(const Candle& c, std::int64_t row) const {
+  std::string where = row >= 0 ? "row " + std::to_string(row + 1) + ", " : "";
+  if (has_data_ && c.ts <= last_ts_)
+    throw InputError("enrich: " + where + "candle " + format_iso(c.ts) + " is not after the last one (" + format_iso(last_ts_) +
+                     "); late or repeated candles are rejected and change nothing");
+  if (!positive_candle(c))
+    throw InputError("enrich: " + where + "candle " + format_iso(c.ts) +
+                     " has a value that is not finite, a price at or below 0 or a negative volume; rejected, nothing changed");
+}
+
+void Enricher::feed(Node& n, const Candle& c) {
+  if (n.inputs.empty()) {
+    n.indicator->update(c);
+  } else {
+    double x[2];
+    for (std::size_t k = 0; k < n.inputs.size(); ++k)
+      x[k] = n.inputs[k].from_column ? current_[n.inputs[k].column] : select(c, n.inputs[k].source);
+    n.indicator->update_values(x);
+  }
+  if (n.feeds_others) n.indicator->emit(current_.data() + n.first_column);
+}
+
+void Enricher::update(const Candle& c) {
+  check_candle(c, -1);
+  if (paused_) return;
+  // Higher timeframes first: the bars this candle completes (a late one and/or its own).
+  Candle done[2];
+  for (std::size_t r = 0; r < resamplers_.size(); ++r) {
+    int count = 0;
+    resamplers_[r].push(c, [&](const Candle& bar) { done[count++] = bar; });
+    for (int b = 0; b < count; ++b)
+      for (auto& n : nodes_)
+        if (n->tf == static_cast<int>(r)) feed(*n, done[b]);
+  }
+  for (auto& n : nodes_)
+    if (n->tf < 0) feed(*n, c);
+  has_data_ = true;
+  last_ts_ = c.ts;
+}
+
+void Enricher::emit(double* row) const {
+  if (!paused_)
+    for (const auto& n : nodes_) n->indicator->emit(last_row_.data() + n->first_column);
+  std::memcpy(row, last_row_.data(), last_row_.size() * sizeof(double));
+}
+
+std::vector<double> Enricher::emit() const {
+  std::vector<double> row(columns_.size());
+  emit(row.data());
+  return row;
+}
+
+void Enricher::bootstrap(const CandleSeries& history, bool allow_partial) {
+  if (history.empty())
+    throw InputError("enrichment_bootstrap_empty: a bootstrap needs history; none was given");
+  if (history.size() < warmup_bars_) {
+    log::event(allow_partial ? log::Level::warn : log::Level::error, "enrichment_bootstrap_insufficient_history",
+               {{"candles", history.size()}, {"warmup_bars", warmup_bars_}, {"partial_allowed", allow_partial ? "yes" : "no"}});
+    if (!allow_partial)
+      throw InputError("enrichment_bootstrap_insufficient_history: " + std::to_string(history.size()) +
+                       " candles given, the feature set needs " + std::to_string(warmup_bars_) +
+                       " (WARMUP_BARS) for its rows to equal a longer history's; allow a partial warm-up to go on anyway");
+  }
+  enrich_batch(history);
+}
+
+FeatureColumns Enricher::enrich_batch(const CandleSeries& s, int threads) {
+  reset();
+  const std::size_t n = s.size();
+  for (std::size_t i = 0; i < n; ++i) {  // the checks update() makes, before any state moves
+    check_candle(s[i], static_cast<std::int64_t>(i));
+    has_data_ = true, last_ts_ = s.ts[i];
+  }
+  reset();
+  FeatureColumns cols(columns_.size(), std::vector<double>(n, kNaN));
+  if (n == 0) return cols;
+
+  // Higher-timeframe bars, and the base row at which each completed.
+  std::vector<CandleSeries> htf(resamplers_.size());
+  std::vector<std::vector<std::size_t>> done_row(resamplers_.size());
+  for (std::size_t r = 0; r < resamplers_.size(); ++r)
+    for (std::size_t i = 0; i < n; ++i)
+      resamplers_[r].push(s[i], [&](const Candle& bar) { htf[r].push_back(bar), done_row[r].push_back(i); });
+  // Columns at each node's own timeframe (for higher ones, one value per higher bar).
+  FeatureColumns own(columns_.size());
+  for (const auto& node : nodes_)
+    for (std::size_t k = 0; k < node->outputs; ++k)
+      own[node->first_column + k].assign(node->tf < 0 ? 0 : htf[node->tf].size(), kNaN);
+  auto own_column = [&](const Node& node, std::size_t k) -> std::vector<double>& {
+    return node.tf < 0 ? cols[node.first_column + k] : own[node.first_column + k];
+  };
+
+  auto run_node = [&](Node& node) {
+    const CandleSeries& series = node.tf < 0 ? s : htf[node.tf];
+    const std::size_t rows = series.size();
+    std::vector<double*> out(node.outputs);
+    for (std::size_t k = 0; k < node.outputs; ++k) out[k] = own_column(node, k).data();
+    if (node.inputs.empty()) {
+      node.indicator->update_many(series, 0, rows, out.data());
+    } else {
+      double x[2], row[8];
+      for (std::size_t i = 0; i < rows; ++i) {
+        for (std::size_t k = 0; k < node.inputs.size(); ++k) {
+          const Input& in = node.inputs[k];
+          x[k] = in.from_column ? (node.tf < 0 ? cols[in.column][i] : own[in.column][i]) : select(series, in.source, i);
+        }
+        node.indicator->update_values(x);
+        node.indicator->emit(row);
+        for (std::size_t k = 0; k < node.outputs; ++k) out[k][i] = row[k];
+      }
+    }
+    if (node.tf >= 0) {  // every base row shows the last completed higher bar
+      const auto& done = done_row[node.tf];
+      for (std::size_t k = 0; k < node.outputs; ++k) {
+        std::vector<double>& base_col = cols[node.first_column + k];
+        const std::vector<double>& h = own[node.first_column + k];
+        for (std::size_t b = 0; b < done.size(); ++b) {
+          std::size_t end = b + 1 < done.size() ? done[b + 1] : n;
+          for (std::size_t i = done[b]; i < end; ++i) base_col[i] = h[b];
+        }
+      }
+    }
+  };
+
+  // Levels of the dependency graph: a node runs after everything it reads.
+  std::vector<std::size_t> level(nodes_.size(), 0);
+  std::size_t levels = 0;
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    for (std::size_t j : nodes_[i]->feeds_from) level[i] = std::max(level[i], level[j] + 1);
+    levels = std::max(levels, level[i] + 1);
+  }
+  for (std::size_t l = 0; l < levels; ++l) {
+    std::vector<Node*> batch;
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      if (level[i] == l) batch.push_back(nodes_[i].get());
+    const std::size_t workers = std::min<std::size_t>(std::max(threads, 1), batch.size());
+    if (workers <= 1) {
+      for (Node* node : batch) run_node(*node);
+      continue;
+    }
+    std::vector<std::thread> pool;
+    std::vector<std::exception_ptr> errors(workers);
+    for (std::size_t w = 0; w < workers; ++w)
+      pool.emplace_back([&, w] {
+        try {
+          for (std::size_t b = w; b < batch.size(); b += workers) run_node(*batch[b]);
+        } catch (...) {
+          errors[w] = std::current_exception();
+        }
+      });
+    for (auto& t : pool) t.join();
+    for (auto& e : errors)
+      if (e) std::rethrow_exception(e);
+  }
+
+  // The state a streaming run would have left, its last row emitted.
+  for (std::size_t k = 0; k < columns_.size(); ++k) last_row_[k] = cols[k][n - 1];
+  for (const auto& node : nodes_)
+    if (node->feeds_others)
+      for (std::size_t k = 0; k < node->outputs; ++k) current_[node->first_column + k] = cols[node->first_column + k][n - 1];
+  has_data_ = true;
+  last_ts_ = s.ts[n - 1];
+  return cols;
+}
+
+std::size_t Enricher::state_bytes() const {
+  std::size_t bytes = sizeof(*this) + current_.size() * sizeof(double) * 2 + resamplers_.size() * sizeof(Resampler);
+  for (const auto& n : nodes_) bytes += sizeof(Node) + n->indicator->state_bytes();
+  return bytes;
+}
+
+namespace {
+constexpr std::uint32_t kSnapshotFormat = 1;
+constexpr std::size_t kChecksumHex = 64;
+}  // namespace
+
+std::string Enricher::save_snapshot(std::string_view symbol) const {
+  StateWriter w;
+  std::vector<std::string> nodes;
+  for (const auto& n : nodes_) nodes.push_back(n->indicator->save());
+  w.all(std::string("onepath-enricher"), kSnapshotFormat, std::string(symbol), std::string(base_.name()), version_, has_data_,
+        last_ts_, nodes, current_, last_row_);
+  for (const auto& r : resamplers_) w(r);
+  return w.bytes() + sha256_hex(w.bytes());
+}
+
+void Enricher::load_snapshot(std::string_view bytes, std::string_view symbol) {
+  if (bytes.size() < kChecksumHex) throw InputError("enrichment snapshot is truncated");
+  std::string_view body = bytes.substr(0, bytes.size() - kChecksumHex);
+  if (sha256_hex(body) != bytes.substr(bytes.size() - kChecksumHex))
+    throw InputError("enrichment snapshot is corrupt (checksum mismatch)");
+  StateReader r(body);
+  std::string magic, sym, tf, version;
+  std::uint32_t format = 0;
+  r.all(magic, format);
+  if (magic != "onepath-enricher" || format != kSnapshotFormat)
+    throw InputError("not an enrichment snapshot of format " + std::to_string(kSnapshotFormat));
+  bool has = false;
+  TimestampMs last = 0;
+  std::vector<std::string> nodes;
+  std::vector<double> current, last_row;
+  r.all(sym, tf, version, has, last, nodes, current, last_row);
+  if (sym != symbol || tf != base_.name() || version != version_)
+    throw InputError("enrichment snapshot belongs to (" + sym + ", " + tf + ", " + version + "), not (" + std::string(symbol) + ", " +
+                     std::string(base_.name()) + ", " + version_ + ")");
+  if (nodes.size() != nodes_.size() || current.size() != current_.size() || last_row.size() != last_row_.size())
+    throw InputError("enrichment snapshot does not fit this feature set");
+  std::vector<Resampler> resamplers = resamplers_;
+  for (auto& rs : resamplers) r(rs);
+  if (!r.at_end()) throw InputError("enrichment snapshot has trailing bytes");
+  // Every part is checked; now load the indicators, all or none.
+  std::vector<std::unique_ptr<Indicator>> loaded;
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    loaded.push_back(nodes_[i]->indicator->clone());
+    loaded.back()->load(nodes[i]);
+  }
+  for (std::size_t i = 0; i < nodes_.size(); ++i) nodes_[i]->indicator = std::move(loaded[i]);
+  resamplers_ = std::move(resamplers);
+  current_ = std::move(current);
+  last_row_ = std::move(last_row);
+  has_data_ = has;
+  last_ts_ = last;
+}
+
+std::string row_hash(const double* row, std::size_t n) {
+  std::string bytes(n * 8, '\0');
+  for (std::size_t i = 0; i < n; ++i) {
+    double v = std::isnan(row[i]) ? std::numeric_limits<double>::quiet_NaN() : row[i];
+    std::uint64_t u;
+    std::memcpy(&u, &v, 8);
+    for (int b = 0; b < 8; ++b) bytes[i * 8 + b] = static_cast<char>((u >> (8 * b)) & 0xff);
+  }
+  return sha256_hex(bytes).substr(0, 16);
+}
+
+}  // namespace onepath

@@ -1,0 +1,91 @@
+#pragma once
+// The enrichment engine for one (symbol, timeframe, feature set). Streaming:
+// bootstrap(history), then update(candle) on every candle and emit() when a row is wanted.
+// Batch: enrich_batch(series) gives the whole feature matrix. Both run the same indicator
+// update code in the same order, so the batch row at T is the streaming row at T, bit for
+// bit, and a batch run leaves the state a streaming run would have left.
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/candle.hpp"
+#include "data/resample.hpp"
+#include "enrich/feature_set.hpp"
+#include "indicators/indicator.hpp"
+
+namespace onepath {
+
+// Columns of a feature matrix: cols[k][row].
+using FeatureColumns = std::vector<std::vector<double>>;
+
+class Enricher {
+ public:
+  // Throws InputError naming the feature's origin: unknown kinds or parameters, unknown
+  // or cyclic inputs, a higher timeframe that does not fit the base one.
+  Enricher(FeatureSet set, Timeframe base);
+  ~Enricher();
+  Enricher(const Enricher&) = delete;
+  Enricher& operator=(const Enricher&) = delete;
+
+  const std::vector<std::string>& columns() const { return columns_; }
+  const std::string& version() const { return version_; }
+  Timeframe base_timeframe() const { return base_; }
+  // Candles a bootstrap needs so that its rows equal those of a history started at any
+  // earlier point (within 1e-9 relative; path-dependent kinds excepted, docs/enrichment.md).
+  std::size_t warmup_bars() const { return warmup_bars_; }
+
+  // Starts afresh from history. Fewer than warmup_bars() candles is an error
+  // (enrichment_bootstrap_insufficient_history) unless allow_partial; none is always one.
+  void bootstrap(const CandleSeries& history, bool allow_partial = false);
+  // One candle. A candle not after the last one, or with a value that is not finite or a
+  // price not positive, is rejected with InputError and changes nothing.
+  void update(const Candle& c);
+  // The current row (columns().size() values). Skipping it changes nothing.
+  void emit(double* row) const;
+  std::vector<double> emit() const;
+
+  // Starts afresh and enriches a whole series, column by column; threads > 1 runs
+  // independent features in parallel (same bits). The same checks as update().
+  FeatureColumns enrich_batch(const CandleSeries& series, int threads = 1);
+
+  bool has_data() const { return has_data_; }
+  TimestampMs last_ts() const { return last_ts_; }
+  // Kill switch: while paused, updates change nothing and emit repeats the last emitted
+  // row. Starts paused when ONEPATH_ENRICHMENT_PAUSE=1.
+  void pause(bool on);
+  bool paused() const { return paused_; }
+  // Bytes of state held for this key (indicators, resamplers, the current row).
+  std::size_t state_bytes() const;
+
+  // Versioned, checksummed snapshot carrying the key and the last timestamp; restore and
+  // continue is bit-identical to never stopping. load refuses a damaged snapshot or one of
+  // another key, and changes nothing when it refuses.
+  std::string save_snapshot(std::string_view symbol) const;
+  void load_snapshot(std::string_view bytes, std::string_view symbol);
+
+ private:
+  struct Node;
+  struct Input;
+  void reset();
+  void check_candle(const Candle& c, std::int64_t row) const;
+  void feed(Node& n, const Candle& c);
+
+  FeatureSet set_;
+  Timeframe base_;
+  std::string version_;
+  std::vector<std::string> columns_;
+  std::vector<std::unique_ptr<Node>> nodes_;  // in dependency order
+  std::vector<Resampler> resamplers_;         // one per higher timeframe
+  std::size_t warmup_bars_ = 0;
+  std::vector<double> current_;               // values of features that feed others
+  mutable std::vector<double> last_row_;      // the last emitted row, for the kill switch
+  bool has_data_ = false, paused_ = false;
+  TimestampMs last_ts_ = 0;
+};
+
+// SHA-256 (16 hex) of a row of values: each as its 8 IEEE-754 bytes, little-endian, all
+// NaNs as one quiet NaN.
+std::string row_hash(const double* row, std::size_t n);
+
+}  // namespace onepath

@@ -1,0 +1,28 @@
+#include "enrich/feature_set.hpp"
+
+#include "core/number_format.hpp"
+#include "core/sha256.hpp"
+
+namespace onepath {
+
+std::string canonical_text(const FeatureSet& set) {
+  std::string out;
+  for (const auto& f : set.features) {
+    out += "name=" + f.name + ";kind=" + f.indicator.kind;
+    for (const auto& [key, value] : f.indicator.params) {  // std::map: sorted keys
+      out += ";" + key + "=";
+      if (const double* d = std::get_if<double>(&value)) out += format_double(*d); else out += "'" + std::get<std::string>(value) + "'";
+    }
+    if (!f.input.empty()) out += ";input_feature=" + f.input;
+    if (!f.input2.empty()) out += ";input2_feature=" + f.input2;
+    if (f.timeframe) out += ";timeframe=" + std::string(f.timeframe->name());
+    out += "\n";
+  }
+  return out;
+}
+
+std::string feature_set_version(const FeatureSet& set) {
+  return sha256_hex("onepath-enrichment-" + std::to_string(kEnrichmentEngineVersion) + "\n" + canonical_text(set)).substr(0, 16);
+}
+
+}  // namespace onepath
