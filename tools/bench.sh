@@ -5,3 +5,4 @@ onepath=${1:-build/onepath}
 "$onepath" bench csv --rows 1000000
 "$onepath" bench indicators
 "$onepath" bench kernel
+"$onepath" bench enrich --features scripts/features/talib_common.lua

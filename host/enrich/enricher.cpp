@@ -177,13 +177,15 @@ void Enricher::pause(bool on) {
 }
 
 void Enricher::check_candle(const Candle& c, std::int64_t row) const {
+  bool late = has_data_ && c.ts <= last_ts_;
+  if (!late && positive_candle(c)) [[likely]]
+    return;
   std::string where = row >= 0 ? "row " + std::to_string(row + 1) + ", " : "";
-  if (has_data_ && c.ts <= last_ts_)
+  if (late)
     throw InputError("enrich: " + where + "candle " + format_iso(c.ts) + " is not after the last one (" + format_iso(last_ts_) +
                      "); late or repeated candles are rejected and change nothing");
-  if (!positive_candle(c))
-    throw InputError("enrich: " + where + "candle " + format_iso(c.ts) +
-                     " has a value that is not finite, a price at or below 0 or a negative volume; rejected, nothing changed");
+  throw InputError("enrich: " + where + "candle " + format_iso(c.ts) +
+                   " has a value that is not finite, a price at or below 0 or a negative volume; rejected, nothing changed");
 }
 
 void Enricher::feed(Node& n, const Candle& c) {
@@ -243,6 +245,12 @@ void Enricher::bootstrap(const CandleSeries& history, bool allow_partial) {
 }
 
 FeatureColumns Enricher::enrich_batch(const CandleSeries& s, int threads) {
+  FeatureColumns cols;
+  enrich_batch(s, cols, threads);
+  return cols;
+}
+
+void Enricher::enrich_batch(const CandleSeries& s, FeatureColumns& cols, int threads) {
   reset();
   const std::size_t n = s.size();
   for (std::size_t i = 0; i < n; ++i) {  // the checks update() makes, before any state moves
@@ -250,8 +258,9 @@ FeatureColumns Enricher::enrich_batch(const CandleSeries& s, int threads) {
     has_data_ = true, last_ts_ = s.ts[i];
   }
   reset();
-  FeatureColumns cols(columns_.size(), std::vector<double>(n, kNaN));
-  if (n == 0) return cols;
+  cols.resize(columns_.size());
+  for (auto& c : cols) c.resize(n);  // every row is written below
+  if (n == 0) return;
 
   // Higher-timeframe bars, and the base row at which each completed.
   std::vector<CandleSeries> htf(resamplers_.size());
@@ -292,6 +301,7 @@ FeatureColumns Enricher::enrich_batch(const CandleSeries& s, int threads) {
       for (std::size_t k = 0; k < node.outputs; ++k) {
         std::vector<double>& base_col = cols[node.first_column + k];
         const std::vector<double>& h = own[node.first_column + k];
+        std::fill(base_col.begin(), base_col.begin() + static_cast<std::ptrdiff_t>(done.empty() ? n : done[0]), kNaN);
         for (std::size_t b = 0; b < done.size(); ++b) {
           std::size_t end = b + 1 < done.size() ? done[b + 1] : n;
           for (std::size_t i = done[b]; i < end; ++i) base_col[i] = h[b];
@@ -338,7 +348,6 @@ FeatureColumns Enricher::enrich_batch(const CandleSeries& s, int threads) {
       for (std::size_t k = 0; k < node->outputs; ++k) current_[node->first_column + k] = cols[node->first_column + k][n - 1];
   has_data_ = true;
   last_ts_ = s.ts[n - 1];
-  return cols;
 }
 
 std::size_t Enricher::state_bytes() const {

@@ -48,6 +48,8 @@ class Enricher {
   // Starts afresh and enriches a whole series, column by column; threads > 1 runs
   // independent features in parallel (same bits). The same checks as update().
   FeatureColumns enrich_batch(const CandleSeries& series, int threads = 1);
+  // The same into a caller's matrix, reusing its memory when it already has the size.
+  void enrich_batch(const CandleSeries& series, FeatureColumns& out, int threads = 1);
 
   bool has_data() const { return has_data_; }
   TimestampMs last_ts() const { return last_ts_; }
