@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libspdlog-dev libfmt-dev libcli11-dev doctest-dev libluajit2-5.1-dev libssl-dev
+  libspdlog-dev libfmt-dev libcli11-dev doctest-dev libluajit2-5.1-dev libssl-dev libtomlplusplus-dev
 )
 
 missing=()

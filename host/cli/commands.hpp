@@ -12,5 +12,6 @@ using Action = std::function<int()>;
 void add_data_commands(CLI::App& app, Action& action);
 void add_bench_commands(CLI::App& app, Action& action);
 void add_enrich_commands(CLI::App& app, Action& action);
+void add_backtest_commands(CLI::App& app, Action& action);
 
 }  // namespace onepath::cli

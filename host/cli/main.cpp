@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer(
       "Examples:\n"
+      "  onepath backtest examples/quickstart.toml               backtest a Lua strategy\n"
       "  onepath data gen --symbols BTC,ETH,SOL --out market/    generate a synthetic market\n"
       "  onepath data check market/BTC.csv                       validate candles, list gaps\n"
       "  onepath data resample market/BTC.csv --to 1h            aggregate to a higher timeframe\n"
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   cli::Action action;
   cli::add_data_commands(app, action);
   cli::add_enrich_commands(app, action);
+  cli::add_backtest_commands(app, action);
   cli::add_bench_commands(app, action);
 
   try {
@@ -49,7 +51,7 @@ int main(int argc, char** argv) {
   } catch (const InputError& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 2;
-  } catch (const std::exception& e) {
+  } catch (const std::exception& e) {  // a script error, a failed run: the work failed
     fmt::print(stderr, "failed: {}\n", e.what());
     return 1;
   }

@@ -40,6 +40,9 @@ struct Intent {
   double close_quantity = std::numeric_limits<double>::quiet_NaN();  // close: NaN closes all
 };
 
+// Throws InputError naming the option ("order option 'price': ...") when an intent cannot be placed.
+void validate_intent(const Intent& intent);
+
 struct Order {
   std::int64_t id = 0;
   int symbol = 0;

@@ -150,14 +150,18 @@ FeatureSet parse_feature_source(std::string_view code, const std::string& name) 
     throw InputError(msg ? msg : name + ": error");
   }
   lua_sethook(L, nullptr, 0, 0);
-  if (lua_type(L, -1) != LUA_TTABLE) throw InputError(name + ": must return a list of features, e.g. return { {name = \"ema12\", kind = \"ema\", period = 12} }");
+  return feature_set_from_table(L, lua_gettop(L), name);
+}
 
+FeatureSet feature_set_from_table(lua_State* L, int index, const std::string& name) {
+  if (lua_type(L, index) != LUA_TTABLE)
+    throw InputError(name + ": must be a list of features, e.g. { {name = \"ema12\", kind = \"ema\", period = 12} }");
   FeatureSet set;
   set.origin = name;
-  int n = static_cast<int>(lua_objlen(L, -1));
+  int n = static_cast<int>(lua_objlen(L, index));
   if (n == 0) throw InputError(name + ": the list of features is empty");
   for (int i = 1; i <= n; ++i) {
-    lua_rawgeti(L, -1, i);  // env, list, entry
+    lua_rawgeti(L, index, i);
     if (lua_type(L, -1) != LUA_TTABLE) throw InputError(entry_origin(name, i, "") + ": must be a table");
     set.features.push_back(read_entry(L, name, i));
     lua_pop(L, 1);

@@ -1,0 +1,72 @@
+#pragma once
+// One sandboxed LuaJIT state per script. Scripts see a safe standard library (no io,
+// os.execute, load*, dofile, debug or ffi; `require` only inside the scripts tree); every
+// call runs under lua_pcall with a traceback and comes back as "script.lua:LINE: message".
+// Two limits keep a bad script from taking the host with it:
+//  - memory: the allocator refuses past the limit; Lua raises "not enough memory", the
+//    call fails cleanly and the state stays usable;
+//  - time: a watchdog thread signals the script's thread when one call runs too long.
+//    LuaJIT runs no hooks inside compiled traces, so the signal handler jumps out of the
+//    call when the thread is executing Lua, and otherwise (the thread is in host code or
+//    in the allocator) leaves a flag that the host code turns into a Lua error. A state a
+//    call was jumped out of is abandoned (never touched again, not even closed).
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+struct lua_State;
+
+namespace onepath {
+
+// A script failed: a Lua error, a time-out, the memory limit. The work fails (exit 1).
+class ScriptError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ScriptLimits {
+  std::size_t memory_bytes = 256u << 20;
+  std::int64_t timeout_ms = 2000;  // for any one call into the script
+};
+
+class LuaRuntime {
+ public:
+  LuaRuntime(std::string scripts_root, ScriptLimits limits);
+  ~LuaRuntime();
+  LuaRuntime(const LuaRuntime&) = delete;
+  LuaRuntime& operator=(const LuaRuntime&) = delete;
+
+  lua_State* state() const { return L_; }
+  const std::string& scripts_root() const { return root_; }
+
+  // Runs a file as a chunk in the sandbox; leaves its one result on the stack.
+  void run_file(const std::string& path);
+  // Runs code with the full standard library (the host's own glue, e.g. FFI setup);
+  // leaves its one result on the stack.
+  void run_privileged(const std::string& code, const std::string& name);
+  // Calls the function below nargs arguments on the stack; leaves nresults. `what` names
+  // the callback in errors ("on_bar"); `script` the file.
+  void call(int nargs, int nresults, const char* script, const char* what);
+
+  // Host functions called from Lua bracket their work with these (HostScope), so that a
+  // time-out signal never jumps over host code; the watchdog signals again after it.
+  void enter_host();
+  void resume_lua();
+
+  // The sandbox environment table, pushed on the stack.
+  void push_env();
+
+ private:
+  struct Guard;
+  std::string root_;
+  ScriptLimits limits_;
+  std::unique_ptr<Guard> guard_;
+  lua_State* L_ = nullptr;
+  int env_ref_ = 0;
+  bool stopped_ = false;    // a call timed out: the script takes no more calls
+  bool abandoned_ = false;  // ...and was jumped out of: the state is not even closed
+};
+
+}  // namespace onepath

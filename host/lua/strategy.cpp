@@ -1,0 +1,332 @@
+#include "lua/strategy.hpp"
+
+#include <lua.hpp>
+
+#include <cmath>
+#include <cstring>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "lua/feature_file.hpp"
+
+namespace onepath {
+
+// Host memory the FFI views point at, one per symbol. Doubles only: LuaJIT gives int64_t
+// fields as boxed 64-bit cdata, doubles as plain numbers (exact up to 2^53 ms).
+struct LuaStrategy::View {
+  struct Bar {
+    double ts, open, high, low, close, volume, index;
+  } bar{};
+  struct Ctx {
+    double time, bar, position, equity, cash;
+  } ctx{};
+  int bar_ref = 0, row_ref = 0, ctx_ref = 0;
+};
+
+struct LuaStrategy::Binding {
+  LuaStrategy* self;
+};
+
+namespace {
+
+constexpr const char* kOrderOptions =
+    "size, qty, risk, max_fraction, type, price, stop_loss, sl_pct, sl_atr, take_profit, tp_pct, tp_atr, atr, exit_after, valid_bars";
+
+bool is_identifier(const std::string& s) {
+  static const char* keywords[] = {"auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+                                   "enum", "extern", "float", "for", "goto", "if", "int", "long", "register", "return",
+                                   "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
+                                   "unsigned", "void", "volatile", "while"};
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  for (const char* k : keywords)
+    if (s == k) return false;
+  return true;
+}
+
+LuaStrategy& self_of(lua_State* L) {
+  return *static_cast<LuaStrategy::Binding*>(lua_touserdata(L, lua_upvalueindex(1)))->self;
+}
+
+// Host code inside a binding: the watchdog's signal must not jump over it (it may hold the
+// heap's or the logger's lock); the runtime marks it, and unmarks it on any way out.
+struct HostScope {
+  LuaRuntime& rt;
+  explicit HostScope(LuaRuntime& r) : rt(r) { rt.enter_host(); }
+  ~HostScope() { rt.resume_lua(); }
+};
+
+double number_option(lua_State* L, const char* method, const char* key) {
+  if (lua_type(L, -1) != LUA_TNUMBER) luaL_error(L, "%s: option '%s' must be a number", method, key);
+  return lua_tonumber(L, -1);
+}
+
+// ctx:buy{...} / ctx:sell{...} / ctx:close{...}: upvalues (binding, action).
+int l_order(lua_State* L) {
+  HostScope host(self_of(L).runtime());
+  const auto action = static_cast<IntentAction>(lua_tointeger(L, lua_upvalueindex(2)));
+  const char* method = action == IntentAction::buy ? "ctx:buy" : action == IntentAction::sell ? "ctx:sell" : "ctx:close";
+  Intent in;
+  in.action = action;
+  int size_keys = 0, stop_keys = 0, take_keys = 0;
+  if (!lua_isnoneornil(L, 2)) {
+    if (lua_type(L, 2) != LUA_TTABLE) return luaL_error(L, "%s: takes a table of options, e.g. %s{size = 0.1}", method, method);
+    lua_pushnil(L);
+    while (lua_next(L, 2) != 0) {
+      if (lua_type(L, -2) != LUA_TSTRING) return luaL_error(L, "%s: options are named (found a list item)", method);
+      std::string key = lua_tostring(L, -2);
+      if (action == IntentAction::close) {
+        if (key != "qty") return luaL_error(L, "%s: unknown option '%s' (known: qty)", method, key.c_str());
+        in.close_quantity = number_option(L, method, "qty");
+      } else if (key == "size") {
+        in.size = {SizeMode::equity_fraction, number_option(L, method, "size"), in.size.max_fraction}, ++size_keys;
+      } else if (key == "qty") {
+        in.size = {SizeMode::quantity, number_option(L, method, "qty"), in.size.max_fraction}, ++size_keys;
+      } else if (key == "risk") {
+        in.size = {SizeMode::risk_fraction, number_option(L, method, "risk"), in.size.max_fraction}, ++size_keys;
+      } else if (key == "max_fraction") {
+        in.size.max_fraction = number_option(L, method, "max_fraction");
+      } else if (key == "type") {
+        std::string t = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+        if (t == "market") in.type = OrderType::market;
+        else if (t == "limit") in.type = OrderType::limit;
+        else if (t == "stop") in.type = OrderType::stop;
+        else return luaL_error(L, "%s: option 'type' must be \"market\", \"limit\" or \"stop\"", method);
+      } else if (key == "price") {
+        in.price = number_option(L, method, "price");
+      } else if (key == "stop_loss" || key == "sl_pct" || key == "sl_atr") {
+        LevelMode m = key == "stop_loss" ? LevelMode::price : key == "sl_pct" ? LevelMode::percent : LevelMode::atr;
+        in.stop_loss = {m, number_option(L, method, key.c_str())}, ++stop_keys;
+      } else if (key == "take_profit" || key == "tp_pct" || key == "tp_atr") {
+        LevelMode m = key == "take_profit" ? LevelMode::price : key == "tp_pct" ? LevelMode::percent : LevelMode::atr;
+        in.take_profit = {m, number_option(L, method, key.c_str())}, ++take_keys;
+      } else if (key == "atr") {
+        in.atr = number_option(L, method, "atr");
+      } else if (key == "exit_after") {
+        in.exit_after_bars = static_cast<int>(number_option(L, method, "exit_after"));
+      } else if (key == "valid_bars") {
+        in.valid_bars = static_cast<int>(number_option(L, method, "valid_bars"));
+      } else {
+        return luaL_error(L, "%s: unknown option '%s' (known: %s)", method, key.c_str(), kOrderOptions);
+      }
+      lua_pop(L, 1);
+    }
+  }
+  if (size_keys > 1) return luaL_error(L, "%s: give one of 'size', 'qty' or 'risk'", method);
+  if (stop_keys > 1) return luaL_error(L, "%s: give one of 'stop_loss', 'sl_pct' or 'sl_atr'", method);
+  if (take_keys > 1) return luaL_error(L, "%s: give one of 'take_profit', 'tp_pct' or 'tp_atr'", method);
+  try {
+    validate_intent(in);
+  } catch (const InputError& e) {
+    std::string msg = std::string(method) + ": " + e.what();
+    return luaL_error(L, "%s", msg.c_str());
+  }
+  self_of(L).on_intent(in);
+  return 0;
+}
+
+// ctx:log(...): upvalues (binding, symbol name).
+int l_log(lua_State* L) {
+  HostScope host(self_of(L).runtime());
+  std::string msg;
+  for (int i = 2; i <= lua_gettop(L); ++i) {
+    lua_getglobal(L, "tostring");
+    lua_pushvalue(L, i);
+    lua_call(L, 1, 1);
+    const char* part = lua_tostring(L, -1);
+    msg += (i > 2 ? " " : "") + std::string(part ? part : "?");
+    lua_pop(L, 1);
+  }
+  LuaStrategy& s = self_of(L);
+  s.log_line(lua_tostring(L, lua_upvalueindex(2)), msg);
+  return 0;
+}
+
+}  // namespace
+
+LuaStrategy::LuaStrategy(const std::string& path, const std::string& scripts_root, std::vector<std::string> symbols,
+                         const ScriptParams& overrides, ScriptLimits limits)
+    : rt_(std::make_unique<LuaRuntime>(scripts_root, limits)), path_(path), symbols_(std::move(symbols)),
+      binding_(std::make_unique<Binding>(Binding{this})) {
+  lua_State* L = rt_->state();
+  rt_->run_file(path);  // module
+  if (lua_type(L, -1) != LUA_TTABLE)
+    throw InputError(path + ": a strategy returns a table with params, features and on_bar (see docs/lua-api.md)");
+
+  // params: declared defaults, then the overrides (only of declared names).
+  lua_getfield(L, -1, "params");  // module, params
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "params");
+  }
+  if (lua_type(L, -1) != LUA_TTABLE) throw InputError(path + ": 'params' must be a table of defaults");
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {
+    if (lua_type(L, -2) != LUA_TSTRING) throw InputError(path + ": params are named");
+    std::string key = lua_tostring(L, -2);
+    switch (lua_type(L, -1)) {
+      case LUA_TNUMBER: params_[key] = lua_tonumber(L, -1); break;
+      case LUA_TSTRING: params_[key] = std::string(lua_tostring(L, -1)); break;
+      case LUA_TBOOLEAN: params_[key] = static_cast<bool>(lua_toboolean(L, -1)); break;
+      default: throw InputError(path + ": param '" + key + "' must be a number, a string or a boolean");
+    }
+    lua_pop(L, 1);
+  }
+  for (const auto& [key, value] : overrides) {
+    if (!params_.count(key)) {
+      std::string known;
+      for (const auto& [k, v] : params_) known += (known.empty() ? "" : ", ") + k;
+      throw InputError(path + ": no param '" + key + "' to set (declared: " + (known.empty() ? "none" : known) + ")");
+    }
+    params_[key] = value;
+    std::visit([&](const auto& v) {
+      using V = std::decay_t<decltype(v)>;
+      if constexpr (std::is_same_v<V, double>) lua_pushnumber(L, v);
+      else if constexpr (std::is_same_v<V, bool>) lua_pushboolean(L, v);
+      else lua_pushstring(L, v.c_str());
+    }, value);
+    lua_setfield(L, -2, key.c_str());
+  }
+  lua_pop(L, 1);  // module
+
+  // features: a list, or a function of the params returning one.
+  lua_getfield(L, -1, "features");  // module, features
+  if (lua_type(L, -1) == LUA_TFUNCTION) {
+    lua_getfield(L, -2, "params");
+    rt_->call(1, 1, path.c_str(), "features");
+  }
+  if (lua_type(L, -1) != LUA_TTABLE) throw InputError(path + ": 'features' must be a feature list or a function returning one");
+  features_ = feature_set_from_table(L, lua_gettop(L), path + ": features");
+  lua_pop(L, 1);
+
+  lua_getfield(L, -1, "on_bar");
+  if (lua_type(L, -1) != LUA_TFUNCTION) throw InputError(path + ": a strategy needs on_bar(ctx, bar, f)");
+  on_bar_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  for (auto [name, flag] : {std::pair{"on_start", &has_on_start_}, std::pair{"on_fill", &has_on_fill_}, std::pair{"on_stop", &has_on_stop_}}) {
+    lua_getfield(L, -1, name);
+    *flag = lua_type(L, -1) == LUA_TFUNCTION;
+    if (!*flag && !lua_isnil(L, -1)) throw InputError(path + ": '" + std::string(name) + "' must be a function");
+    lua_pop(L, 1);
+  }
+  module_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+LuaStrategy::~LuaStrategy() = default;
+
+void LuaStrategy::bind(const std::vector<std::string>& columns) {
+  for (const auto& c : columns)
+    if (!is_identifier(c)) throw InputError(path_ + ": feature column '" + c + "' cannot be read as f." + c + "; rename it");
+  std::string code = "local ffi = require('ffi')\nffi.cdef[[\ntypedef struct { double ts, open, high, low, close, volume, index; } onepath_bar;\n";
+  code += "typedef struct { ";
+  for (const auto& c : columns) code += "double " + c + "; ";
+  if (columns.empty()) code += "double _none; ";
+  code += "} onepath_row;\n";
+  for (std::size_t k = 0; k < symbols_.size(); ++k)
+    code += "typedef struct { double time, bar, position, equity, cash; } onepath_ctx_" + std::to_string(k) + ";\n";
+  code +=
+      "]]\nreturn function(k, bar, row, ctx, methods)\n"
+      "  local ct = 'onepath_ctx_' .. k\n"
+      "  ffi.metatype(ct, { __index = methods })\n"
+      "  return ffi.cast('onepath_bar*', bar), ffi.cast('onepath_row*', row), ffi.cast(ct .. '*', ctx)\n"
+      "end\n";
+  lua_State* L = rt_->state();
+  rt_->run_privileged(code, "onepath ffi views");  // binder
+  rows_.assign(symbols_.size(), std::vector<double>(std::max<std::size_t>(columns.size(), 1), kNaN));
+  views_.clear();
+  for (std::size_t k = 0; k < symbols_.size(); ++k) {
+    auto v = std::make_unique<View>();
+    lua_pushvalue(L, -1);  // binder
+    lua_pushinteger(L, static_cast<lua_Integer>(k));
+    lua_pushlightuserdata(L, &v->bar);
+    lua_pushlightuserdata(L, rows_[k].data());
+    lua_pushlightuserdata(L, &v->ctx);
+    lua_newtable(L);  // methods
+    lua_pushstring(L, symbols_[k].c_str());
+    lua_setfield(L, -2, "symbol");
+    lua_newtable(L);
+    lua_setfield(L, -2, "state");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, module_ref_);
+    lua_getfield(L, -1, "params");
+    lua_setfield(L, -3, "params");
+    lua_pop(L, 1);
+    for (auto [name, action] : {std::pair{"buy", IntentAction::buy}, std::pair{"sell", IntentAction::sell}, std::pair{"close", IntentAction::close}}) {
+      lua_pushlightuserdata(L, binding_.get());
+      lua_pushinteger(L, static_cast<lua_Integer>(action));
+      lua_pushcclosure(L, l_order, 2);
+      lua_setfield(L, -2, name);
+    }
+    lua_pushlightuserdata(L, binding_.get());
+    lua_pushstring(L, symbols_[k].c_str());
+    lua_pushcclosure(L, l_log, 2);
+    lua_setfield(L, -2, "log");
+    rt_->call(5, 3, path_.c_str(), "binding");  // binder, bar, row, ctx
+    v->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    v->row_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    v->bar_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    views_.push_back(std::move(v));
+  }
+  lua_pop(L, 1);  // binder
+}
+
+void LuaStrategy::on_intent(const Intent& in) { intents_.push_back(in); }
+
+void LuaStrategy::log_line(const char* symbol, const std::string& message) {
+  log::info("script_log", {{"script", path_}, {"symbol", symbol}, {"message", message}});
+}
+
+void LuaStrategy::call_hook(const char* name, int symbol) {
+  lua_State* L = rt_->state();
+  lua_rawgeti(L, LUA_REGISTRYINDEX, module_ref_);
+  lua_getfield(L, -1, name);
+  lua_remove(L, -2);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, views_[symbol]->ctx_ref);
+  rt_->call(1, 0, path_.c_str(), name);
+}
+
+void LuaStrategy::on_start() {
+  if (has_on_start_)
+    for (std::size_t k = 0; k < views_.size(); ++k) call_hook("on_start", static_cast<int>(k));
+}
+
+void LuaStrategy::on_stop() {
+  if (has_on_stop_)
+    for (std::size_t k = 0; k < views_.size(); ++k) call_hook("on_stop", static_cast<int>(k));
+}
+
+const std::vector<Intent>& LuaStrategy::on_bar(int symbol, const Candle& c, std::int64_t bar_index, double position,
+                                               double equity, double cash) {
+  View& v = *views_[symbol];
+  v.bar = {static_cast<double>(c.ts), c.open, c.high, c.low, c.close, c.volume, static_cast<double>(bar_index)};
+  v.ctx = {static_cast<double>(c.ts), static_cast<double>(bar_index), position, equity, cash};
+  intents_.clear();
+  lua_State* L = rt_->state();
+  lua_rawgeti(L, LUA_REGISTRYINDEX, on_bar_ref_);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, v.ctx_ref);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, v.bar_ref);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, v.row_ref);
+  rt_->call(3, 0, path_.c_str(), "on_bar");
+  return intents_;
+}
+
+void LuaStrategy::on_fill(int symbol, const Trade& t) {
+  if (!has_on_fill_) return;
+  lua_State* L = rt_->state();
+  lua_rawgeti(L, LUA_REGISTRYINDEX, module_ref_);
+  lua_getfield(L, -1, "on_fill");
+  lua_remove(L, -2);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, views_[symbol]->ctx_ref);
+  lua_newtable(L);
+  lua_pushstring(L, t.direction > 0 ? "long" : "short");
+  lua_setfield(L, -2, "side");
+  for (auto [name, value] : {std::pair{"qty", t.quantity}, std::pair{"entry_price", t.entry_price}, std::pair{"exit_price", t.exit_price},
+                             std::pair{"pnl", t.pnl}, std::pair{"ret", t.ret}}) {
+    lua_pushnumber(L, value);
+    lua_setfield(L, -2, name);
+  }
+  lua_pushstring(L, exit_reason_name(t.reason));
+  lua_setfield(L, -2, "reason");
+  rt_->call(2, 0, path_.c_str(), "on_fill");
+}
+
+}  // namespace onepath

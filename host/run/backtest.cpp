@@ -1,0 +1,183 @@
+#include "run/backtest.hpp"
+
+#include <chrono>
+#include <filesystem>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/number_format.hpp"
+#include "data/candle_io.hpp"
+#include "data/validate.hpp"
+#include "enrich/enricher.hpp"
+#include "exec/engine.hpp"
+
+namespace onepath {
+namespace {
+
+std::vector<CandleSeries> load_market(const BacktestConfig& c, Timeframe& tf) {
+  std::vector<CandleSeries> market;
+  if (c.generate) {
+    market = generate_market(*c.generate);
+    tf = c.generate->timeframe;
+    return market;
+  }
+  for (const auto& s : c.symbols) {
+    CandleFile f = read_candles(c.files.at(s));
+    if (f.series.empty()) throw InputError(f.path + ": no candles");
+    ValidateOptions vo;
+    vo.timeframe = c.timeframe;
+    ValidationReport report = validate(f.series, vo);
+    for (const auto& x : report.findings)
+      if (x.severity == Severity::error)
+        throw InputError(f.path + ":" + std::to_string(f.lines[x.row]) + ": " + x.rule + ": " + x.message + " (" +
+                         std::to_string(report.count(Severity::error)) + " errors; see 'onepath data check')");
+    if (market.empty()) tf = report.timeframe;
+    else if (!(report.timeframe == tf))
+      throw InputError(f.path + ": timeframe " + std::string(report.timeframe.name()) + " differs from the other symbols' " + std::string(tf.name()));
+    f.series.symbol = s;
+    market.push_back(std::move(f.series));
+  }
+  return market;
+}
+
+}  // namespace
+
+BacktestResult run_backtest(const BacktestConfig& c, const BacktestProgress& progress) {
+  const auto t0 = std::chrono::steady_clock::now();
+  BacktestResult res;
+  res.symbols = c.symbols;
+  Timeframe tf = c.timeframe.value_or(Timeframe::parse("15m"));
+  std::vector<CandleSeries> market = load_market(c, tf);
+  res.timeframe = tf;
+
+  LuaStrategy strategy(c.strategy, c.scripts_root, c.symbols, c.params, c.limits);
+  std::vector<std::unique_ptr<Enricher>> enrichers;
+  for (std::size_t s = 0; s < market.size(); ++s) enrichers.push_back(std::make_unique<Enricher>(strategy.features(), tf));
+  res.feature_set_version = enrichers[0]->version();
+  res.feature_columns = enrichers[0]->columns();
+  strategy.bind(res.feature_columns);
+
+  ExecutionEngine engine(c.execution, c.risk, c.symbols);
+  for (const auto& f : c.filters) {
+    if (f.kind == "cooldown") engine.filters().add(make_cooldown_filter(f.value, c.symbols.size()));
+    else if (f.kind == "max_concurrent") engine.filters().add(make_max_concurrent_filter(f.value));
+    else engine.filters().add(make_min_bars_between_entries_filter(f.value, c.symbols.size()));
+  }
+  std::size_t total = 0;
+  for (const auto& m : market) total += m.size();
+  res.candles = total;
+
+  strategy.on_start();
+  // Symbols merged in time order; at one timestamp, in the configured order.
+  std::vector<std::size_t> next(market.size(), 0);
+  std::size_t done = 0, trades_seen = 0;
+  const std::size_t report_every = std::max<std::size_t>(total / 100, 10'000);
+  for (;;) {
+    TimestampMs ts = std::numeric_limits<TimestampMs>::max();
+    for (std::size_t s = 0; s < market.size(); ++s)
+      if (next[s] < market[s].size()) ts = std::min(ts, market[s].ts[next[s]]);
+    if (ts == std::numeric_limits<TimestampMs>::max()) break;
+    for (std::size_t s = 0; s < market.size(); ++s) {
+      if (next[s] >= market[s].size() || market[s].ts[next[s]] != ts) continue;
+      const int sym = static_cast<int>(s);
+      const Candle candle = market[s][next[s]++];
+      engine.on_bar(sym, candle);  // the open and the range: fills, brackets
+      const auto& trades = engine.kernel().trades();
+      for (; trades_seen < trades.size(); ++trades_seen) strategy.on_fill(trades[trades_seen].symbol, trades[trades_seen]);
+      Enricher& e = *enrichers[s];
+      e.update(candle);
+      e.emit(strategy.row(sym));
+      const Kernel& k = engine.kernel();
+      const auto& intents = strategy.on_bar(sym, candle, k.bar(sym), k.position(sym), k.equity(), k.cash());
+      for (const Intent& in : intents) {
+        Decision d = engine.decide(sym, in);
+        ++res.decisions;
+        res.placed += d.outcome == Decision::Outcome::placed;
+      }
+      ++done;
+    }
+    engine.mark(ts);
+    if (progress && done % report_every < market.size()) progress(done, total);
+  }
+  engine.finish();
+  const auto& trades = engine.kernel().trades();
+  for (; trades_seen < trades.size(); ++trades_seen) strategy.on_fill(trades[trades_seen].symbol, trades[trades_seen]);
+  strategy.on_stop();
+  if (progress) progress(total, total);
+
+  res.trades = engine.kernel().trades();
+  res.equity = engine.kernel().equity_curve();
+  res.metrics = compute_metrics(c.execution.initial_cash, res.equity, res.trades, tf);
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+namespace {
+std::string json_number(double v) { return std::isfinite(v) ? format_double(v) : "null"; }
+}  // namespace
+
+std::string metrics_json(const BacktestConfig& c, const BacktestResult& r) {
+  const Metrics& m = r.metrics;
+  std::string s = "{\n";
+  auto field = [&](const char* k, const std::string& v, bool last = false) { s += "  \"" + std::string(k) + "\": " + v + (last ? "\n" : ",\n"); };
+  auto quoted = [](const std::string& v) { return "\"" + v + "\""; };
+  std::string syms = "[";
+  for (std::size_t i = 0; i < r.symbols.size(); ++i) syms += (i ? ", " : "") + quoted(r.symbols[i]);
+  syms += "]";
+  field("strategy", quoted(c.strategy));
+  field("symbols", syms);
+  field("timeframe", quoted(std::string(r.timeframe.name())));
+  field("feature_set_version", quoted(r.feature_set_version));
+  field("fill_mode", quoted(c.execution.fill_mode == FillMode::next_open ? "next_open" : "close (for comparison: fills at the decision's close)"));
+  field("costs", quoted(c.execution.costs == CostMode::realistic ? "realistic" : "clean"));
+  field("candles", std::to_string(r.candles));
+  field("initial_equity", json_number(m.initial_equity));
+  field("final_equity", json_number(m.final_equity));
+  field("total_return", json_number(m.total_return));
+  field("cagr", json_number(m.cagr));
+  field("volatility", json_number(m.volatility));
+  field("sharpe", json_number(m.sharpe));
+  field("sortino", json_number(m.sortino));
+  field("max_drawdown", json_number(m.max_drawdown));
+  field("max_drawdown_bars", std::to_string(m.max_drawdown_bars));
+  field("calmar", json_number(m.calmar));
+  field("trades", std::to_string(m.trades));
+  field("win_rate", json_number(m.win_rate));
+  field("profit_factor", json_number(m.profit_factor));
+  field("avg_win", json_number(m.avg_win));
+  field("avg_loss", json_number(m.avg_loss));
+  field("exposure", json_number(m.exposure));
+  field("turnover", json_number(m.turnover));
+  field("fees", json_number(m.fees));
+  field("decisions", std::to_string(r.decisions));
+  field("orders_placed", std::to_string(r.placed), true);
+  return s + "}\n";
+}
+
+void write_backtest_outputs(const BacktestConfig& c, const BacktestResult& r) {
+  if (c.output_dir.empty()) return;
+  namespace fs = std::filesystem;
+  fs::create_directories(c.output_dir);
+  std::string trades = "symbol,side,quantity,entry_time,entry_bar,entry_price,exit_time,exit_bar,exit_price,fees,slippage,pnl,return,exit_reason,exit_rule\n";
+  for (const auto& t : r.trades) {
+    trades += r.symbols[t.symbol] + (t.direction > 0 ? ",long," : ",short,");
+    append_double(trades, t.quantity);
+    trades += "," + format_iso(t.entry_ts) + "," + std::to_string(t.entry_bar) + ",";
+    append_double(trades, t.entry_price);
+    trades += "," + format_iso(t.exit_ts) + "," + std::to_string(t.exit_bar) + ",";
+    for (double v : {t.exit_price, t.fees, t.slippage, t.pnl, t.ret}) append_double(trades, v), trades += ",";
+    trades += std::string(exit_reason_name(t.reason)) + "," + exit_rule_name(t.rule) + "\n";
+  }
+  std::string equity = "ts,equity,cash,gross_exposure\n";
+  for (const auto& p : r.equity) {
+    equity += format_iso(p.ts);
+    for (double v : {p.equity, p.cash, p.gross_exposure}) equity += ",", append_double(equity, v);
+    equity += "\n";
+  }
+  write_file_atomic((fs::path(c.output_dir) / "trades.csv").string(), trades);
+  write_file_atomic((fs::path(c.output_dir) / "equity.csv").string(), equity);
+  write_file_atomic((fs::path(c.output_dir) / "metrics.json").string(), metrics_json(c, r));
+}
+
+}  // namespace onepath

@@ -1,0 +1,283 @@
+// RUN.toml: read, override (--set), check every key and type, resolve paths.
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "data/candle_io.hpp"
+#include "run/backtest.hpp"
+
+namespace onepath {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Allowed keys per table path; "*" allows any key (params).
+const std::map<std::string, std::set<std::string>>& schema() {
+  static const std::map<std::string, std::set<std::string>> s = {
+      {"", {"data", "strategy", "filters", "execution", "risk", "output"}},
+      {"data", {"symbols", "timeframe", "files", "dir", "generate"}},
+      {"data.files", {"*"}},
+      {"data.generate", {"bars", "start", "scenario", "seed", "corr", "defects"}},
+      {"strategy", {"script", "params", "scripts_root", "timeout_ms", "memory_mb"}},
+      {"strategy.params", {"*"}},
+      {"filters", {"kind", "bars", "limit"}},
+      {"execution", {"initial_cash", "fill", "same_bar", "costs", "taker_fee_bps", "maker_fee_bps", "slippage_bps", "slippage_range"}},
+      {"risk", {"max_position_fraction", "max_gross_leverage", "daily_loss_fraction", "max_open_positions", "mode", "flatten_on_daily_loss"}},
+      {"output", {"dir"}},
+  };
+  return s;
+}
+
+std::string join(const std::set<std::string>& keys) {
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+  return out;
+}
+
+void check_keys(const toml::table& t, const std::string& path, const std::string& file) {
+  auto it = schema().find(path);
+  if (it == schema().end()) return;
+  const auto& allowed = it->second;
+  for (const auto& [key, node] : t) {
+    std::string k(key.str());
+    std::string full = path.empty() ? k : path + "." + k;
+    if (!allowed.count("*") && !allowed.count(k))
+      throw InputError(file + ": unknown key '" + full + "' (known in " + (path.empty() ? "the top level" : "[" + path + "]") + ": " +
+                       join(allowed) + ")");
+    if (const toml::table* sub = node.as_table()) check_keys(*sub, full, file);
+    if (const toml::array* arr = node.as_array())
+      for (const auto& item : *arr)
+        if (const toml::table* sub = item.as_table()) check_keys(*sub, full, file);
+  }
+}
+
+class Reader {
+ public:
+  Reader(const toml::table& root, std::string file) : root_(root), file_(std::move(file)) {}
+
+  const toml::node* at(const std::string& path) const { return root_.at_path(path).node(); }
+  [[noreturn]] void wrong(const std::string& path, const char* want) const {
+    throw InputError(file_ + ": '" + path + "' must be " + want);
+  }
+  std::optional<double> number(const std::string& path) const {
+    const toml::node* n = at(path);
+    if (!n) return std::nullopt;
+    if (auto i = n->value<std::int64_t>(); i && n->is_integer()) return static_cast<double>(*i);
+    if (auto d = n->value<double>(); d && n->is_floating_point()) return *d;
+    wrong(path, "a number");
+  }
+  std::optional<std::string> text(const std::string& path) const {
+    const toml::node* n = at(path);
+    if (!n) return std::nullopt;
+    if (!n->is_string()) wrong(path, "a string");
+    return *n->value<std::string>();
+  }
+  std::optional<bool> boolean(const std::string& path) const {
+    const toml::node* n = at(path);
+    if (!n) return std::nullopt;
+    if (!n->is_boolean()) wrong(path, "true or false");
+    return *n->value<bool>();
+  }
+  template <class T>
+  void set(const std::string& path, T& out) const {
+    if constexpr (std::is_same_v<T, double>) {
+      if (auto v = number(path)) out = *v;
+    } else if constexpr (std::is_same_v<T, int>) {
+      if (auto v = number(path)) {
+        if (*v != static_cast<int>(*v)) wrong(path, "a whole number");
+        out = static_cast<int>(*v);
+      }
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (auto v = boolean(path)) out = *v;
+    }
+  }
+  template <class E>
+  void choice(const std::string& path, E& out, std::initializer_list<std::pair<const char*, E>> options) const {
+    auto v = text(path);
+    if (!v) return;
+    std::string names;
+    for (const auto& [name, value] : options) {
+      if (*v == name) {
+        out = value;
+        return;
+      }
+      names += std::string(names.empty() ? "" : ", ") + "\"" + name + "\"";
+    }
+    wrong(path, ("one of " + names).c_str());
+  }
+
+ private:
+  const toml::table& root_;
+  std::string file_;
+};
+
+// "a.b.c=value": the value as TOML when it parses as one, else as a string.
+void apply_override(toml::table& root, const std::string& assignment) {
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) throw InputError("--set takes key.path=value, got '" + assignment + "'");
+  std::string path = assignment.substr(0, eq), value = assignment.substr(eq + 1);
+  toml::table* t = &root;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t dot = path.find('.', start);
+    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (part.empty()) throw InputError("--set: bad key path '" + path + "'");
+    if (dot == std::string::npos) {
+      try {
+        toml::table parsed = toml::parse("v = " + value);
+        t->insert_or_assign(part, *parsed.get("v"));
+      } catch (const toml::parse_error&) {
+        t->insert_or_assign(part, value);
+      }
+      return;
+    }
+    toml::node* next = t->get(part);
+    if (!next) {
+      t->insert(part, toml::table{});
+      next = t->get(part);
+    }
+    if (!next->is_table()) throw InputError("--set: '" + path.substr(0, dot) + "' is not a table");
+    t = next->as_table();
+    start = dot + 1;
+  }
+}
+
+std::string resolve(const std::string& p, const std::string& config_path) {
+  if (p.empty() || fs::path(p).is_absolute() || fs::exists(p)) return p;
+  fs::path beside = fs::path(config_path).parent_path() / p;
+  return fs::exists(beside) ? beside.string() : p;
+}
+
+}  // namespace
+
+BacktestConfig load_backtest_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::string text = read_file(path);
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    throw InputError(path + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": " + std::string(e.description()));
+  }
+  for (const auto& o : overrides) apply_override(root, o);
+  check_keys(root, "", path);
+  Reader r(root, path);
+  BacktestConfig c;
+  c.path = path;
+  std::ostringstream canonical;
+  canonical << root;
+  c.text = canonical.str();
+
+  // [data]
+  if (const toml::node* syms = r.at("data.symbols")) {
+    const toml::array* arr = syms->as_array();
+    if (!arr) r.wrong("data.symbols", "a list of names, e.g. [\"BTC\", \"ETH\"]");
+    for (const auto& s : *arr) {
+      if (!s.is_string()) r.wrong("data.symbols", "a list of names");
+      c.symbols.push_back(*s.value<std::string>());
+    }
+  }
+  if (auto tf = r.text("data.timeframe")) c.timeframe = Timeframe::parse(*tf);
+  if (const toml::node* files = r.at("data.files")) {
+    if (!files->is_table()) r.wrong("data.files", "a table of SYMBOL = \"file\"");
+    for (const auto& [sym, file] : *files->as_table()) {
+      if (!file.is_string()) r.wrong("data.files." + std::string(sym.str()), "a file name");
+      c.files[std::string(sym.str())] = resolve(*file.value<std::string>(), path);
+    }
+  }
+  if (auto dir = r.text("data.dir"))
+    for (const auto& s : c.symbols)
+      if (!c.files.count(s)) c.files[s] = resolve((fs::path(*dir) / (s + ".csv")).string(), path);
+  if (r.at("data.generate")) {
+    SynthOptions g;
+    g.timeframe = c.timeframe.value_or(Timeframe::parse("15m"));
+    int bars = 20'000, seed = 1;
+    r.set("data.generate.bars", bars);
+    r.set("data.generate.seed", seed);
+    if (bars < 1) r.wrong("data.generate.bars", "at least 1");
+    g.bars = static_cast<std::size_t>(bars);
+    g.seed = static_cast<std::uint64_t>(seed);
+    g.start_ms = g.timeframe.floor(parse_timestamp(r.text("data.generate.start").value_or("2024-01-01")));
+    if (auto sc = r.text("data.generate.scenario")) g.scenario = parse_scenario(*sc);
+    double corr = 0.8;
+    r.set("data.generate.corr", corr);
+    r.set("data.generate.defects", g.with_defects);
+    for (const auto& s : c.symbols) g.symbols.push_back(preset_symbol(s, corr));
+    c.generate = g;
+  }
+  if (c.symbols.empty()) for (const auto& [s, f] : c.files) c.symbols.push_back(s);
+  if (c.symbols.empty()) throw InputError(path + ": [data] names no symbols (data.symbols, data.files or data.dir)");
+  if (!c.generate)
+    for (const auto& s : c.symbols)
+      if (!c.files.count(s)) throw InputError(path + ": no data for symbol '" + s + "' (data.files, data.dir or [data.generate])");
+
+  // [strategy]
+  auto script = r.text("strategy.script");
+  if (!script) throw InputError(path + ": 'strategy.script' is required (a file under scripts/strategies/)");
+  c.strategy = resolve(*script, path);
+  c.scripts_root = resolve(r.text("strategy.scripts_root").value_or("scripts"), path);
+  double timeout = static_cast<double>(c.limits.timeout_ms), memory = static_cast<double>(c.limits.memory_bytes >> 20);
+  r.set("strategy.timeout_ms", timeout);
+  r.set("strategy.memory_mb", memory);
+  if (!(timeout >= 1) || !(memory >= 1)) r.wrong("strategy.timeout_ms / memory_mb", "positive");
+  c.limits.timeout_ms = static_cast<std::int64_t>(timeout);
+  c.limits.memory_bytes = static_cast<std::size_t>(memory) << 20;
+  if (const toml::node* params = r.at("strategy.params")) {
+    if (!params->is_table()) r.wrong("strategy.params", "a table");
+    for (const auto& [key, v] : *params->as_table()) {
+      std::string k(key.str());
+      if (v.is_integer()) c.params[k] = static_cast<double>(*v.value<std::int64_t>());
+      else if (v.is_floating_point()) c.params[k] = *v.value<double>();
+      else if (v.is_boolean()) c.params[k] = *v.value<bool>();
+      else if (v.is_string()) c.params[k] = *v.value<std::string>();
+      else r.wrong("strategy.params." + k, "a number, a string or a boolean");
+    }
+  }
+
+  // [[filters]]
+  if (const toml::node* filters = r.at("filters")) {
+    const toml::array* arr = filters->as_array();
+    if (!arr) r.wrong("filters", "a list of [[filters]] tables");
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const toml::table* t = (*arr)[i].as_table();
+      std::string at = "filters[" + std::to_string(i) + "]";
+      if (!t) r.wrong(at, "a table");
+      Reader fr(*t, path);
+      BacktestConfig::FilterSpec f;
+      f.kind = fr.text("kind").value_or("");
+      std::string key = f.kind == "max_concurrent" ? "limit" : "bars";
+      if (f.kind != "cooldown" && f.kind != "max_concurrent" && f.kind != "min_bars_between_entries")
+        r.wrong(at + ".kind", "\"cooldown\", \"max_concurrent\" or \"min_bars_between_entries\"");
+      if (!fr.number(key)) r.wrong(at + "." + key, "given (a whole number)");
+      fr.set(key, f.value);
+      c.filters.push_back(f);
+    }
+  }
+
+  // [execution] and [risk]
+  ExecConfig& e = c.execution;
+  r.set("execution.initial_cash", e.initial_cash);
+  r.choice("execution.fill", e.fill_mode, {{"next_open", FillMode::next_open}, {"close", FillMode::close}});
+  r.choice("execution.same_bar", e.same_bar, {{"stop_first", SameBarRule::stop_first}, {"open_proximity", SameBarRule::open_proximity}});
+  r.choice("execution.costs", e.costs, {{"realistic", CostMode::realistic}, {"clean", CostMode::clean}});
+  r.set("execution.taker_fee_bps", e.taker_fee_bps);
+  r.set("execution.maker_fee_bps", e.maker_fee_bps);
+  if (r.at("execution.slippage_bps") && r.at("execution.slippage_range"))
+    throw InputError(path + ": give one of 'execution.slippage_bps' and 'execution.slippage_range'");
+  if (auto v = r.number("execution.slippage_bps")) e.slippage_mode = SlippageMode::bps, e.slippage = *v;
+  if (auto v = r.number("execution.slippage_range")) e.slippage_mode = SlippageMode::range_fraction, e.slippage = *v;
+  RiskLimits& k = c.risk;
+  r.set("risk.max_position_fraction", k.max_position_fraction);
+  r.set("risk.max_gross_leverage", k.max_gross_leverage);
+  r.set("risk.daily_loss_fraction", k.daily_loss_fraction);
+  r.set("risk.max_open_positions", k.max_open_positions);
+  r.choice("risk.mode", k.mode, {{"reject", RiskMode::reject}, {"clip", RiskMode::clip}});
+  r.set("risk.flatten_on_daily_loss", k.flatten_on_daily_loss);
+  c.output_dir = r.text("output.dir").value_or("");
+  return c;
+}
+
+}  // namespace onepath
