@@ -23,8 +23,8 @@ struct BacktestConfig {
   std::optional<Timeframe> timeframe;
   std::map<std::string, std::string> files;
   std::optional<SynthOptions> generate;
-  // strategy
-  std::string strategy;
+  // strategy: a script, perhaps named by a signal config
+  std::string strategy, signal;
   ScriptParams params;
   std::string scripts_root = "scripts";
   ScriptLimits limits;

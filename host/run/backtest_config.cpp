@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "data/candle_io.hpp"
+#include "lua/signal_config.hpp"
 #include "run/backtest.hpp"
 
 namespace onepath {
@@ -21,7 +22,7 @@ const std::map<std::string, std::set<std::string>>& schema() {
       {"data", {"symbols", "timeframe", "files", "dir", "generate"}},
       {"data.files", {"*"}},
       {"data.generate", {"bars", "start", "scenario", "seed", "corr", "defects"}},
-      {"strategy", {"script", "params", "scripts_root", "timeout_ms", "memory_mb"}},
+      {"strategy", {"script", "signal", "params", "scripts_root", "timeout_ms", "memory_mb"}},
       {"strategy.params", {"*"}},
       {"filters", {"kind", "bars", "limit"}},
       {"execution", {"initial_cash", "fill", "same_bar", "costs", "taker_fee_bps", "maker_fee_bps", "slippage_bps", "slippage_range"}},
@@ -214,11 +215,21 @@ BacktestConfig load_backtest_config(const std::string& path, const std::vector<s
     for (const auto& s : c.symbols)
       if (!c.files.count(s)) throw InputError(path + ": no data for symbol '" + s + "' (data.files, data.dir or [data.generate])");
 
-  // [strategy]
+  // [strategy]: a script, or a signal config naming one
   auto script = r.text("strategy.script");
-  if (!script) throw InputError(path + ": 'strategy.script' is required (a file under scripts/strategies/)");
-  c.strategy = resolve(*script, path);
+  auto signal = r.text("strategy.signal");
+  if (script && signal) throw InputError(path + ": give 'strategy.script' or 'strategy.signal', not both");
+  if (!script && !signal)
+    throw InputError(path + ": 'strategy.script' is required (a file under scripts/strategies/), or 'strategy.signal' (scripts/signals/)");
   c.scripts_root = resolve(r.text("strategy.scripts_root").value_or("scripts"), path);
+  if (signal) {
+    c.signal = resolve(*signal, path);
+    SignalConfig sc = load_signal_config(c.signal, c.scripts_root);
+    c.strategy = sc.strategy;
+    c.params = sc.params;
+  } else {
+    c.strategy = resolve(*script, path);
+  }
   double timeout = static_cast<double>(c.limits.timeout_ms), memory = static_cast<double>(c.limits.memory_bytes >> 20);
   r.set("strategy.timeout_ms", timeout);
   r.set("strategy.memory_mb", memory);

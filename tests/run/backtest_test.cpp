@@ -1,0 +1,97 @@
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "data/candle_io.hpp"
+#include "run/backtest.hpp"
+
+using namespace onepath;
+
+namespace {
+
+const std::string kSource = ONEPATH_SOURCE_DIR;
+const std::string kWork = (std::filesystem::temp_directory_path() / ("onepath-run-test-" + std::to_string(::getpid()))).string();
+
+// Candles from closes: each opens at the previous close, with a 0.1 wick either side.
+std::string write_series(const std::string& name, const std::vector<double>& closes, std::vector<std::pair<int, std::array<double, 3>>> custom = {}) {
+  std::filesystem::create_directories(kWork);
+  CandleSeries s;
+  for (std::size_t i = 0; i < closes.size(); ++i) {
+    double o = i ? closes[i - 1] : closes[0], c = closes[i];
+    s.push_back({1709251200000 + static_cast<TimestampMs>(i) * 15 * kMsPerMinute, o, std::max(o, c) + 0.1, std::min(o, c) - 0.1, c, 1000});
+  }
+  for (const auto& [i, ohl] : custom) s.open[i] = ohl[0], s.high[i] = ohl[1], s.low[i] = ohl[2];
+  std::string path = kWork + "/" + name + ".csv";
+  std::ofstream(path) << to_csv(s);
+  return path;
+}
+
+BacktestConfig config(const std::string& file, const std::string& strategy, ScriptParams params) {
+  BacktestConfig c;
+  c.symbols = {"X"};
+  c.files["X"] = file;
+  c.strategy = kSource + "/scripts/strategies/" + strategy + ".lua";
+  c.scripts_root = kSource + "/scripts";
+  c.params = std::move(params);
+  c.execution.costs = CostMode::clean;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("ema_crossover from a signal config: in after the cross up, out after the cross down") {
+  std::vector<double> closes(10, 100.0);
+  for (int i = 1; i <= 10; ++i) closes.push_back(100.0 + i);
+  for (int i = 1; i <= 15; ++i) closes.push_back(110.0 - i);
+  std::string data = write_series("ema", closes);
+  std::string toml = kWork + "/ema.toml";
+  std::ofstream(toml) << "[data]\nfiles = { X = \"" << data << "\" }\n[strategy]\nsignal = \"" << kSource
+                      << "/scripts/signals/ema_crossover_9_21.lua\"\nscripts_root = \"" << kSource
+                      << "/scripts\"\n[strategy.params]\nfast = 2\nslow = 4\ntake_pct = 1.0\nstop_pct = 0.5\n[execution]\ncosts = \"clean\"\n";
+  BacktestConfig c = load_backtest_config(toml);
+  CHECK(c.strategy.ends_with("strategies/ema_crossover.lua"));
+  BacktestResult r = run_backtest(c);
+  REQUIRE(r.trades.size() == 1);
+  const Trade& t = r.trades[0];
+  CHECK(t.direction == 1);
+  CHECK(t.entry_bar == 11);  // the cross up at bar 10, filled at the next open
+  CHECK(t.entry_price == 101);
+  CHECK(t.exit_bar == 22);   // the cross down at bar 21
+  CHECK(t.exit_price == 108);
+  CHECK(t.reason == ExitReason::signal);
+}
+
+TEST_CASE("rsi_mean_revert: in when RSI drops below oversold, out when it climbs above the exit level") {
+  std::vector<double> z = {100};
+  for (int i = 1; i < 12; ++i) z.push_back(z.back() + (i % 2 ? 1 : -1));  // RSI(3) near 40..66
+  for (int i = 0; i < 3; ++i) z.push_back(z.back() - 2);                  // 17.2 at bar 13
+  for (int i = 0; i < 6; ++i) z.push_back(z.back() + 1.5);                // 57.4 at bar 16
+  BacktestResult r = run_backtest(config(write_series("rsi", z), "rsi_mean_revert", {{"period", 3.0}, {"oversold", 30.0}, {"exit_level", 50.0}}));
+  REQUIRE(r.trades.size() == 1);
+  CHECK(r.trades[0].entry_bar == 14);
+  CHECK(r.trades[0].entry_price == 97);
+  CHECK(r.trades[0].exit_bar == 17);
+  CHECK(r.trades[0].exit_price == 98);
+  CHECK(r.trades[0].reason == ExitReason::signal);
+}
+
+TEST_CASE("atr_breakout: in on a break of the previous channel high with expanding ATR, out below its middle") {
+  std::vector<double> c = {100};
+  for (int i = 1; i < 20; ++i) c.push_back(c.back() + (i % 2 ? 1 : -1));  // quiet: ATR about 1.2
+  c.push_back(104);                                                          // bar 20: the breakout, TR 3.2
+  for (int i = 1; i <= 5; ++i) c.push_back(104 + i);                        // bars 21..25
+  c.push_back(103);                                                          // bar 26: below the middle
+  c.push_back(103);
+  BacktestResult r = run_backtest(config(write_series("atr", c), "atr_breakout",
+                                         {{"channel", 5.0}, {"atr_period", 3.0}, {"atr_average", 3.0}, {"expansion", 1.1}}));
+  REQUIRE(r.trades.size() == 1);
+  CHECK(r.trades[0].entry_bar == 21);
+  CHECK(r.trades[0].entry_price == 104);
+  CHECK(r.trades[0].exit_bar == 27);
+  CHECK(r.trades[0].exit_price == 103);
+  CHECK(r.trades[0].reason == ExitReason::signal);
+  std::filesystem::remove_all(kWork);
+}
