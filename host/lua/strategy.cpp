@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "lua/feature_file.hpp"
+#include "lua/intent_table.hpp"
 
 namespace onepath {
 
@@ -28,9 +29,6 @@ struct LuaStrategy::Binding {
 };
 
 namespace {
-
-constexpr const char* kOrderOptions =
-    "size, qty, risk, max_fraction, type, price, stop_loss, sl_pct, sl_atr, take_profit, tp_pct, tp_atr, atr, exit_after, valid_bars";
 
 bool is_identifier(const std::string& s) {
   static const char* keywords[] = {"auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
@@ -55,73 +53,21 @@ struct HostScope {
   ~HostScope() { rt.resume_lua(); }
 };
 
-double number_option(lua_State* L, const char* method, const char* key) {
-  if (lua_type(L, -1) != LUA_TNUMBER) luaL_error(L, "%s: option '%s' must be a number", method, key);
-  return lua_tonumber(L, -1);
-}
-
 // ctx:buy{...} / ctx:sell{...} / ctx:close{...}: upvalues (binding, action).
 int l_order(lua_State* L) {
-  HostScope host(self_of(L).runtime());
-  const auto action = static_cast<IntentAction>(lua_tointeger(L, lua_upvalueindex(2)));
-  const char* method = action == IntentAction::buy ? "ctx:buy" : action == IntentAction::sell ? "ctx:sell" : "ctx:close";
-  Intent in;
-  in.action = action;
-  int size_keys = 0, stop_keys = 0, take_keys = 0;
-  if (!lua_isnoneornil(L, 2)) {
-    if (lua_type(L, 2) != LUA_TTABLE) return luaL_error(L, "%s: takes a table of options, e.g. %s{size = 0.1}", method, method);
-    lua_pushnil(L);
-    while (lua_next(L, 2) != 0) {
-      if (lua_type(L, -2) != LUA_TSTRING) return luaL_error(L, "%s: options are named (found a list item)", method);
-      std::string key = lua_tostring(L, -2);
-      if (action == IntentAction::close) {
-        if (key != "qty") return luaL_error(L, "%s: unknown option '%s' (known: qty)", method, key.c_str());
-        in.close_quantity = number_option(L, method, "qty");
-      } else if (key == "size") {
-        in.size = {SizeMode::equity_fraction, number_option(L, method, "size"), in.size.max_fraction}, ++size_keys;
-      } else if (key == "qty") {
-        in.size = {SizeMode::quantity, number_option(L, method, "qty"), in.size.max_fraction}, ++size_keys;
-      } else if (key == "risk") {
-        in.size = {SizeMode::risk_fraction, number_option(L, method, "risk"), in.size.max_fraction}, ++size_keys;
-      } else if (key == "max_fraction") {
-        in.size.max_fraction = number_option(L, method, "max_fraction");
-      } else if (key == "type") {
-        std::string t = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
-        if (t == "market") in.type = OrderType::market;
-        else if (t == "limit") in.type = OrderType::limit;
-        else if (t == "stop") in.type = OrderType::stop;
-        else return luaL_error(L, "%s: option 'type' must be \"market\", \"limit\" or \"stop\"", method);
-      } else if (key == "price") {
-        in.price = number_option(L, method, "price");
-      } else if (key == "stop_loss" || key == "sl_pct" || key == "sl_atr") {
-        LevelMode m = key == "stop_loss" ? LevelMode::price : key == "sl_pct" ? LevelMode::percent : LevelMode::atr;
-        in.stop_loss = {m, number_option(L, method, key.c_str())}, ++stop_keys;
-      } else if (key == "take_profit" || key == "tp_pct" || key == "tp_atr") {
-        LevelMode m = key == "take_profit" ? LevelMode::price : key == "tp_pct" ? LevelMode::percent : LevelMode::atr;
-        in.take_profit = {m, number_option(L, method, key.c_str())}, ++take_keys;
-      } else if (key == "atr") {
-        in.atr = number_option(L, method, "atr");
-      } else if (key == "exit_after") {
-        in.exit_after_bars = static_cast<int>(number_option(L, method, "exit_after"));
-      } else if (key == "valid_bars") {
-        in.valid_bars = static_cast<int>(number_option(L, method, "valid_bars"));
-      } else {
-        return luaL_error(L, "%s: unknown option '%s' (known: %s)", method, key.c_str(), kOrderOptions);
-      }
-      lua_pop(L, 1);
+  std::string error;
+  {
+    HostScope host(self_of(L).runtime());
+    const auto action = static_cast<IntentAction>(lua_tointeger(L, lua_upvalueindex(2)));
+    const char* method = action == IntentAction::buy ? "ctx:buy" : action == IntentAction::sell ? "ctx:sell" : "ctx:close";
+    try {
+      self_of(L).on_intent(intent_from_table(L, 2, action, method));
+      return 0;
+    } catch (const InputError& e) {
+      error = e.what();
     }
   }
-  if (size_keys > 1) return luaL_error(L, "%s: give one of 'size', 'qty' or 'risk'", method);
-  if (stop_keys > 1) return luaL_error(L, "%s: give one of 'stop_loss', 'sl_pct' or 'sl_atr'", method);
-  if (take_keys > 1) return luaL_error(L, "%s: give one of 'take_profit', 'tp_pct' or 'tp_atr'", method);
-  try {
-    validate_intent(in);
-  } catch (const InputError& e) {
-    std::string msg = std::string(method) + ": " + e.what();
-    return luaL_error(L, "%s", msg.c_str());
-  }
-  self_of(L).on_intent(in);
-  return 0;
+  return luaL_error(L, "%s", error.c_str());  // with the script's file and line
 }
 
 // ctx:log(...): upvalues (binding, symbol name).

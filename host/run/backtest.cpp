@@ -11,6 +11,7 @@
 #include "data/validate.hpp"
 #include "enrich/enricher.hpp"
 #include "exec/engine.hpp"
+#include "lua/lua_filter.hpp"
 
 namespace onepath {
 namespace {
@@ -60,7 +61,8 @@ BacktestResult run_backtest(const BacktestConfig& c, const BacktestProgress& pro
 
   ExecutionEngine engine(c.execution, c.risk, c.symbols);
   for (const auto& f : c.filters) {
-    if (f.kind == "cooldown") engine.filters().add(make_cooldown_filter(f.value, c.symbols.size()));
+    if (!f.script.empty()) engine.filters().add(std::make_unique<LuaFilter>(f.script, c.scripts_root, f.params, c.limits, c.symbols));
+    else if (f.kind == "cooldown") engine.filters().add(make_cooldown_filter(f.value, c.symbols.size()));
     else if (f.kind == "max_concurrent") engine.filters().add(make_max_concurrent_filter(f.value));
     else engine.filters().add(make_min_bars_between_entries_filter(f.value, c.symbols.size()));
   }

@@ -28,10 +28,11 @@ struct BacktestConfig {
   ScriptParams params;
   std::string scripts_root = "scripts";
   ScriptLimits limits;
-  // filters, in order: native kinds with their bar / limit counts
+  // filters, in order: native kinds with their bar / limit counts, or Lua scripts
   struct FilterSpec {
-    std::string kind;
+    std::string kind, script;
     int value = 0;
+    ScriptParams params;
   };
   std::vector<FilterSpec> filters;
   ExecConfig execution;

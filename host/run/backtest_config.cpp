@@ -24,7 +24,8 @@ const std::map<std::string, std::set<std::string>>& schema() {
       {"data.generate", {"bars", "start", "scenario", "seed", "corr", "defects"}},
       {"strategy", {"script", "signal", "params", "scripts_root", "timeout_ms", "memory_mb"}},
       {"strategy.params", {"*"}},
-      {"filters", {"kind", "bars", "limit"}},
+      {"filters", {"kind", "bars", "limit", "script", "params"}},
+      {"filters.params", {"*"}},
       {"execution", {"initial_cash", "fill", "same_bar", "costs", "taker_fee_bps", "maker_fee_bps", "slippage_bps", "slippage_range"}},
       {"risk", {"max_position_fraction", "max_gross_leverage", "daily_loss_fraction", "max_open_positions", "mode", "flatten_on_daily_loss"}},
       {"output", {"dir"}},
@@ -146,10 +147,15 @@ void apply_override(toml::table& root, const std::string& assignment) {
   }
 }
 
+// A relative path: from the working directory, else from the config's folder or the
+// nearest folder above it that has it (so examples/x.toml finds scripts/ from anywhere).
 std::string resolve(const std::string& p, const std::string& config_path) {
   if (p.empty() || fs::path(p).is_absolute() || fs::exists(p)) return p;
-  fs::path beside = fs::path(config_path).parent_path() / p;
-  return fs::exists(beside) ? beside.string() : p;
+  for (fs::path dir = fs::absolute(config_path).parent_path(); !dir.empty(); dir = dir.parent_path()) {
+    if (fs::exists(dir / p)) return (dir / p).string();
+    if (dir == dir.parent_path()) break;
+  }
+  return p;
 }
 
 }  // namespace
@@ -258,6 +264,23 @@ BacktestConfig load_backtest_config(const std::string& path, const std::vector<s
       if (!t) r.wrong(at, "a table");
       Reader fr(*t, path);
       BacktestConfig::FilterSpec f;
+      if (auto script = fr.text("script")) {
+        if (fr.at("kind")) r.wrong(at, "a native 'kind' or a Lua 'script', not both");
+        f.script = resolve(*script, path);
+        if (const toml::node* params = fr.at("params")) {
+          if (!params->is_table()) r.wrong(at + ".params", "a table");
+          for (const auto& [key, v] : *params->as_table()) {
+            std::string k(key.str());
+            if (v.is_integer()) f.params[k] = static_cast<double>(*v.value<std::int64_t>());
+            else if (v.is_floating_point()) f.params[k] = *v.value<double>();
+            else if (v.is_boolean()) f.params[k] = *v.value<bool>();
+            else if (v.is_string()) f.params[k] = *v.value<std::string>();
+            else r.wrong(at + ".params." + k, "a number, a string or a boolean");
+          }
+        }
+        c.filters.push_back(f);
+        continue;
+      }
       f.kind = fr.text("kind").value_or("");
       std::string key = f.kind == "max_concurrent" ? "limit" : "bars";
       if (f.kind != "cooldown" && f.kind != "max_concurrent" && f.kind != "min_bars_between_entries")
