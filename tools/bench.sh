@@ -6,3 +6,4 @@ onepath=${1:-build/onepath}
 "$onepath" bench indicators
 "$onepath" bench kernel
 "$onepath" bench enrich --features scripts/features/talib_common.lua
+"$onepath" --log-level warn bench backtest examples/quickstart.toml --set strategy.params.fast=12

@@ -162,6 +162,8 @@ LuaRuntime::LuaRuntime(std::string scripts_root, ScriptLimits limits)
   lua_pushcclosure(L_, sandbox_require, 3);
   lua_setfield(L_, -2, "require");
   env_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
+  lua_settop(L_, 0);
+  lua_pushcfunction(L_, traceback);  // stays at stack slot 1: every call's error handler
 
   Guard* g = guard_.get();
   const auto poll = std::chrono::milliseconds(std::clamp<std::int64_t>(limits.timeout_ms / 10, 1, 100));
@@ -231,19 +233,17 @@ void LuaRuntime::resume_lua() { guard_->in_lua = 1; }
 void LuaRuntime::call(int nargs, int nresults, const char* script, const char* what) {
   if (stopped_) throw ScriptError(std::string(script) + ": the script was stopped earlier; its state is no longer usable");
   Guard& g = *guard_;
-  const int base = lua_gettop(L_) - nargs;  // the function
-  lua_pushcfunction(L_, traceback);
-  lua_insert(L_, base);
+  constexpr int kHandler = 1;  // the traceback handler, pushed once
   CallGuard* previous = t_guard;
   t_guard = &g;
   g.thread = pthread_self();
   g.timed_out = 0;
-  g.generation.fetch_add(1, std::memory_order_relaxed);
+  g.generation.store(g.generation.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // one writer
   g.busy.store(true, std::memory_order_release);
   int rc = 0;
   if (sigsetjmp(g.jmp, 0) == 0) {
     g.in_lua = 1;
-    rc = lua_pcall(L_, nargs, nresults, base);
+    rc = lua_pcall(L_, nargs, nresults, kHandler);
     g.in_lua = 0;
   } else {  // jumped out of the script by the watchdog: abandon the state
     sigset_t set;
@@ -261,7 +261,7 @@ void LuaRuntime::call(int nargs, int nresults, const char* script, const char* w
   if (rc != 0) {
     const char* m = lua_tostring(L_, -1);
     std::string msg = m ? m : "(error object is not a string)";
-    lua_pop(L_, 2);  // message, traceback handler
+    lua_pop(L_, 1);  // the message
     if (g.timed_out) {
       g.timed_out = 0;
       stopped_ = true;
@@ -273,7 +273,6 @@ void LuaRuntime::call(int nargs, int nresults, const char* script, const char* w
                         std::to_string(limits_.memory_bytes >> 20) + " MB");
     throw ScriptError(msg + "\n(in " + what + ")");
   }
-  lua_remove(L_, base);
 }
 
 }  // namespace onepath

@@ -45,11 +45,16 @@ std::vector<CandleSeries> load_market(const BacktestConfig& c, Timeframe& tf) {
 }  // namespace
 
 BacktestResult run_backtest(const BacktestConfig& c, const BacktestProgress& progress) {
+  Timeframe tf = c.timeframe.value_or(Timeframe::parse("15m"));
+  std::vector<CandleSeries> market = load_market(c, tf);
+  return run_backtest_on(c, market, tf, progress);
+}
+
+BacktestResult run_backtest_on(const BacktestConfig& c, const std::vector<CandleSeries>& market, Timeframe tf,
+                               const BacktestProgress& progress) {
   const auto t0 = std::chrono::steady_clock::now();
   BacktestResult res;
   res.symbols = c.symbols;
-  Timeframe tf = c.timeframe.value_or(Timeframe::parse("15m"));
-  std::vector<CandleSeries> market = load_market(c, tf);
   res.timeframe = tf;
 
   LuaStrategy strategy(c.strategy, c.scripts_root, c.symbols, c.params, c.limits);
@@ -113,6 +118,52 @@ BacktestResult run_backtest(const BacktestConfig& c, const BacktestProgress& pro
   res.metrics = compute_metrics(c.execution.initial_cash, res.equity, res.trades, tf);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
+}
+
+BacktestBench bench_backtest(const BacktestConfig& config, std::size_t candles) {
+  using Clock = std::chrono::steady_clock;
+  auto secs = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  BacktestConfig c = config;
+  c.output_dir.clear();
+  const Timeframe tf = Timeframe::parse("15m");
+  SynthOptions g = c.generate.value_or(SynthOptions{});
+  g.symbols.clear();
+  for (const auto& s : c.symbols) g.symbols.push_back(preset_symbol(s, 0.8));
+  g.timeframe = tf;
+  g.bars = std::max<std::size_t>(candles / c.symbols.size(), 1);
+  g.with_defects = false;
+  std::vector<CandleSeries> market = generate_market(g);
+  BacktestBench b;
+  b.candles = g.bars * c.symbols.size();
+  const double n = static_cast<double>(b.candles);
+
+  auto t = Clock::now();
+  run_backtest_on(c, market, tf);
+  b.total_ns = secs(t) * 1e9 / n;
+
+  // The same candles through the kernel alone, and through the enrichment alone.
+  LuaStrategy probe(c.strategy, c.scripts_root, c.symbols, c.params, c.limits);
+  ExecutionEngine engine(c.execution, c.risk, c.symbols);
+  engine.kernel();
+  t = Clock::now();
+  for (std::size_t i = 0; i < g.bars; ++i) {
+    for (std::size_t s = 0; s < market.size(); ++s) engine.on_bar(static_cast<int>(s), market[s][i]);
+    engine.mark(market[0].ts[i]);
+  }
+  b.kernel_ns = secs(t) * 1e9 / n;
+  std::vector<std::unique_ptr<Enricher>> enrichers;
+  for (std::size_t s = 0; s < market.size(); ++s) enrichers.push_back(std::make_unique<Enricher>(probe.features(), tf));
+  std::vector<double> row(enrichers[0]->columns().size());
+  t = Clock::now();
+  for (std::size_t i = 0; i < g.bars; ++i)
+    for (std::size_t s = 0; s < market.size(); ++s) {
+      enrichers[s]->update(market[s][i]);
+      enrichers[s]->emit(row.data());
+    }
+  b.enrich_ns = secs(t) * 1e9 / n;
+  b.lua_ns = std::max(0.0, b.total_ns - b.kernel_ns - b.enrich_ns);
+  b.bars_per_second = 1e9 / b.total_ns;
+  return b;
 }
 
 namespace {

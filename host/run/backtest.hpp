@@ -59,6 +59,16 @@ struct BacktestResult {
 using BacktestProgress = std::function<void(std::size_t done, std::size_t total)>;
 // Throws InputError (bad data or config), ScriptError (the strategy failed).
 BacktestResult run_backtest(const BacktestConfig& config, const BacktestProgress& progress = {});
+// The same on candles already in memory (one series per configured symbol).
+BacktestResult run_backtest_on(const BacktestConfig& config, const std::vector<CandleSeries>& market, Timeframe tf,
+                               const BacktestProgress& progress = {});
+
+// onepath bench backtest: the config's strategy over generated candles in memory.
+struct BacktestBench {
+  std::size_t candles = 0;
+  double bars_per_second = 0, total_ns = 0, enrich_ns = 0, lua_ns = 0, kernel_ns = 0;
+};
+BacktestBench bench_backtest(const BacktestConfig& config, std::size_t candles);
 
 // trades.csv, equity.csv and metrics.json in the output folder, each whole or not at all.
 void write_backtest_outputs(const BacktestConfig& config, const BacktestResult& result);

@@ -1,6 +1,7 @@
 -- ATR breakout: long when the close breaks above the previous bar's Donchian high while
 -- the ATR expands (ATR above `expansion` times its own average); exit when the close
 -- falls below the previous bar's Donchian middle, or at a stop `stop_atr` ATRs away.
+---@type onepath.Strategy
 local S = {}
 
 S.params = { channel = 20, atr_period = 14, atr_average = 50, expansion = 1.1, stop_atr = 2, size = 0.2 }

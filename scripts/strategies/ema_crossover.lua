@@ -1,5 +1,6 @@
 -- EMA crossover: long when the fast EMA crosses above the slow one, flat when it crosses
 -- back below. Copy this file, change it, point a RUN.toml at it.
+---@type onepath.Strategy
 local S = {}
 
 -- Defaults; a RUN.toml's [strategy.params] or --set strategy.params.fast=9 override them.

@@ -1,5 +1,6 @@
 -- RSI mean reversion: buy when RSI falls below `oversold`, exit when it climbs back above
 -- `exit_level`, or at the stop / the time limit.
+---@type onepath.Strategy
 local S = {}
 
 S.params = { period = 14, oversold = 30, exit_level = 50, size = 0.2, stop_pct = 0.05, max_bars = 96 }
