@@ -7,69 +7,9 @@
 #include "core/error.hpp"
 #include "core/state_archive.hpp"
 #include "lua/intent_table.hpp"
+#include "lua/table_state.hpp"
 
 namespace onepath {
-namespace {
-
-constexpr int kMaxDepth = 16;
-
-// Plain Lua values as bytes: 'n' number, 's' string, 'b' boolean, 't' table (pairs, then
-// 'e'); functions and other values are not state and are skipped.
-bool write_value(lua_State* L, int index, StateWriter& w, int depth) {
-  index = index < 0 ? lua_gettop(L) + index + 1 : index;
-  switch (lua_type(L, index)) {
-    case LUA_TNUMBER: w.all('n', lua_tonumber(L, index)); return true;
-    case LUA_TSTRING: w.all('s', std::string(lua_tostring(L, index))); return true;
-    case LUA_TBOOLEAN: w.all('b', static_cast<bool>(lua_toboolean(L, index))); return true;
-    case LUA_TTABLE: {
-      if (depth > kMaxDepth) throw InputError("filter state is nested too deeply to save");
-      w('t');
-      lua_pushnil(L);
-      while (lua_next(L, index) != 0) {
-        int kt = lua_type(L, -2), vt = lua_type(L, -1);
-        bool plain_key = kt == LUA_TNUMBER || kt == LUA_TSTRING;
-        bool plain_value = vt == LUA_TNUMBER || vt == LUA_TSTRING || vt == LUA_TBOOLEAN || vt == LUA_TTABLE;
-        if (plain_key && plain_value) {
-          write_value(L, -2, w, depth + 1);
-          write_value(L, -1, w, depth + 1);
-        }
-        lua_pop(L, 1);
-      }
-      w('e');
-      return true;
-    }
-    default: return false;
-  }
-}
-
-void read_value(lua_State* L, StateReader& r, int depth) {
-  char tag = 0;
-  r(tag);
-  switch (tag) {
-    case 'n': { double d; r(d); lua_pushnumber(L, d); return; }
-    case 's': { std::string s; r(s); lua_pushlstring(L, s.data(), s.size()); return; }
-    case 'b': { bool b; r(b); lua_pushboolean(L, b); return; }
-    case 't': {
-      if (depth > kMaxDepth) throw InputError("filter state is corrupt");
-      lua_newtable(L);
-      for (;;) {
-        char next = 0;
-        StateReader probe = r;
-        probe(next);
-        if (next == 'e') {
-          r(next);
-          return;
-        }
-        read_value(L, r, depth + 1);
-        read_value(L, r, depth + 1);
-        lua_settable(L, -3);
-      }
-    }
-    default: throw InputError("filter state is corrupt");
-  }
-}
-
-}  // namespace
 
 LuaFilter::LuaFilter(const std::string& path, const std::string& scripts_root, const ScriptParams& params, ScriptLimits limits,
                      std::vector<std::string> symbols)
@@ -151,7 +91,7 @@ std::string LuaFilter::save() const {
   lua_State* L = rt_.state();
   StateWriter w;
   lua_rawgeti(L, LUA_REGISTRYINDEX, self_ref_);
-  write_value(L, -1, w, 0);
+  save_lua_value(L, -1, w);
   lua_pop(L, 1);
   return w.bytes();
 }
@@ -161,7 +101,7 @@ void LuaFilter::load(std::string_view bytes) {
   StateReader r(bytes);
   int top = lua_gettop(L);
   try {
-    read_value(L, r, 0);  // the saved fields
+    load_lua_value(L, r);  // the saved fields
     if (!r.at_end() || lua_type(L, -1) != LUA_TTABLE) throw InputError("filter state is corrupt");
   } catch (...) {
     lua_settop(L, top);

@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "lua/feature_file.hpp"
 #include "lua/intent_table.hpp"
+#include "lua/table_state.hpp"
 
 namespace onepath {
 
@@ -188,6 +189,8 @@ void LuaStrategy::bind(const std::vector<std::string>& columns) {
     lua_pushlightuserdata(L, rows_[k].data());
     lua_pushlightuserdata(L, &v->ctx);
     lua_newtable(L);  // methods
+    lua_pushvalue(L, -1);
+    state_refs_.push_back(luaL_ref(L, LUA_REGISTRYINDEX));
     lua_pushstring(L, symbols_[k].c_str());
     lua_setfield(L, -2, "symbol");
     lua_newtable(L);
@@ -216,6 +219,41 @@ void LuaStrategy::bind(const std::vector<std::string>& columns) {
 }
 
 void LuaStrategy::on_intent(const Intent& in) { intents_.push_back(in); }
+
+std::string LuaStrategy::save_state() const {
+  lua_State* L = rt_->state();
+  StateWriter w;
+  w(static_cast<std::uint64_t>(state_refs_.size()));
+  for (int ref : state_refs_) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    lua_getfield(L, -1, "state");
+    save_lua_value(L, -1, w);
+    lua_pop(L, 2);
+  }
+  return w.bytes();
+}
+
+void LuaStrategy::load_state(std::string_view bytes) {
+  lua_State* L = rt_->state();
+  StateReader r(bytes);
+  std::uint64_t n = 0;
+  r(n);
+  if (n != state_refs_.size()) throw InputError(path_ + ": saved state is for another set of symbols");
+  const int top = lua_gettop(L);
+  try {
+    for (std::uint64_t k = 0; k < n; ++k) load_lua_value(L, r);
+    if (!r.at_end()) throw InputError(path_ + ": saved state has trailing bytes");
+  } catch (...) {
+    lua_settop(L, top);
+    throw;
+  }
+  for (std::uint64_t k = n; k-- > 0;) {  // all read: now replace each symbol's state
+    lua_rawgeti(L, LUA_REGISTRYINDEX, state_refs_[k]);
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "state");
+    lua_pop(L, 1);
+  }
+}
 
 void LuaStrategy::log_line(const char* symbol, const std::string& message) {
   log::info("script_log", {{"script", path_}, {"symbol", symbol}, {"message", message}});

@@ -44,6 +44,9 @@ class LuaStrategy {
                                     double cash);
   void on_fill(int symbol, const Trade& trade);
   void on_stop();
+  // Every symbol's ctx.state, for snapshots (and, later, hot reload).
+  std::string save_state() const;
+  void load_state(std::string_view bytes);
 
   // Used by the Lua bindings.
   struct Binding;
@@ -63,6 +66,7 @@ class LuaStrategy {
   struct View;
   std::vector<std::vector<double>> rows_;
   std::vector<std::unique_ptr<View>> views_;
+  std::vector<int> state_refs_;  // each symbol's methods table, which holds `state`
   std::vector<Intent> intents_;
   std::unique_ptr<Binding> binding_;
 };

@@ -148,3 +148,15 @@ TEST_CASE("params: declared defaults, overrides of declared names only, features
   CHECK(error_of([&] { LuaStrategy t(path, kRoot, {"BTC"}, {{"m", 1.0}}, {}); }).find("no param 'm' to set (declared: n, name)") !=
         std::string::npos);
 }
+
+TEST_CASE("ctx.state is saved and restored") {
+  auto s = load("stateful", std::string(kHeader) + "function S.on_bar(ctx) ctx.state.n = (ctx.state.n or 0) + 1; ctx.state.tags = {a = true, 'x'} "
+                                                   "if ctx.state.n == 3 then ctx:close() end end\nreturn S");
+  s->on_bar(0, bar(0), 0, 0, 1, 1);
+  std::string saved = s->save_state();
+  s->on_bar(0, bar(1), 1, 0, 1, 1);
+  s->load_state(saved);                                  // back to n = 1
+  CHECK(s->on_bar(0, bar(2), 2, 0, 1, 1).empty());      // n = 2
+  CHECK(s->on_bar(0, bar(3), 3, 0, 1, 1).size() == 1);  // n = 3: closes
+  CHECK_THROWS(s->load_state(saved.substr(0, saved.size() - 2)));
+}

@@ -29,15 +29,13 @@ std::string write_series(const std::string& name, const std::vector<double>& clo
   return path;
 }
 
-BacktestConfig config(const std::string& file, const std::string& strategy, ScriptParams params) {
-  BacktestConfig c;
-  c.symbols = {"X"};
-  c.files["X"] = file;
-  c.strategy = kSource + "/scripts/strategies/" + strategy + ".lua";
-  c.scripts_root = kSource + "/scripts";
-  c.params = std::move(params);
-  c.execution.costs = CostMode::clean;
-  return c;
+// A RUN.toml naming a signal config, with param overrides, over one file.
+BacktestConfig config(const std::string& file, const std::string& signal, const std::string& params) {
+  std::string toml = kWork + "/" + signal + ".toml";
+  std::ofstream(toml) << "[data]\nfiles = { X = \"" << file << "\" }\n[strategy]\nsignal = \"" << kSource << "/scripts/signals/"
+                      << signal << ".lua\"\nscripts_root = \"" << kSource << "/scripts\"\n[strategy.params]\n" << params
+                      << "\n[execution]\ncosts = \"clean\"\n";
+  return load_backtest_config(toml);
 }
 
 }  // namespace
@@ -64,12 +62,12 @@ TEST_CASE("ema_crossover from a signal config: in after the cross up, out after 
   CHECK(t.reason == ExitReason::signal);
 }
 
-TEST_CASE("rsi_mean_revert: in when RSI drops below oversold, out when it climbs above the exit level") {
+TEST_CASE("rsi_mean_revert from its signal config: in when RSI drops below oversold, out when it climbs above the exit level") {
   std::vector<double> z = {100};
   for (int i = 1; i < 12; ++i) z.push_back(z.back() + (i % 2 ? 1 : -1));  // RSI(3) near 40..66
   for (int i = 0; i < 3; ++i) z.push_back(z.back() - 2);                  // 17.2 at bar 13
   for (int i = 0; i < 6; ++i) z.push_back(z.back() + 1.5);                // 57.4 at bar 16
-  BacktestResult r = run_backtest(config(write_series("rsi", z), "rsi_mean_revert", {{"period", 3.0}, {"oversold", 30.0}, {"exit_level", 50.0}}));
+  BacktestResult r = run_backtest(config(write_series("rsi", z), "rsi_mean_revert_14", "period = 3\noversold = 30\nexit_level = 50"));
   REQUIRE(r.trades.size() == 1);
   CHECK(r.trades[0].entry_bar == 14);
   CHECK(r.trades[0].entry_price == 97);
@@ -78,15 +76,15 @@ TEST_CASE("rsi_mean_revert: in when RSI drops below oversold, out when it climbs
   CHECK(r.trades[0].reason == ExitReason::signal);
 }
 
-TEST_CASE("atr_breakout: in on a break of the previous channel high with expanding ATR, out below its middle") {
+TEST_CASE("atr_breakout from its signal config: in on a break of the previous channel high with expanding ATR, out below its middle") {
   std::vector<double> c = {100};
   for (int i = 1; i < 20; ++i) c.push_back(c.back() + (i % 2 ? 1 : -1));  // quiet: ATR about 1.2
   c.push_back(104);                                                          // bar 20: the breakout, TR 3.2
   for (int i = 1; i <= 5; ++i) c.push_back(104 + i);                        // bars 21..25
   c.push_back(103);                                                          // bar 26: below the middle
   c.push_back(103);
-  BacktestResult r = run_backtest(config(write_series("atr", c), "atr_breakout",
-                                         {{"channel", 5.0}, {"atr_period", 3.0}, {"atr_average", 3.0}, {"expansion", 1.1}}));
+  BacktestResult r = run_backtest(config(write_series("atr", c), "atr_breakout_20",
+                                         "channel = 5\natr_period = 3\natr_average = 3\nexpansion = 1.1\nstop_atr = 2"));
   REQUIRE(r.trades.size() == 1);
   CHECK(r.trades[0].entry_bar == 21);
   CHECK(r.trades[0].entry_price == 104);
