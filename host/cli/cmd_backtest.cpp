@@ -44,13 +44,16 @@ void add_backtest_commands(CLI::App& app, Action& action) {
   struct Opts {
     std::string config;
     std::vector<std::string> sets;
-    bool quiet = false;
+    std::string db;
+    bool quiet = false, no_journal = false;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("backtest", "Run a Lua strategy over history: enrichment, strategy, filters, risk, execution");
   cmd->add_option("RUN.toml", o->config, "The run's configuration (see examples/quickstart.toml)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--set", o->sets, "Override a config value: key.path=value (repeatable)");
   cmd->add_flag("--no-progress", o->quiet, "No progress bar");
+  cmd->add_option("--db", o->db, "Journal: a SQLite file or postgresql://... (default [output] db, else runs/onepath.db)");
+  cmd->add_flag("--no-journal", o->no_journal, "Do not record the run in the journal");
   cmd->footer(
       "Writes trades.csv, equity.csv and metrics.json to [output] dir, whole or not at all.\n"
       "Examples:\n"
@@ -60,9 +63,11 @@ void add_backtest_commands(CLI::App& app, Action& action) {
   cmd->callback([o, &action] {
     action = [o] {
       BacktestConfig c = load_backtest_config(o->config, o->sets);
+      if (!o->db.empty()) c.journal = o->db;
+      if (o->no_journal) c.journal.clear();
       log::info("backtest_start", {{"config", o->config}, {"strategy", c.strategy}, {"symbols", c.symbols.size()}});
-      BacktestResult r = run_backtest(c, o->quiet ? BacktestProgress{} : progress_reporter());
-      write_backtest_outputs(c, r);
+      std::int64_t run_id = 0;
+      BacktestResult r = run_journaled_backtest(c, ONEPATH_GIT_REV, &run_id, o->quiet ? BacktestProgress{} : progress_reporter());
       const Metrics& m = r.metrics;
       std::string syms;
       for (const auto& s : r.symbols) syms += (syms.empty() ? "" : ", ") + s;
@@ -79,6 +84,7 @@ void add_backtest_commands(CLI::App& app, Action& action) {
       fmt::print("  exposure {}   turnover {}   fees {}   decisions {} ({} placed)\n", pct(m.exposure), num(m.turnover), num(m.fees),
                  r.decisions, r.placed);
       if (!c.output_dir.empty()) fmt::print("  wrote {}/trades.csv, equity.csv, metrics.json\n", c.output_dir);
+      if (run_id) fmt::print("  journal: run {} in {} ('onepath runs show {}', 'onepath runs verify {}')\n", run_id, c.journal, run_id, run_id);
       return 0;
     };
   });

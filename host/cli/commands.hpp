@@ -13,5 +13,6 @@ void add_data_commands(CLI::App& app, Action& action);
 void add_bench_commands(CLI::App& app, Action& action);
 void add_enrich_commands(CLI::App& app, Action& action);
 void add_backtest_commands(CLI::App& app, Action& action);
+void add_runs_commands(CLI::App& app, Action& action);
 
 }  // namespace onepath::cli

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -32,6 +33,18 @@ struct CallGuard {
 };
 
 thread_local CallGuard* t_guard = nullptr;
+
+// States a call was jumped out of: never closed (they may be mid-operation), kept here so
+// that they stay reachable, and deliberately, for the rest of the process.
+struct AbandonedState {
+  lua_State* L;
+  void* guard;
+};
+std::vector<AbandonedState>& abandoned_states() {
+  static auto* list = new std::vector<AbandonedState>();
+  return *list;
+}
+std::mutex g_abandoned_mutex;
 
 void on_watchdog_signal(int) {
   CallGuard* g = t_guard;
@@ -196,9 +209,11 @@ LuaRuntime::~LuaRuntime() {
   guard_->wake.notify_all();
   guard_->watchdog.join();
   if (abandoned_) {
-    // A call was jumped out of: the state may be mid-operation. It is left as it is.
+    // A call was jumped out of: the state may be mid-operation. It is left as it is; the
+    // allocator's user data (the guard) must outlive it.
     log::warn("lua_state_abandoned", {{"scripts", root_}});
-    (void)guard_.release();  // the allocator's user data must outlive the abandoned state
+    std::lock_guard lock(g_abandoned_mutex);
+    abandoned_states().push_back({L_, guard_.release()});
     return;
   }
   lua_close(L_);

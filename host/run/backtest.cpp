@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/number_format.hpp"
+#include "core/sha256.hpp"
 #include "data/candle_io.hpp"
 #include "data/validate.hpp"
 #include "enrich/enricher.hpp"
@@ -14,9 +15,8 @@
 #include "lua/lua_filter.hpp"
 
 namespace onepath {
-namespace {
 
-std::vector<CandleSeries> load_market(const BacktestConfig& c, Timeframe& tf) {
+std::vector<CandleSeries> load_backtest_market(const BacktestConfig& c, Timeframe& tf) {
   std::vector<CandleSeries> market;
   if (c.generate) {
     market = generate_market(*c.generate);
@@ -42,12 +42,58 @@ std::vector<CandleSeries> load_market(const BacktestConfig& c, Timeframe& tf) {
   return market;
 }
 
+namespace {
+
+std::string risk_json(const RiskAnswer& a) {
+  std::string s = std::string("{\"approved\":") + (a.approved ? "true" : "false") + ",\"quantity\":" + format_double(a.quantity) + ",\"reasons\":[";
+  for (std::size_t i = 0; i < a.reasons.size(); ++i) {
+    const RiskReason& r = a.reasons[i];
+    s += (i ? "," : "") + std::string("{\"code\":\"") + r.code + "\",\"limit\":" + format_double(r.limit) + ",\"proposed\":" +
+         format_double(r.proposed) + "}";
+  }
+  return s + "]}";
+}
+
 }  // namespace
+
+std::string market_fingerprint(const std::vector<CandleSeries>& market) {
+  std::string bytes;
+  for (const auto& s : market) {
+    bytes += s.symbol + "\n";
+    bytes += to_csv(s, TsFormat::epoch_ms);
+  }
+  return sha256_hex(bytes);
+}
 
 BacktestResult run_backtest(const BacktestConfig& c, const BacktestProgress& progress) {
   Timeframe tf = c.timeframe.value_or(Timeframe::parse("15m"));
-  std::vector<CandleSeries> market = load_market(c, tf);
+  std::vector<CandleSeries> market = load_backtest_market(c, tf);
   return run_backtest_on(c, market, tf, progress);
+}
+
+BacktestResult run_journaled_backtest(const BacktestConfig& c, const std::string& git_revision, std::int64_t* run_id,
+                                      const BacktestProgress& progress) {
+  if (c.journal.empty()) return run_backtest(c, progress);
+  auto journal = Journal::open(c.journal);
+  RunInfo info;
+  info.config_path = c.path;
+  info.config_text = c.text;
+  info.config_sha256 = sha256_hex(c.text);
+  info.git_revision = git_revision;
+  for (const auto& s : c.symbols) info.symbols += (info.symbols.empty() ? "" : ",") + s;
+  const std::int64_t id = journal->start_run(info);
+  if (run_id) *run_id = id;
+  BacktestResult r;
+  try {
+    r = run_backtest(c, progress);
+    write_backtest_outputs(c, r);
+    journal->complete_run(id, r.symbols, r.trades, r.equity, r.decision_log,
+                          {r.feature_set_version, r.data_fingerprint, metrics_json(c, r)}, c.equity_every);
+  } catch (const std::exception& e) {
+    journal->fail_run(id, e.what());
+    throw;
+  }
+  return r;
 }
 
 BacktestResult run_backtest_on(const BacktestConfig& c, const std::vector<CandleSeries>& market, Timeframe tf,
@@ -56,6 +102,7 @@ BacktestResult run_backtest_on(const BacktestConfig& c, const std::vector<Candle
   BacktestResult res;
   res.symbols = c.symbols;
   res.timeframe = tf;
+  res.data_fingerprint = market_fingerprint(market);
 
   LuaStrategy strategy(c.strategy, c.scripts_root, c.symbols, c.params, c.limits);
   std::vector<std::unique_ptr<Enricher>> enrichers;
@@ -101,6 +148,19 @@ BacktestResult run_backtest_on(const BacktestConfig& c, const std::vector<Candle
         Decision d = engine.decide(sym, in);
         ++res.decisions;
         res.placed += d.outcome == Decision::Outcome::placed;
+        const double* row = strategy.row(sym);
+        DecisionRecord rec;
+        rec.ts = candle.ts;
+        rec.symbol = sym;
+        rec.action = in.action == IntentAction::buy ? "buy" : in.action == IntentAction::sell ? "sell" : "close";
+        rec.outcome = outcome_name(d.outcome);
+        rec.filter = d.filter;
+        rec.reason = d.reason;
+        if (in.action != IntentAction::close) rec.risk = risk_json(d.risk);
+        rec.features.assign(row, row + res.feature_columns.size());
+        rec.feature_row_hash = row_hash(row, res.feature_columns.size());
+        rec.quantity = d.quantity;
+        res.decision_log.push_back(std::move(rec));
       }
       ++done;
     }

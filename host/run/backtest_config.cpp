@@ -28,7 +28,7 @@ const std::map<std::string, std::set<std::string>>& schema() {
       {"filters.params", {"*"}},
       {"execution", {"initial_cash", "fill", "same_bar", "costs", "taker_fee_bps", "maker_fee_bps", "slippage_bps", "slippage_range"}},
       {"risk", {"max_position_fraction", "max_gross_leverage", "daily_loss_fraction", "max_open_positions", "mode", "flatten_on_daily_loss"}},
-      {"output", {"dir"}},
+      {"output", {"dir", "db", "equity_every"}},
   };
   return s;
 }
@@ -161,7 +161,10 @@ std::string resolve(const std::string& p, const std::string& config_path) {
 }  // namespace
 
 BacktestConfig load_backtest_config(const std::string& path, const std::vector<std::string>& overrides) {
-  std::string text = read_file(path);
+  return load_backtest_config_text(read_file(path), path, overrides);
+}
+
+BacktestConfig load_backtest_config_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides) {
   toml::table root;
   try {
     root = toml::parse(text, path);
@@ -311,6 +314,11 @@ BacktestConfig load_backtest_config(const std::string& path, const std::vector<s
   r.choice("risk.mode", k.mode, {{"reject", RiskMode::reject}, {"clip", RiskMode::clip}});
   r.set("risk.flatten_on_daily_loss", k.flatten_on_daily_loss);
   c.output_dir = r.text("output.dir").value_or("");
+  c.journal = r.text("output.db").value_or(kDefaultJournal);
+  int every = 1;
+  r.set("output.equity_every", every);
+  if (every < 1) r.wrong("output.equity_every", "at least 1");
+  c.equity_every = static_cast<std::size_t>(every);
   return c;
 }
 

@@ -1,0 +1,237 @@
+// onepath runs list | show | compare | export | verify: the journal, read.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "cli/commands.hpp"
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/number_format.hpp"
+#include "run/backtest.hpp"
+#include "store/journal.hpp"
+
+namespace onepath::cli {
+namespace {
+
+// The metrics JSON the backtest writes: one "key": value per line, in a fixed order.
+std::vector<std::pair<std::string, std::string>> metric_fields(const std::string& json) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t pos = 0;
+  while ((pos = json.find('"', pos)) != std::string::npos) {
+    std::size_t end = json.find('"', pos + 1);
+    std::size_t colon = json.find(':', end);
+    if (end == std::string::npos || colon == std::string::npos || json.find('\n', end) < colon) break;
+    std::size_t stop = json.find('\n', colon);
+    std::string value = json.substr(colon + 1, stop - colon - 1);
+    while (!value.empty() && (value.back() == ',' || value.back() == ' ')) value.pop_back();
+    while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+    out.emplace_back(json.substr(pos + 1, end - pos - 1), value);
+    pos = stop;
+  }
+  return out;
+}
+
+std::string metric(const std::string& json, const std::string& key) {
+  for (const auto& [k, v] : metric_fields(json))
+    if (k == key) return v;
+  return "";
+}
+
+Journal& journal_at(std::unique_ptr<Journal>& j, const std::string& db) {
+  if (!j) j = Journal::open(db);
+  return *j;
+}
+
+RunInfo need_run(Journal& j, std::int64_t id) {
+  auto r = j.run(id);
+  if (!r) throw InputError("no run " + std::to_string(id) + " in the journal " + j.db().describe() + " ('onepath runs list')");
+  return *r;
+}
+
+std::string trade_csv(const std::vector<TradeRecord>& trades) {
+  std::string s = "symbol,side,quantity,entry_time,entry_bar,entry_price,exit_time,exit_bar,exit_price,fees,slippage,pnl,return,exit_reason,exit_rule\n";
+  for (const auto& [sym, t] : trades) {
+    s += sym + (t.direction > 0 ? ",long," : ",short,");
+    append_double(s, t.quantity);
+    s += "," + format_iso(t.entry_ts) + "," + std::to_string(t.entry_bar) + ",";
+    append_double(s, t.entry_price);
+    s += "," + format_iso(t.exit_ts) + "," + std::to_string(t.exit_bar) + ",";
+    for (double v : {t.exit_price, t.fees, t.slippage, t.pnl, t.ret}) append_double(s, v), s += ",";
+    s += std::string(exit_reason_name(t.reason)) + "," + exit_rule_name(t.rule) + "\n";
+  }
+  return s;
+}
+
+std::string trade_line(const TradeRecord& r) {
+  const Trade& t = r.trade;
+  return fmt::format("{} {} {} @ {} ({}) -> {} ({}), pnl {}, {}", r.symbol, t.direction > 0 ? "long" : "short", format_double(t.quantity),
+                     format_double(t.entry_price), format_iso(t.entry_ts), format_double(t.exit_price), format_iso(t.exit_ts),
+                     format_double(t.pnl), exit_reason_name(t.reason));
+}
+
+}  // namespace
+
+void add_runs_commands(CLI::App& app, Action& action) {
+  auto db = std::make_shared<std::string>(kDefaultJournal);
+  auto journal = std::make_shared<std::unique_ptr<Journal>>();
+  auto* runs = app.add_subcommand("runs", "The journal of runs: list, show, compare, export, verify");
+  runs->require_subcommand(1);
+  runs->add_option("--db", *db, "A SQLite file or postgresql://...")->capture_default_str();
+  runs->footer(
+      "Examples:\n"
+      "  onepath runs list\n"
+      "  onepath runs show 3\n"
+      "  onepath runs compare 3 4\n"
+      "  onepath runs export 3 --format csv --out trades.csv\n"
+      "  onepath runs verify 3          re-run it on the same data and compare exactly\n"
+      "  onepath runs --db postgresql://user@host/onepath list");
+
+  auto* list = runs->add_subcommand("list", "The latest runs");
+  auto limit = std::make_shared<std::size_t>(20);
+  list->add_option("--limit", *limit, "How many")->capture_default_str();
+  list->callback([=, &action] {
+    action = [=] {
+      Journal& j = journal_at(*journal, *db);
+      fmt::print("{:>5}  {:<20}  {:<21}  {:<36}  {:<14}  {:>7}  {:>9}\n", "id", "created (UTC)", "status", "config", "symbols", "trades", "return");
+      for (const auto& r : j.list_runs(*limit)) {
+        std::string ret = metric(r.metrics, "total_return");
+        fmt::print("{:>5}  {:<20}  {:<21}  {:<36}  {:<14}  {:>7}  {:>9}\n", r.id, format_iso(r.created_at / 1000 * 1000), Journal::display_status(r),
+                   r.config_path.size() > 36 ? "..." + r.config_path.substr(r.config_path.size() - 33) : r.config_path, r.symbols,
+                   j.count("trades", r.id), ret.empty() || ret == "null" ? "-" : fmt::format("{:.2f}%", 100 * std::stod(ret)));
+      }
+      return 0;
+    };
+  });
+
+  auto id_a = std::make_shared<std::int64_t>(0), id_b = std::make_shared<std::int64_t>(0);
+  auto* show = runs->add_subcommand("show", "One run: where it came from, its metrics, its first trades");
+  show->add_option("ID", *id_a, "Run id")->required();
+  show->callback([=, &action] {
+    action = [=] {
+      Journal& j = journal_at(*journal, *db);
+      RunInfo r = need_run(j, *id_a);
+      fmt::print("run {}  {}\n  created   {}{}\n  config    {} (sha256 {})\n  symbols   {}\n  revision  {}\n  features  {}\n  data      {}\n",
+                 r.id, Journal::display_status(r), format_iso(r.created_at), r.finished_at ? ", finished " + format_iso(r.finished_at) : "",
+                 r.config_path, r.config_sha256.substr(0, 16), r.symbols, r.git_revision, r.feature_set_version, r.data_fingerprint.substr(0, 16));
+      if (!r.error.empty()) fmt::print("  error     {}\n", r.error);
+      fmt::print("  rows      {} trades, {} equity marks, {} decisions\n", j.count("trades", r.id), j.count("equity", r.id), j.count("decisions", r.id));
+      for (const auto& [k, v] : metric_fields(r.metrics)) fmt::print("  {:<20} {}\n", k, v);
+      auto trades = j.trades(r.id);
+      for (std::size_t i = 0; i < trades.size() && i < 5; ++i) fmt::print("  trade {}: {}\n", i + 1, trade_line(trades[i]));
+      return 0;
+    };
+  });
+
+  auto* compare = runs->add_subcommand("compare", "Two runs' metrics side by side, and their first differing trade");
+  compare->add_option("A", *id_a, "Run id")->required();
+  compare->add_option("B", *id_b, "Run id")->required();
+  compare->callback([=, &action] {
+    action = [=] {
+      Journal& j = journal_at(*journal, *db);
+      RunInfo a = need_run(j, *id_a), b = need_run(j, *id_b);
+      auto fb = metric_fields(b.metrics);
+      fmt::print("{:<22} {:>24} {:>24}\n", "", "run " + std::to_string(a.id), "run " + std::to_string(b.id));
+      for (const auto& [k, v] : metric_fields(a.metrics)) {
+        std::string w = metric(b.metrics, k);
+        fmt::print("{:<22} {:>24} {:>24}{}\n", k, v.substr(0, 24), w.substr(0, 24), v == w ? "" : "  *");
+      }
+      auto ta = j.trades(a.id), tb = j.trades(b.id);
+      std::size_t n = std::min(ta.size(), tb.size()), i = 0;
+      while (i < n && ta[i].symbol == tb[i].symbol && ta[i].trade == tb[i].trade) ++i;
+      if (i == n && ta.size() == tb.size())
+        fmt::print("trades: identical ({})\n", ta.size());
+      else
+        fmt::print("first differing trade: #{}\n  run {}: {}\n  run {}: {}\n", i + 1, a.id, i < ta.size() ? trade_line(ta[i]) : "(none)",
+                   b.id, i < tb.size() ? trade_line(tb[i]) : "(none)");
+      return 0;
+    };
+  });
+
+  auto format = std::make_shared<std::string>("csv");
+  auto out = std::make_shared<std::string>();
+  auto* exp = runs->add_subcommand("export", "A run's trades as CSV, or the whole run as JSON");
+  exp->add_option("ID", *id_a, "Run id")->required();
+  exp->add_option("--format", *format, "csv (the trades) or json (run, metrics, trades, equity)")
+      ->check(CLI::IsMember({"csv", "json"}))->capture_default_str();
+  exp->add_option("--out", *out, "Output file (whole or not at all); stdout when absent");
+  exp->callback([=, &action] {
+    action = [=] {
+      Journal& j = journal_at(*journal, *db);
+      RunInfo r = need_run(j, *id_a);
+      auto trades = j.trades(r.id);
+      std::string text;
+      if (*format == "csv") {
+        text = trade_csv(trades);
+      } else {
+        auto q = [](const std::string& s) {
+          std::string o = "\"";
+          for (char c : s) o += c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : std::string(1, c);
+          return o + "\"";
+        };
+        auto num = [](double v) { return std::isfinite(v) ? format_double(v) : std::string("null"); };
+        text = "{\"run\": {\"id\": " + std::to_string(r.id) + ", \"status\": " + q(r.status) + ", \"created_at\": " + q(format_iso(r.created_at)) +
+               ", \"config_path\": " + q(r.config_path) + ", \"config_sha256\": " + q(r.config_sha256) + ", \"git_revision\": " +
+               q(r.git_revision) + ", \"feature_set_version\": " + q(r.feature_set_version) + ", \"data_fingerprint\": " +
+               q(r.data_fingerprint) + ", \"symbols\": " + q(r.symbols) + "},\n\"metrics\": " + (r.metrics.empty() ? "null" : r.metrics) +
+               ",\n\"trades\": [";
+        for (std::size_t i = 0; i < trades.size(); ++i) {
+          const Trade& t = trades[i].trade;
+          text += (i ? ",\n" : "\n") + std::string("{\"symbol\": ") + q(trades[i].symbol) + ", \"side\": " + q(t.direction > 0 ? "long" : "short") +
+                  ", \"quantity\": " + num(t.quantity) + ", \"entry_time\": " + q(format_iso(t.entry_ts)) + ", \"entry_price\": " +
+                  num(t.entry_price) + ", \"exit_time\": " + q(format_iso(t.exit_ts)) + ", \"exit_price\": " + num(t.exit_price) +
+                  ", \"fees\": " + num(t.fees) + ", \"pnl\": " + num(t.pnl) + ", \"exit_reason\": " + q(exit_reason_name(t.reason)) + "}";
+        }
+        text += "],\n\"equity\": [";
+        auto eq = j.equity(r.id);
+        for (std::size_t i = 0; i < eq.size(); ++i)
+          text += (i ? "," : "") + std::string("[") + std::to_string(eq[i].ts) + "," + num(eq[i].equity) + "]";
+        text += "]}\n";
+      }
+      if (out->empty()) fmt::print("{}", text); else write_file_atomic(*out, text);
+      return 0;
+    };
+  });
+
+  auto* verify = runs->add_subcommand("verify", "Re-run a run's stored config on the same data and compare exactly");
+  verify->add_option("ID", *id_a, "Run id")->required();
+  verify->footer(
+      "The data must be the same (its fingerprint is checked first); then trades, metrics and the\n"
+      "feature-row hashes of every decision must match bit for bit. Exit 0 when they do, 1 when not.");
+  verify->callback([=, &action] {
+    action = [=] {
+      Journal& j = journal_at(*journal, *db);
+      RunInfo r = need_run(j, *id_a);
+      if (r.status != "complete") throw InputError("run " + std::to_string(r.id) + " is " + Journal::display_status(r) + "; only complete runs can be verified");
+      BacktestConfig c = load_backtest_config_text(r.config_text, r.config_path);
+      c.output_dir.clear();
+      c.journal.clear();
+      Timeframe tf = Timeframe::parse("15m");
+      std::vector<CandleSeries> market = load_backtest_market(c, tf);
+      std::string fp = market_fingerprint(market);
+      if (fp != r.data_fingerprint) {
+        fmt::print("run {}: DATA CHANGED: the input data's fingerprint was {} and is now {}; the run cannot be reproduced on it\n",
+                   r.id, r.data_fingerprint.substr(0, 16), fp.substr(0, 16));
+        return 1;
+      }
+      BacktestResult now = run_backtest_on(c, market, tf);
+      auto stored = j.trades(r.id);
+      std::size_t n = std::min(stored.size(), now.trades.size()), i = 0;
+      while (i < n && stored[i].trade == [&] { Trade t = now.trades[i]; t.symbol = 0; return t; }() && stored[i].symbol == now.symbols[now.trades[i].symbol]) ++i;
+      bool trades_ok = i == n && stored.size() == now.trades.size();
+      bool metrics_ok = metrics_json(c, now) == r.metrics;
+      auto decisions = j.decisions(r.id);
+      bool hashes_ok = decisions.size() == now.decision_log.size();
+      for (std::size_t k = 0; hashes_ok && k < decisions.size(); ++k) hashes_ok = decisions[k].feature_row_hash == now.decision_log[k].feature_row_hash;
+      fmt::print("run {}: data {} (same), trades {} ({}), metrics {}, decisions' feature-row hashes {} ({})\n", r.id, fp.substr(0, 16),
+                 trades_ok ? "identical" : "DIFFER", now.trades.size(), metrics_ok ? "identical" : "DIFFER", hashes_ok ? "identical" : "DIFFER",
+                 now.decision_log.size());
+      if (!trades_ok)
+        fmt::print("  first differing trade #{}: stored {} / now {}\n", i + 1, i < stored.size() ? trade_line(stored[i]) : "(none)",
+                   i < now.trades.size() ? trade_line({now.symbols[now.trades[i].symbol], now.trades[i]}) : "(none)");
+      bool ok = trades_ok && metrics_ok && hashes_ok;
+      fmt::print("{}\n", ok ? "VERIFIED: the run reproduces exactly" : "NOT REPRODUCED");
+      return ok ? 0 : 1;
+    };
+  });
+}
+
+}  // namespace onepath::cli

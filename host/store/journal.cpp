@@ -1,0 +1,327 @@
+#include "store/journal.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+
+#include "core/error.hpp"
+#include "core/number_format.hpp"
+
+namespace onepath {
+namespace {
+
+TimestampMs now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string hostname() {
+  char buf[256] = {0};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+// Migration N brings the schema from version N-1 to N. Only ever append.
+std::vector<std::string> migrations(std::string_view dialect) {
+  const std::string id = dialect == "postgresql" ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY";
+  return {
+      "CREATE TABLE runs (id " + id +
+          ", created_at BIGINT NOT NULL, finished_at BIGINT, status TEXT NOT NULL, pid BIGINT, host TEXT, "
+          "config_path TEXT, config_text TEXT, config_sha256 TEXT, git_revision TEXT, feature_set_version TEXT, "
+          "data_fingerprint TEXT, symbols TEXT, metrics TEXT, error TEXT);"
+          "CREATE INDEX runs_created ON runs (created_at);"
+          "CREATE TABLE trades (run_id BIGINT NOT NULL REFERENCES runs (id), seq BIGINT NOT NULL, symbol TEXT NOT NULL, "
+          "side TEXT NOT NULL, quantity DOUBLE PRECISION, entry_time BIGINT, entry_bar BIGINT, entry_price DOUBLE PRECISION, "
+          "exit_time BIGINT, exit_bar BIGINT, exit_price DOUBLE PRECISION, fees DOUBLE PRECISION, slippage DOUBLE PRECISION, "
+          "pnl DOUBLE PRECISION, ret DOUBLE PRECISION, exit_reason TEXT, exit_rule TEXT, PRIMARY KEY (run_id, seq));"
+          "CREATE TABLE equity (run_id BIGINT NOT NULL REFERENCES runs (id), seq BIGINT NOT NULL, ts BIGINT NOT NULL, "
+          "equity DOUBLE PRECISION, cash DOUBLE PRECISION, gross_exposure DOUBLE PRECISION, PRIMARY KEY (run_id, seq));"
+          "CREATE TABLE decisions (run_id BIGINT NOT NULL REFERENCES runs (id), seq BIGINT NOT NULL, ts BIGINT NOT NULL, "
+          "symbol TEXT, action TEXT, outcome TEXT, quantity DOUBLE PRECISION, feature_row_hash TEXT, features TEXT, "
+          "model_score DOUBLE PRECISION, filter TEXT, reason TEXT, risk TEXT, PRIMARY KEY (run_id, seq));"
+          "CREATE TABLE events (id " + id +
+          ", run_id BIGINT, correlation_id TEXT, ts BIGINT NOT NULL, name TEXT NOT NULL, fields TEXT);",
+  };
+}
+
+std::string features_text(const std::vector<double>& v) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ',';
+    if (std::isfinite(v[i])) append_double(s, v[i]); else s += "null";
+  }
+  return s + "]";
+}
+
+std::vector<double> parse_features(const std::string& s) {
+  std::vector<double> out;
+  std::size_t pos = 1;
+  while (pos < s.size() && s[pos] != ']') {
+    std::size_t end = s.find_first_of(",]", pos);
+    std::string item = s.substr(pos, end - pos);
+    out.push_back(item == "null" ? std::nan("") : std::strtod(item.c_str(), nullptr));
+    pos = end + (s[end] == ',' ? 1 : 0);
+  }
+  return out;
+}
+
+// "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4), ..." for `rows` rows.
+std::string insert_sql(const std::string& table, const std::vector<std::string>& columns, std::size_t rows) {
+  std::string sql = "INSERT INTO " + table + " (";
+  for (std::size_t c = 0; c < columns.size(); ++c) sql += (c ? ", " : "") + columns[c];
+  sql += ") VALUES ";
+  int n = 1;
+  for (std::size_t r = 0; r < rows; ++r) {
+    sql += r ? ", (" : "(";
+    for (std::size_t c = 0; c < columns.size(); ++c) sql += (c ? ", $" : "$") + std::to_string(n++);
+    sql += ")";
+  }
+  return sql;
+}
+
+// Rows in batches: one multi-row INSERT per batch, prepared once per batch size.
+template <class Row, class Bind>
+void insert_rows(Db& db, const std::string& table, const std::vector<std::string>& columns, const std::vector<Row>& rows,
+                 Bind bind_row) {
+  constexpr std::size_t kBatch = 256;
+  std::unique_ptr<Statement> full;
+  for (std::size_t start = 0; start < rows.size(); start += kBatch) {
+    std::size_t n = std::min(kBatch, rows.size() - start);
+    std::unique_ptr<Statement> part;
+    Statement* st;
+    if (n == kBatch) {
+      if (!full) full = db.prepare(insert_sql(table, columns, kBatch));
+      st = full.get();
+    } else {
+      part = db.prepare(insert_sql(table, columns, n));
+      st = part.get();
+    }
+    for (std::size_t r = 0; r < n; ++r) bind_row(*st, static_cast<int>(r * columns.size()) + 1, rows[start + r], start + r);
+    st->step();
+    st->reset();
+  }
+}
+
+const char* kRunColumns =
+    "id, created_at, finished_at, status, pid, host, config_path, config_text, config_sha256, git_revision, feature_set_version, "
+    "data_fingerprint, symbols, metrics, error";
+
+RunInfo read_run(const Statement& s) {
+  RunInfo r;
+  r.id = s.int64(0);
+  r.created_at = s.int64(1);
+  r.finished_at = s.is_null(2) ? 0 : s.int64(2);
+  r.status = s.text(3);
+  r.pid = s.is_null(4) ? 0 : s.int64(4);
+  r.host = s.text(5);
+  r.config_path = s.text(6);
+  r.config_text = s.text(7);
+  r.config_sha256 = s.text(8);
+  r.git_revision = s.text(9);
+  r.feature_set_version = s.text(10);
+  r.data_fingerprint = s.text(11);
+  r.symbols = s.text(12);
+  r.metrics = s.text(13);
+  r.error = s.text(14);
+  return r;
+}
+
+}  // namespace
+
+Journal::Journal(std::unique_ptr<Db> db) : db_(std::move(db)) { migrate(); }
+
+void Journal::migrate() {
+  const bool pg = db_->dialect() == "postgresql";
+  db_->begin();
+  try {
+    if (pg) db_->exec("SELECT pg_advisory_xact_lock(7011)");  // one migrator at a time
+    db_->exec("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)");
+    auto q = db_->prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+    q->step();
+    const std::int64_t have = q->int64(0);
+    q.reset();
+    if (have > kJournalSchemaVersion)
+      throw InputError("the journal " + db_->describe() + " has schema version " + std::to_string(have) +
+                       ", newer than this onepath's (" + std::to_string(kJournalSchemaVersion) + "); use a newer onepath to read it");
+    auto steps = migrations(db_->dialect());
+    for (std::int64_t v = have + 1; v <= kJournalSchemaVersion; ++v) {
+      db_->exec(steps[static_cast<std::size_t>(v - 1)]);
+      auto ins = db_->prepare("INSERT INTO schema_version (version) VALUES ($1)");
+      ins->bind(1, v);
+      ins->step();
+    }
+    db_->commit();
+  } catch (...) {
+    db_->rollback();
+    throw;
+  }
+}
+
+std::int64_t Journal::start_run(const RunInfo& info) {
+  auto s = db_->prepare(
+      "INSERT INTO runs (created_at, status, pid, host, config_path, config_text, config_sha256, git_revision, "
+      "feature_set_version, data_fingerprint, symbols) VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id");
+  s->bind(1, now_ms());
+  s->bind(2, static_cast<std::int64_t>(::getpid()));
+  s->bind(3, hostname());
+  s->bind(4, info.config_path);
+  s->bind(5, info.config_text);
+  s->bind(6, info.config_sha256);
+  s->bind(7, info.git_revision);
+  s->bind(8, info.feature_set_version);
+  s->bind(9, info.data_fingerprint);
+  s->bind(10, info.symbols);
+  if (!s->step()) throw std::runtime_error("journal: no id returned for a new run");
+  return s->int64(0);
+}
+
+void Journal::complete_run(std::int64_t id, const std::vector<std::string>& symbols, const std::vector<Trade>& trades,
+                           const std::vector<EquityPoint>& equity, const std::vector<DecisionRecord>& decisions,
+                           const Outcome& outcome, std::size_t equity_every) {
+  db_->begin();
+  try {
+    insert_rows(*db_, "trades",
+                {"run_id", "seq", "symbol", "side", "quantity", "entry_time", "entry_bar", "entry_price", "exit_time", "exit_bar",
+                 "exit_price", "fees", "slippage", "pnl", "ret", "exit_reason", "exit_rule"},
+                trades, [&](Statement& s, int p, const Trade& t, std::size_t seq) {
+                  s.bind(p, id), s.bind(p + 1, static_cast<std::int64_t>(seq)), s.bind(p + 2, symbols.at(static_cast<std::size_t>(t.symbol)));
+                  s.bind(p + 3, std::string_view(t.direction > 0 ? "long" : "short")), s.bind(p + 4, t.quantity);
+                  s.bind(p + 5, t.entry_ts), s.bind(p + 6, t.entry_bar), s.bind(p + 7, t.entry_price);
+                  s.bind(p + 8, t.exit_ts), s.bind(p + 9, t.exit_bar), s.bind(p + 10, t.exit_price);
+                  s.bind(p + 11, t.fees), s.bind(p + 12, t.slippage), s.bind(p + 13, t.pnl), s.bind(p + 14, t.ret);
+                  s.bind(p + 15, std::string_view(exit_reason_name(t.reason))), s.bind(p + 16, std::string_view(exit_rule_name(t.rule)));
+                });
+    std::vector<EquityPoint> sampled;
+    equity_every = std::max<std::size_t>(equity_every, 1);
+    for (std::size_t i = 0; i < equity.size(); ++i)
+      if (i % equity_every == 0 || i + 1 == equity.size()) sampled.push_back(equity[i]);
+    insert_rows(*db_, "equity", {"run_id", "seq", "ts", "equity", "cash", "gross_exposure"}, sampled,
+                [&](Statement& s, int p, const EquityPoint& e, std::size_t seq) {
+                  s.bind(p, id), s.bind(p + 1, static_cast<std::int64_t>(seq)), s.bind(p + 2, e.ts);
+                  s.bind(p + 3, e.equity), s.bind(p + 4, e.cash), s.bind(p + 5, e.gross_exposure);
+                });
+    insert_rows(*db_, "decisions",
+                {"run_id", "seq", "ts", "symbol", "action", "outcome", "quantity", "feature_row_hash", "features", "model_score",
+                 "filter", "reason", "risk"},
+                decisions, [&](Statement& s, int p, const DecisionRecord& d, std::size_t seq) {
+                  s.bind(p, id), s.bind(p + 1, static_cast<std::int64_t>(seq)), s.bind(p + 2, d.ts), s.bind(p + 3, symbols.at(static_cast<std::size_t>(d.symbol)));
+                  s.bind(p + 4, d.action), s.bind(p + 5, d.outcome), s.bind(p + 6, d.quantity), s.bind(p + 7, d.feature_row_hash);
+                  s.bind(p + 8, features_text(d.features)), s.bind_null(p + 9);  // no model yet
+                  s.bind(p + 10, d.filter), s.bind(p + 11, d.reason), s.bind(p + 12, d.risk);
+                });
+    auto done = db_->prepare(
+        "UPDATE runs SET status = 'complete', finished_at = $1, metrics = $2, feature_set_version = $3, data_fingerprint = $4 "
+        "WHERE id = $5");
+    done->bind(1, now_ms());
+    done->bind(2, outcome.metrics_json);
+    done->bind(3, outcome.feature_set_version);
+    done->bind(4, outcome.data_fingerprint);
+    done->bind(5, id);
+    done->step();
+    db_->commit();
+  } catch (...) {
+    db_->rollback();
+    throw;
+  }
+}
+
+void Journal::fail_run(std::int64_t id, const std::string& error) {
+  auto s = db_->prepare("UPDATE runs SET status = 'failed', finished_at = $1, error = $2 WHERE id = $3");
+  s->bind(1, now_ms());
+  s->bind(2, error);
+  s->bind(3, id);
+  s->step();
+}
+
+void Journal::event(std::int64_t run_id, const std::string& correlation_id, const std::string& name, const std::string& fields_json) {
+  auto s = db_->prepare("INSERT INTO events (run_id, correlation_id, ts, name, fields) VALUES ($1, $2, $3, $4, $5)");
+  s->bind(1, run_id);
+  s->bind(2, correlation_id);
+  s->bind(3, now_ms());
+  s->bind(4, name);
+  s->bind(5, fields_json);
+  s->step();
+}
+
+std::vector<RunInfo> Journal::list_runs(std::size_t limit) {
+  auto s = db_->prepare(std::string("SELECT ") + kRunColumns + " FROM runs ORDER BY id DESC LIMIT $1");
+  s->bind(1, static_cast<std::int64_t>(limit));
+  std::vector<RunInfo> out;
+  while (s->step()) out.push_back(read_run(*s));
+  return out;
+}
+
+std::optional<RunInfo> Journal::run(std::int64_t id) {
+  auto s = db_->prepare(std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = $1");
+  s->bind(1, id);
+  if (!s->step()) return std::nullopt;
+  return read_run(*s);
+}
+
+std::vector<TradeRecord> Journal::trades(std::int64_t id) {
+  auto s = db_->prepare(
+      "SELECT symbol, side, quantity, entry_time, entry_bar, entry_price, exit_time, exit_bar, exit_price, fees, slippage, pnl, ret, "
+      "exit_reason, exit_rule FROM trades WHERE run_id = $1 ORDER BY seq");
+  s->bind(1, id);
+  std::vector<TradeRecord> out;
+  while (s->step()) {
+    TradeRecord r;
+    r.symbol = s->text(0);
+    Trade& t = r.trade;
+    t.direction = s->text(1) == "long" ? 1 : -1;
+    t.quantity = s->real(2), t.entry_ts = s->int64(3), t.entry_bar = s->int64(4), t.entry_price = s->real(5);
+    t.exit_ts = s->int64(6), t.exit_bar = s->int64(7), t.exit_price = s->real(8);
+    t.fees = s->real(9), t.slippage = s->real(10), t.pnl = s->real(11), t.ret = s->real(12);
+    std::string reason = s->text(13), rule = s->text(14);
+    for (int k = 0; k < 6; ++k)
+      if (reason == exit_reason_name(static_cast<ExitReason>(k))) t.reason = static_cast<ExitReason>(k);
+    for (int k = 0; k < 4; ++k)
+      if (rule == exit_rule_name(static_cast<ExitRule>(k))) t.rule = static_cast<ExitRule>(k);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<EquityPoint> Journal::equity(std::int64_t id) {
+  auto s = db_->prepare("SELECT ts, equity, cash, gross_exposure FROM equity WHERE run_id = $1 ORDER BY seq");
+  s->bind(1, id);
+  std::vector<EquityPoint> out;
+  while (s->step()) out.push_back({s->int64(0), s->real(1), s->real(2), s->real(3)});
+  return out;
+}
+
+std::vector<DecisionRecord> Journal::decisions(std::int64_t id) {
+  auto s = db_->prepare(
+      "SELECT ts, symbol, action, outcome, quantity, feature_row_hash, features, filter, reason, risk FROM decisions "
+      "WHERE run_id = $1 ORDER BY seq");
+  s->bind(1, id);
+  std::vector<DecisionRecord> out;
+  while (s->step()) {
+    DecisionRecord d;
+    d.ts = s->int64(0);
+    d.action = s->text(2), d.outcome = s->text(3), d.quantity = s->real(4), d.feature_row_hash = s->text(5);
+    d.features = parse_features(s->text(6));
+    d.filter = s->text(7), d.reason = s->text(8), d.risk = s->text(9);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::size_t Journal::count(const std::string& table, std::int64_t run_id) {
+  if (table != "trades" && table != "equity" && table != "decisions" && table != "events")
+    throw std::logic_error("journal: no table " + table);
+  auto s = db_->prepare("SELECT COUNT(*) FROM " + table + " WHERE run_id = $1");
+  s->bind(1, run_id);
+  s->step();
+  return static_cast<std::size_t>(s->int64(0));
+}
+
+std::string Journal::display_status(const RunInfo& info) {
+  if (info.status == "running" && info.host == hostname() && info.pid > 0 && ::kill(static_cast<pid_t>(info.pid), 0) != 0 && errno == ESRCH)
+    return "failed (process gone)";
+  return info.status;
+}
+
+}  // namespace onepath

@@ -1,0 +1,77 @@
+#pragma once
+// The journal of runs, on SQLite (default) or PostgreSQL with one schema and one behaviour.
+// The schema is versioned; migrations run when a journal is opened, and a journal newer
+// than this program is refused.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exec/kernel.hpp"
+#include "store/db.hpp"
+
+namespace onepath {
+
+constexpr int kJournalSchemaVersion = 1;
+constexpr const char* kDefaultJournal = "runs/onepath.db";
+
+struct RunInfo {
+  std::int64_t id = 0;
+  TimestampMs created_at = 0, finished_at = 0;
+  std::string status;  // running | complete | failed
+  std::string config_path, config_text, config_sha256, git_revision, feature_set_version, data_fingerprint;
+  std::string metrics, error, host;
+  std::int64_t pid = 0;
+  std::string symbols;  // comma-separated
+};
+
+// One intent's audit trail: the features it was decided on and what became of it.
+struct DecisionRecord {
+  TimestampMs ts = 0;
+  int symbol = 0;
+  std::string action, outcome, filter, reason, risk;  // risk: the answer as JSON, empty for exits
+  std::string feature_row_hash;
+  std::vector<double> features;
+  double quantity = 0;
+};
+
+struct TradeRecord {
+  std::string symbol;
+  Trade trade;
+};
+
+class Journal {
+ public:
+  explicit Journal(std::unique_ptr<Db> db);
+  static std::unique_ptr<Journal> open(const std::string& address) { return std::make_unique<Journal>(open_db(address)); }
+  const Db& db() const { return *db_; }
+
+  // Records a run as running, visible at once. Returns its id.
+  std::int64_t start_run(const RunInfo& info);
+  // Writes the ledger, the equity curve (every `equity_every`-th mark), the decisions and
+  // the metrics, and marks the run complete: one transaction, visible together.
+  struct Outcome {
+    std::string feature_set_version, data_fingerprint, metrics_json;
+  };
+  void complete_run(std::int64_t id, const std::vector<std::string>& symbols, const std::vector<Trade>& trades,
+                    const std::vector<EquityPoint>& equity, const std::vector<DecisionRecord>& decisions, const Outcome& outcome,
+                    std::size_t equity_every = 1);
+  void fail_run(std::int64_t id, const std::string& error);
+  void event(std::int64_t run_id, const std::string& correlation_id, const std::string& name, const std::string& fields_json);
+
+  std::vector<RunInfo> list_runs(std::size_t limit = 50);
+  std::optional<RunInfo> run(std::int64_t id);
+  std::vector<TradeRecord> trades(std::int64_t id);
+  std::vector<EquityPoint> equity(std::int64_t id);
+  std::vector<DecisionRecord> decisions(std::int64_t id);  // symbol as index into the run's symbols
+  std::size_t count(const std::string& table, std::int64_t run_id);
+
+  // "running" for a run whose process is gone (killed, crashed) reads "failed (process gone)".
+  static std::string display_status(const RunInfo& info);
+
+ private:
+  void migrate();
+  std::unique_ptr<Db> db_;
+};
+
+}  // namespace onepath
