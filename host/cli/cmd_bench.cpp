@@ -18,6 +18,7 @@
 #include "exec/kernel.hpp"
 #include "lua/feature_file.hpp"
 #include "run/backtest.hpp"
+#include "store/journal.hpp"
 
 #include <thread>
 
@@ -339,6 +340,51 @@ void add_bench_backtest(CLI::App& bench, Action& action) {
   });
 }
 
+void add_bench_journal(CLI::App& bench, Action& action) {
+  struct Opts {
+    std::size_t rows = 1'000'000;
+    std::string db;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = bench.add_subcommand("journal", "Write one run of N trades and N equity rows to the journal, timed");
+  cmd->add_option("--rows", o->rows, "Trades, and as many equity rows")->check(CLI::Range(1, 100'000'000))->capture_default_str();
+  cmd->add_option("--db", o->db, "A SQLite file or postgresql://... (default: a temporary SQLite file)");
+  cmd->add_flag("--json", o->json, "One JSON object: rows, seconds, rows_per_second");
+  cmd->footer("Example:\n  onepath bench journal --rows 1000000");
+  cmd->callback([o, &action] {
+    action = [o] {
+      namespace fs = std::filesystem;
+      std::string address = o->db.empty() ? (fs::temp_directory_path() / ("onepath-bench-" + std::to_string(::getpid()) + ".db")).string() : o->db;
+      std::vector<Trade> trades(o->rows);
+      std::vector<EquityPoint> equity(o->rows);
+      for (std::size_t i = 0; i < o->rows; ++i) {
+        Trade& t = trades[i];
+        t.symbol = static_cast<int>(i % 3), t.quantity = 0.5 + static_cast<double>(i % 7), t.entry_ts = 1709251200000 + static_cast<TimestampMs>(i) * 900000;
+        t.exit_ts = t.entry_ts + 3600000, t.entry_bar = static_cast<std::int64_t>(i), t.exit_bar = t.entry_bar + 4;
+        t.entry_price = 60000 + static_cast<double>(i % 1000) / 3, t.exit_price = t.entry_price * 1.001, t.fees = 0.06, t.pnl = 1.0 / 3;
+        equity[i] = {t.entry_ts, 10000 + static_cast<double>(i) / 7, 5000, 5000};
+      }
+      auto journal = Journal::open(address);
+      std::int64_t id = journal->start_run({});
+      auto t0 = Clock::now();
+      journal->complete_run(id, {"BTC", "ETH", "SOL"}, trades, equity, {}, {"bench", "bench", "{}"});
+      double secs = seconds_since(t0);
+      journal.reset();
+      if (o->db.empty())
+        for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(address + suffix);
+      double rows = 2.0 * static_cast<double>(o->rows);
+      if (o->json)
+        fmt::print("{{\"bench\":\"journal\",\"trades\":{},\"equity_rows\":{},\"seconds\":{:.3f},\"rows_per_second\":{:.0f}}}\n", o->rows,
+                   o->rows, secs, rows / secs);
+      else
+        fmt::print("journal ({}): {} trades + {} equity rows in one transaction: {:.2f} s ({:.2f} M rows/s)\n",
+                   o->db.empty() ? "SQLite" : "given", o->rows, o->rows, secs, rows / secs / 1e6);
+      return 0;
+    };
+  });
+}
+
 }  // namespace
 
 void add_bench_commands(CLI::App& app, Action& action) {
@@ -349,6 +395,7 @@ void add_bench_commands(CLI::App& app, Action& action) {
   add_bench_kernel(*bench, action);
   add_bench_enrich(*bench, action);
   add_bench_backtest(*bench, action);
+  add_bench_journal(*bench, action);
 }
 
 }  // namespace onepath::cli

@@ -57,12 +57,13 @@ std::string risk_json(const RiskAnswer& a) {
 }  // namespace
 
 std::string market_fingerprint(const std::vector<CandleSeries>& market) {
-  std::string bytes;
+  Sha256 h;  // the columns' bytes as they are in memory (x86-64: little-endian IEEE)
   for (const auto& s : market) {
-    bytes += s.symbol + "\n";
-    bytes += to_csv(s, TsFormat::epoch_ms);
+    h.update(s.symbol.data(), s.symbol.size() + 1);
+    h.update(s.ts.data(), s.size() * sizeof(TimestampMs));
+    for (const auto* col : {&s.open, &s.high, &s.low, &s.close, &s.volume}) h.update(col->data(), s.size() * sizeof(double));
   }
-  return sha256_hex(bytes);
+  return h.hex();
 }
 
 BacktestResult run_backtest(const BacktestConfig& c, const BacktestProgress& progress) {

@@ -64,7 +64,7 @@ struct BacktestResult {
   double seconds = 0;
 };
 
-// SHA-256 over every candle of every symbol (symbol, epoch ms and shortest doubles).
+// SHA-256 over every candle of every symbol: the name, then each column's bytes.
 std::string market_fingerprint(const std::vector<CandleSeries>& market);
 
 using BacktestProgress = std::function<void(std::size_t done, std::size_t total)>;

@@ -42,7 +42,7 @@ cat >"$work/s/strategies/slow.lua" <<'LUA'
 local S = { features = { { name = "e", kind = "ema", period = 5 } } }
 function S.on_bar(ctx, bar, f)
   local x = 0
-  for i = 1, 20000 do x = x + i end   -- slow on purpose: the run lasts long enough to be killed
+  for i = 1, 2000000 do x = x + i end   -- about 1 ms a bar: the run lasts seconds, long enough to be killed
   if ctx.position == 0 and bar.index % 10 == 0 then ctx:buy{ size = 0.1 } elseif ctx.position > 0 then ctx:close() end
 end
 return S
