@@ -47,20 +47,6 @@ RunInfo need_run(Journal& j, std::int64_t id) {
   return *r;
 }
 
-std::string trade_csv(const std::vector<TradeRecord>& trades) {
-  std::string s = "symbol,side,quantity,entry_time,entry_bar,entry_price,exit_time,exit_bar,exit_price,fees,slippage,pnl,return,exit_reason,exit_rule\n";
-  for (const auto& [sym, t] : trades) {
-    s += sym + (t.direction > 0 ? ",long," : ",short,");
-    append_double(s, t.quantity);
-    s += "," + format_iso(t.entry_ts) + "," + std::to_string(t.entry_bar) + ",";
-    append_double(s, t.entry_price);
-    s += "," + format_iso(t.exit_ts) + "," + std::to_string(t.exit_bar) + ",";
-    for (double v : {t.exit_price, t.fees, t.slippage, t.pnl, t.ret}) append_double(s, v), s += ",";
-    s += std::string(exit_reason_name(t.reason)) + "," + exit_rule_name(t.rule) + "\n";
-  }
-  return s;
-}
-
 std::string trade_line(const TradeRecord& r) {
   const Trade& t = r.trade;
   return fmt::format("{} {} {} @ {} ({}) -> {} ({}), pnl {}, {}", r.symbol, t.direction > 0 ? "long" : "short", format_double(t.quantity),
@@ -160,7 +146,7 @@ void add_runs_commands(CLI::App& app, Action& action) {
       auto trades = j.trades(r.id);
       std::string text;
       if (*format == "csv") {
-        text = trade_csv(trades);
+        text = trades_csv(trades);
       } else {
         auto q = [](const std::string& s) {
           std::string o = "\"";

@@ -21,12 +21,7 @@ LuaFilter::LuaFilter(const std::string& path, const std::string& scripts_root, c
   if (lua_type(L, -1) != LUA_TFUNCTION) throw InputError(path + ": a filter needs new(params) returning an object with apply");
   lua_newtable(L);  // params
   for (const auto& [key, value] : params) {
-    std::visit([&](const auto& v) {
-      using V = std::decay_t<decltype(v)>;
-      if constexpr (std::is_same_v<V, double>) lua_pushnumber(L, v);
-      else if constexpr (std::is_same_v<V, bool>) lua_pushboolean(L, v);
-      else lua_pushstring(L, v.c_str());
-    }, value);
+    push_script_value(L, value);
     lua_setfield(L, -2, key.c_str());
   }
   rt_.call(1, 1, path.c_str(), "new");  // module, object

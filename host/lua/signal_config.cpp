@@ -31,16 +31,7 @@ SignalConfig load_signal_config(const std::string& path, const std::string& scri
   lua_getfield(L, -1, "params");
   if (!lua_isnil(L, -1)) {
     if (lua_type(L, -1) != LUA_TTABLE) return fail("'params' must be a table");
-    lua_pushnil(L);
-    while (lua_next(L, -2) != 0) {
-      if (lua_type(L, -2) != LUA_TSTRING) return fail("params are named");
-      std::string key = lua_tostring(L, -2);
-      if (lua_type(L, -1) == LUA_TNUMBER) sc.params[key] = lua_tonumber(L, -1);
-      else if (lua_type(L, -1) == LUA_TSTRING) sc.params[key] = std::string(lua_tostring(L, -1));
-      else if (lua_type(L, -1) == LUA_TBOOLEAN) sc.params[key] = static_cast<bool>(lua_toboolean(L, -1));
-      else return fail("param '" + key + "' must be a number, a string or a boolean");
-      lua_pop(L, 1);
-    }
+    sc.params = read_script_params(L, lua_gettop(L), path);
   }
   lua_pop(L, 2);
   return sc;

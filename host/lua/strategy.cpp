@@ -90,6 +90,32 @@ int l_log(lua_State* L) {
 
 }  // namespace
 
+void push_script_value(lua_State* L, const std::variant<double, std::string, bool>& value) {
+  std::visit([&](const auto& v) {
+    using V = std::decay_t<decltype(v)>;
+    if constexpr (std::is_same_v<V, double>) lua_pushnumber(L, v);
+    else if constexpr (std::is_same_v<V, bool>) lua_pushboolean(L, v);
+    else lua_pushstring(L, v.c_str());
+  }, value);
+}
+
+ScriptParams read_script_params(lua_State* L, int index, const std::string& origin) {
+  ScriptParams params;
+  lua_pushnil(L);
+  while (lua_next(L, index) != 0) {
+    if (lua_type(L, -2) != LUA_TSTRING) throw InputError(origin + ": params are named");
+    std::string key = lua_tostring(L, -2);
+    switch (lua_type(L, -1)) {
+      case LUA_TNUMBER: params[key] = lua_tonumber(L, -1); break;
+      case LUA_TSTRING: params[key] = std::string(lua_tostring(L, -1)); break;
+      case LUA_TBOOLEAN: params[key] = static_cast<bool>(lua_toboolean(L, -1)); break;
+      default: throw InputError(origin + ": param '" + key + "' must be a number, a string or a boolean");
+    }
+    lua_pop(L, 1);
+  }
+  return params;
+}
+
 LuaStrategy::LuaStrategy(const std::string& path, const std::string& scripts_root, std::vector<std::string> symbols,
                          const ScriptParams& overrides, ScriptLimits limits)
     : rt_(std::make_unique<LuaRuntime>(scripts_root, limits)), path_(path), symbols_(std::move(symbols)),
@@ -108,18 +134,7 @@ LuaStrategy::LuaStrategy(const std::string& path, const std::string& scripts_roo
     lua_setfield(L, -3, "params");
   }
   if (lua_type(L, -1) != LUA_TTABLE) throw InputError(path + ": 'params' must be a table of defaults");
-  lua_pushnil(L);
-  while (lua_next(L, -2) != 0) {
-    if (lua_type(L, -2) != LUA_TSTRING) throw InputError(path + ": params are named");
-    std::string key = lua_tostring(L, -2);
-    switch (lua_type(L, -1)) {
-      case LUA_TNUMBER: params_[key] = lua_tonumber(L, -1); break;
-      case LUA_TSTRING: params_[key] = std::string(lua_tostring(L, -1)); break;
-      case LUA_TBOOLEAN: params_[key] = static_cast<bool>(lua_toboolean(L, -1)); break;
-      default: throw InputError(path + ": param '" + key + "' must be a number, a string or a boolean");
-    }
-    lua_pop(L, 1);
-  }
+  params_ = read_script_params(L, lua_gettop(L), path);
   for (const auto& [key, value] : overrides) {
     if (!params_.count(key)) {
       std::string known;
@@ -127,12 +142,7 @@ LuaStrategy::LuaStrategy(const std::string& path, const std::string& scripts_roo
       throw InputError(path + ": no param '" + key + "' to set (declared: " + (known.empty() ? "none" : known) + ")");
     }
     params_[key] = value;
-    std::visit([&](const auto& v) {
-      using V = std::decay_t<decltype(v)>;
-      if constexpr (std::is_same_v<V, double>) lua_pushnumber(L, v);
-      else if constexpr (std::is_same_v<V, bool>) lua_pushboolean(L, v);
-      else lua_pushstring(L, v.c_str());
-    }, value);
+    push_script_value(L, value);
     lua_setfield(L, -2, key.c_str());
   }
   lua_pop(L, 1);  // module

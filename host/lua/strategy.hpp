@@ -17,9 +17,16 @@
 #include "exec/order.hpp"
 #include "lua/runtime.hpp"
 
+struct lua_State;
+
 namespace onepath {
 
 using ScriptParams = std::map<std::string, std::variant<double, std::string, bool>>;
+
+// Params to and from Lua tables (numbers, strings, booleans). read_script_params reads the
+// table at `index`; InputError naming `origin` for anything else.
+void push_script_value(lua_State* L, const std::variant<double, std::string, bool>& value);
+ScriptParams read_script_params(lua_State* L, int index, const std::string& origin);
 
 class LuaStrategy {
  public:

@@ -273,16 +273,9 @@ void write_backtest_outputs(const BacktestConfig& c, const BacktestResult& r) {
   if (c.output_dir.empty()) return;
   namespace fs = std::filesystem;
   fs::create_directories(c.output_dir);
-  std::string trades = "symbol,side,quantity,entry_time,entry_bar,entry_price,exit_time,exit_bar,exit_price,fees,slippage,pnl,return,exit_reason,exit_rule\n";
-  for (const auto& t : r.trades) {
-    trades += r.symbols[t.symbol] + (t.direction > 0 ? ",long," : ",short,");
-    append_double(trades, t.quantity);
-    trades += "," + format_iso(t.entry_ts) + "," + std::to_string(t.entry_bar) + ",";
-    append_double(trades, t.entry_price);
-    trades += "," + format_iso(t.exit_ts) + "," + std::to_string(t.exit_bar) + ",";
-    for (double v : {t.exit_price, t.fees, t.slippage, t.pnl, t.ret}) append_double(trades, v), trades += ",";
-    trades += std::string(exit_reason_name(t.reason)) + "," + exit_rule_name(t.rule) + "\n";
-  }
+  std::vector<TradeRecord> named;
+  for (const auto& t : r.trades) named.push_back({r.symbols[static_cast<std::size_t>(t.symbol)], t});
+  std::string trades = trades_csv(named);
   std::string equity = "ts,equity,cash,gross_exposure\n";
   for (const auto& p : r.equity) {
     equity += format_iso(p.ts);

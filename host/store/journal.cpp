@@ -130,6 +130,20 @@ RunInfo read_run(const Statement& s) {
 
 }  // namespace
 
+std::string trades_csv(const std::vector<TradeRecord>& trades) {
+  std::string s = "symbol,side,quantity,entry_time,entry_bar,entry_price,exit_time,exit_bar,exit_price,fees,slippage,pnl,return,exit_reason,exit_rule\n";
+  for (const auto& [sym, t] : trades) {
+    s += sym + (t.direction > 0 ? ",long," : ",short,");
+    append_double(s, t.quantity);
+    s += "," + format_iso(t.entry_ts) + "," + std::to_string(t.entry_bar) + ",";
+    append_double(s, t.entry_price);
+    s += "," + format_iso(t.exit_ts) + "," + std::to_string(t.exit_bar) + ",";
+    for (double v : {t.exit_price, t.fees, t.slippage, t.pnl, t.ret}) append_double(s, v), s += ",";
+    s += std::string(exit_reason_name(t.reason)) + "," + exit_rule_name(t.rule) + "\n";
+  }
+  return s;
+}
+
 Journal::Journal(std::unique_ptr<Db> db) : db_(std::move(db)) { migrate(); }
 
 void Journal::migrate() {

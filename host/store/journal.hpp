@@ -40,6 +40,9 @@ struct TradeRecord {
   Trade trade;
 };
 
+// The ledger as CSV (trades.csv, `runs export`): a header and one row per trade.
+std::string trades_csv(const std::vector<TradeRecord>& trades);
+
 class Journal {
  public:
   explicit Journal(std::unique_ptr<Db> db);
