@@ -99,7 +99,8 @@ void add_runs_commands(CLI::App& app, Action& action) {
                  r.id, Journal::display_status(r), format_iso(r.created_at), r.finished_at ? ", finished " + format_iso(r.finished_at) : "",
                  r.config_path, r.config_sha256.substr(0, 16), r.symbols, r.git_revision, r.feature_set_version, r.data_fingerprint.substr(0, 16));
       if (!r.error.empty()) fmt::print("  error     {}\n", r.error);
-      fmt::print("  rows      {} trades, {} equity marks, {} decisions\n", j.count("trades", r.id), j.count("equity", r.id), j.count("decisions", r.id));
+      fmt::print("  rows      {} trades, {} equity marks, {} decisions, {} events\n", j.count("trades", r.id), j.count("equity", r.id),
+                 j.count("decisions", r.id), j.count("events", r.id));
       for (const auto& [k, v] : metric_fields(r.metrics)) fmt::print("  {:<20} {}\n", k, v);
       auto trades = j.trades(r.id);
       for (std::size_t i = 0; i < trades.size() && i < 5; ++i) fmt::print("  trade {}: {}\n", i + 1, trade_line(trades[i]));

@@ -84,14 +84,22 @@ BacktestResult run_journaled_backtest(const BacktestConfig& c, const std::string
   for (const auto& s : c.symbols) info.symbols += (info.symbols.empty() ? "" : ",") + s;
   const std::int64_t id = journal->start_run(info);
   if (run_id) *run_id = id;
+  // Events of this run share a correlation id: the run and the moment it started.
+  const std::string correlation = "backtest-" + std::to_string(id) + "-" + info.config_sha256.substr(0, 8);
+  journal->event(id, correlation, "backtest_start", "{\"config\":\"" + info.config_sha256 + "\"}");
   BacktestResult r;
   try {
     r = run_backtest(c, progress);
     write_backtest_outputs(c, r);
     journal->complete_run(id, r.symbols, r.trades, r.equity, r.decision_log,
                           {r.feature_set_version, r.data_fingerprint, metrics_json(c, r)}, c.equity_every);
+    journal->event(id, correlation, "backtest_complete",
+                   "{\"candles\":" + std::to_string(r.candles) + ",\"seconds\":" + format_double(r.seconds) +
+                       ",\"bars_per_second\":" + format_double(static_cast<double>(r.candles) / r.seconds) +
+                       ",\"trades\":" + std::to_string(r.trades.size()) + ",\"decisions\":" + std::to_string(r.decisions) + "}");
   } catch (const std::exception& e) {
     journal->fail_run(id, e.what());
+    journal->event(id, correlation, "backtest_failed", "{}");
     throw;
   }
   return r;

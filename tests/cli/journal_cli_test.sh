@@ -59,7 +59,8 @@ kill -9 "$child"
 wait "$child" 2>/dev/null
 out=$("$onepath" runs --db "$db" list)
 grep -qE "^ +2 .* failed \(process gone\)" <<<"$out" || fail "killed run not shown as failed: $out"
-"$onepath" runs --db "$db" show 2 | grep -q "rows      0 trades, 0 equity marks, 0 decisions" || fail "killed run shows results"
+"$onepath" runs --db "$db" show 2 | grep -q "rows      0 trades, 0 equity marks, 0 decisions, 1 events" || fail "killed run shows results"
+"$onepath" runs --db "$db" show 1 | grep -q "decisions, 2 events" || fail "run 1 lacks its start and complete events"
 out=$("$onepath" runs --db "$db" verify 2 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "verify of a killed run exited $rc: $out"
 
