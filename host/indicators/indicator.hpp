@@ -126,16 +126,11 @@ class Indicator {
   }
 };
 
-// Feeding a concrete indicator a whole history: the same update, row after row.
 // Rows until a recursion with forgetting factor `keep` per row forgets all but 1e-12 of
 // where it started: 1e-9 relative with room for a start up to 1000 times off today's level.
 inline int rows_to_forget(double keep) {
   return keep > 0 ? static_cast<int>(std::ceil(std::log(1e-12) / std::log(keep))) : 0;
 }
 
-template <class T>
-void bootstrap(T& indicator, const CandleSeries& history) {
-  for (std::size_t i = 0; i < history.size(); ++i) indicator.update(history[i]);
-}
 
 }  // namespace onepath

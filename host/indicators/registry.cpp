@@ -206,85 +206,85 @@ struct Entry {
 
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> table = {
-      {{"sma", "period, input (close)", cfg("sma", {{"period", 20.0}})},
+      {{"sma", cfg("sma", {{"period", 20.0}})},
        [](Params& p) { return model<Sma>(p.integer("period"), p.source()); }},
-      {{"ema", "period, seed (sma | first), input (close)", cfg("ema", {{"period", 12.0}})},
+      {{"ema", cfg("ema", {{"period", 12.0}})},
        [](Params& p) {
          int period = p.integer("period");
          std::string seed = p.text("seed", "sma");
          if (seed != "sma" && seed != "first") throw InputError("ema: parameter 'seed' = '" + seed + "': must be sma or first");
          return model<Ema>(period, seed == "sma" ? EmaSeed::sma : EmaSeed::first, p.source());
        }},
-      {{"wma", "period, input (close)", cfg("wma", {{"period", 20.0}})},
+      {{"wma", cfg("wma", {{"period", 20.0}})},
        [](Params& p) { return model<Wma>(p.integer("period"), p.source()); }},
-      {{"rsi", "period (14), input (close)", cfg("rsi")}, [](Params& p) { return model<Rsi>(p.integer("period", 14), p.source()); }},
-      {{"trange", "none", cfg("trange")}, [](Params&) { return model<TrueRange>(); }},
-      {{"atr", "period (14)", cfg("atr")}, [](Params& p) { return model<Atr>(p.integer("period", 14)); }},
-      {{"natr", "period (14)", cfg("natr")}, [](Params& p) { return model<Natr>(p.integer("period", 14)); }},
-      {{"adx", "period (14)", cfg("adx")}, [](Params& p) { return model<Adx>(p.integer("period", 14)); }},
-      {{"macd", "fast (12), slow (26), signal (9), input (close)", cfg("macd")},
+      {{"rsi", cfg("rsi")}, [](Params& p) { return model<Rsi>(p.integer("period", 14), p.source()); }},
+      {{"trange", cfg("trange")}, [](Params&) { return model<TrueRange>(); }},
+      {{"atr", cfg("atr")}, [](Params& p) { return model<Atr>(p.integer("period", 14)); }},
+      {{"natr", cfg("natr")}, [](Params& p) { return model<Natr>(p.integer("period", 14)); }},
+      {{"adx", cfg("adx")}, [](Params& p) { return model<Adx>(p.integer("period", 14)); }},
+      {{"macd", cfg("macd")},
        [](Params& p) {
          int fast = p.integer("fast", 12), slow = p.integer("slow", 26), signal = p.integer("signal", 9);
          return model<Macd>(fast, slow, signal, p.source());
        }},
-      {{"bbands", "period (20), k (2), input (close)", cfg("bbands")},
+      {{"bbands", cfg("bbands")},
        [](Params& p) {
          int period = p.integer("period", 20);
          double k = p.number("k", 2.0);
          return model<Bbands>(period, k, p.source());
        }},
-      {{"stddev", "period (20), input (close)", cfg("stddev")},
+      {{"stddev", cfg("stddev")},
        [](Params& p) { return model<Stddev>(p.integer("period", 20), p.source()); }},
-      {{"stoch", "k_period (14), k_smooth (3), d_period (3)", cfg("stoch")},
+      {{"stoch", cfg("stoch")},
        [](Params& p) {
          int kp = p.integer("k_period", 14), ks = p.integer("k_smooth", 3), dp = p.integer("d_period", 3);
          return model<Stoch>(kp, ks, dp);
        }},
-      {{"willr", "period (14)", cfg("willr")}, [](Params& p) { return model<Willr>(p.integer("period", 14)); }},
-      {{"cci", "period (20)", cfg("cci")}, [](Params& p) { return model<Cci>(p.integer("period", 20)); }},
-      {{"obv", "input (close)", cfg("obv")}, [](Params& p) { return model<Obv>(p.source()); }},
-      {{"mfi", "period (14)", cfg("mfi")}, [](Params& p) { return model<Mfi>(p.integer("period", 14)); }},
-      {{"returns", "period (1), input (close)", cfg("returns")},
+      {{"willr", cfg("willr")}, [](Params& p) { return model<Willr>(p.integer("period", 14)); }},
+      {{"cci", cfg("cci")}, [](Params& p) { return model<Cci>(p.integer("period", 20)); }},
+      {{"obv", cfg("obv")}, [](Params& p) { return model<Obv>(p.source()); }},
+      {{"mfi", cfg("mfi")}, [](Params& p) { return model<Mfi>(p.integer("period", 14)); }},
+      {{"returns", cfg("returns")},
        [](Params& p) { return model<Returns>(p.integer("period", 1), p.source()); }},
-      {{"log_returns", "period (1), input (close)", cfg("log_returns")},
+      {{"log_returns", cfg("log_returns")},
        [](Params& p) { return model<LogReturns>(p.integer("period", 1), p.source()); }},
-      {{"zscore", "period (20), input (close)", cfg("zscore")},
+      {{"zscore", cfg("zscore")},
        [](Params& p) { return model<Zscore>(p.integer("period", 20), p.source()); }},
-      {{"min", "period, input (close)", cfg("min", {{"period", 20.0}})},
+      {{"min", cfg("min", {{"period", 20.0}})},
        [](Params& p) { return model<RollingMin>(p.integer("period"), p.source()); }},
-      {{"max", "period, input (close)", cfg("max", {{"period", 20.0}})},
+      {{"max", cfg("max", {{"period", 20.0}})},
        [](Params& p) { return model<RollingMax>(p.integer("period"), p.source()); }},
-      {{"quantile", "period, q (0.5), input (close)", cfg("quantile", {{"period", 100.0}, {"q", 0.9}})},
+      {{"quantile", cfg("quantile", {{"period", 100.0}, {"q", 0.9}})},
        [](Params& p) {
          int period = p.integer("period");
          double q = p.number("q", 0.5);
          return model<Quantile>(period, q, p.source());
        }},
-      {{"percentile_rank", "period, input (close)", cfg("percentile_rank", {{"period", 100.0}})},
+      {{"percentile_rank", cfg("percentile_rank", {{"period", 100.0}})},
        [](Params& p) { return model<PercentileRank>(p.integer("period"), 0.5, p.source()); }},
-      {{"donchian", "period (20)", cfg("donchian")}, [](Params& p) { return model<Donchian>(p.integer("period", 20)); }},
-      {{"parkinson", "period (20)", cfg("parkinson")}, [](Params& p) { return model<Parkinson>(p.integer("period", 20)); }},
-      {{"garman_klass", "period (20)", cfg("garman_klass")},
+      {{"donchian", cfg("donchian")}, [](Params& p) { return model<Donchian>(p.integer("period", 20)); }},
+      {{"parkinson", cfg("parkinson")}, [](Params& p) { return model<Parkinson>(p.integer("period", 20)); }},
+      {{"garman_klass", cfg("garman_klass")},
        [](Params& p) { return model<GarmanKlass>(p.integer("period", 20)); }},
-      {{"realized_vol", "period (20), input (close)", cfg("realized_vol")},
+      {{"realized_vol", cfg("realized_vol")},
        [](Params& p) { return model<RealizedVol>(p.integer("period", 20), p.source()); }},
-      {{"volume_ratio", "period (20)", cfg("volume_ratio")},
+      {{"volume_ratio", cfg("volume_ratio")},
        [](Params& p) { return model<VolumeRatio>(p.integer("period", 20)); }},
-      {{"correlation", "period (20), input (close), input2 (volume)", cfg("correlation")},
+      {{"correlation", cfg("correlation")},
        [](Params& p) {
          int period = p.integer("period", 20);
          Source a = p.source("input", Source::close), b = p.source("input2", Source::volume);
          return model<Correlation>(period, a, b);
        }},
-      {{"beta", "period (20), input (close), input2 (volume)", cfg("beta")},
+      {{"beta", cfg("beta")},
        [](Params& p) {
          int period = p.integer("period", 20);
          Source a = p.source("input", Source::close), b = p.source("input2", Source::volume);
          return model<Beta>(period, a, b);
        }},
-      {{"cusum", "threshold, input (close)", cfg("cusum", {{"threshold", 0.01}})},
+      {{"cusum", cfg("cusum", {{"threshold", 0.01}})},
        [](Params& p) { return model<Cusum>(p.number("threshold"), p.source()); }},
-      {{"calendar", "none", cfg("calendar")}, [](Params&) { return model<Calendar>(); }},
+      {{"calendar", cfg("calendar")}, [](Params&) { return model<Calendar>(); }},
   };
   return table;
 }

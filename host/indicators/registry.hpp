@@ -22,7 +22,6 @@ std::unique_ptr<Indicator> make_indicator(const IndicatorConfig& config);
 
 struct IndicatorKind {
   std::string_view kind;
-  std::string_view params;  // e.g. "period (14), input (close)"
   IndicatorConfig example;  // a typical configuration, used by benchmarks and docs
 };
 std::span<const IndicatorKind> indicator_kinds();

@@ -213,7 +213,6 @@ BacktestBench bench_backtest(const BacktestConfig& config, std::size_t candles) 
   // The same candles through the kernel alone, and through the enrichment alone.
   LuaStrategy probe(c.strategy, c.scripts_root, c.symbols, c.params, c.limits);
   ExecutionEngine engine(c.execution, c.risk, c.symbols);
-  engine.kernel();
   t = Clock::now();
   for (std::size_t i = 0; i < g.bars; ++i) {
     for (std::size_t s = 0; s < market.size(); ++s) engine.on_bar(static_cast<int>(s), market[s][i]);
