@@ -62,20 +62,20 @@ void add_backtest_commands(CLI::App& app, Action& action) {
       "Exit codes: 0 done, 1 the strategy or the run failed, 2 bad config or data.");
   cmd->callback([o, &action] {
     action = [o] {
-      BacktestConfig c = load_backtest_config(o->config, o->sets);
+      RunConfig c = load_run_config(o->config, o->sets);
       if (!o->db.empty()) c.journal = o->db;
       if (o->no_journal) c.journal.clear();
-      log::info("backtest_start", {{"config", o->config}, {"strategy", c.strategy}, {"symbols", c.symbols.size()}});
+      log::info("backtest_start", {{"config", o->config}, {"strategy", c.session.strategy}, {"symbols", c.session.symbols.size()}});
       std::int64_t run_id = 0;
-      BacktestResult r = run_journaled_backtest(c, ONEPATH_GIT_REV, &run_id, o->quiet ? BacktestProgress{} : progress_reporter());
+      BacktestResult r = run_recorded_backtest(c, ONEPATH_GIT_REV, &run_id, o->quiet ? BacktestProgress{} : progress_reporter());
       const Metrics& m = r.metrics;
       std::string syms;
       for (const auto& s : r.symbols) syms += (syms.empty() ? "" : ", ") + s;
-      fmt::print("backtest {} on {} ({} candles, {}) in {:.2f} s: {:.2f} M candles/s\n", c.strategy, syms, r.candles,
+      fmt::print("backtest {} on {} ({} candles, {}) in {:.2f} s: {:.2f} M candles/s\n", c.session.strategy, syms, r.candles,
                  r.timeframe.name(), r.seconds, static_cast<double>(r.candles) / r.seconds / 1e6);
       fmt::print("  fills {}{}, costs {}, feature_set_version {}\n",
-                 c.execution.fill_mode == FillMode::next_open ? "at the next open" : "at the decision's close (comparison only)", "",
-                 c.execution.costs == CostMode::realistic ? "realistic" : "clean", r.feature_set_version);
+                 c.session.execution.fill_mode == FillMode::next_open ? "at the next open" : "at the decision's close (comparison only)", "",
+                 c.session.execution.costs == CostMode::realistic ? "realistic" : "clean", r.feature_set_version);
       fmt::print("  equity        {} -> {}   total return {}   CAGR {}\n", num(m.initial_equity), num(m.final_equity), pct(m.total_return), pct(m.cagr));
       fmt::print("  sharpe {}   sortino {}   volatility {}   max drawdown {} ({} bars)   calmar {}\n", num(m.sharpe), num(m.sortino),
                  pct(m.volatility), pct(m.max_drawdown), m.max_drawdown_bars, num(m.calmar));

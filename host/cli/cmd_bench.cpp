@@ -198,16 +198,17 @@ void add_bench_kernel(CLI::App& bench, Action& action) {
       std::size_t orders = 0;
       for (int r = 0; r < o->runs; ++r) {
         Kernel idle(ExecConfig{}, {"BTC"});
-        idle.reserve(s.size());
+        std::vector<EquityPoint> curve;  // where a run's marks go
+        curve.reserve(s.size());
         auto t0 = Clock::now();
         for (std::size_t i = 0; i < s.size(); ++i) {
           idle.open_bar(0, s[i]);
-          idle.mark(s.ts[i]);
+          curve.push_back(idle.mark(s.ts[i]));
         }
         best_idle = std::min(best_idle, seconds_since(t0));
 
         Kernel busy(ExecConfig{}, {"BTC"});
-        busy.reserve(s.size());
+        curve.clear();
         Intent entry, exit;
         entry.size = {SizeMode::equity_fraction, 0.1};
         exit.action = IntentAction::close;
@@ -216,7 +217,7 @@ void add_bench_kernel(CLI::App& bench, Action& action) {
         for (std::size_t i = 0; i < s.size(); ++i) {
           busy.open_bar(0, s[i]);
           orders += busy.submit(0, i % 2 ? exit : entry, busy.size(0, entry)) != 0;
-          busy.mark(s.ts[i]);
+          curve.push_back(busy.mark(s.ts[i]));
         }
         best_orders = std::min(best_orders, seconds_since(t0));
       }
@@ -327,14 +328,14 @@ void add_bench_backtest(CLI::App& bench, Action& action) {
       "Example:\n  onepath bench backtest examples/quickstart.toml --bars 10000000");
   cmd->callback([o, &action] {
     action = [o] {
-      BacktestConfig c = load_backtest_config(o->config, o->sets);
+      RunConfig c = load_run_config(o->config, o->sets);
       BacktestBench b = bench_backtest(c, o->bars);
       if (o->json)
         fmt::print("{{\"bench\":\"backtest\",\"candles\":{},\"bars_per_second\":{:.0f},\"enrich_ns\":{:.1f},\"lua_ns\":{:.1f},\"kernel_ns\":{:.1f}}}\n",
                    b.candles, b.bars_per_second, b.enrich_ns, b.lua_ns, b.kernel_ns);
       else
         fmt::print("backtest {} over {} candles: {:.2f} M bars/s ({:.0f} ns per bar: enrichment {:.0f}, Lua and decisions {:.0f}, kernel {:.0f})\n",
-                   c.strategy, b.candles, b.bars_per_second / 1e6, b.total_ns, b.enrich_ns, b.lua_ns, b.kernel_ns);
+                   c.session.strategy, b.candles, b.bars_per_second / 1e6, b.total_ns, b.enrich_ns, b.lua_ns, b.kernel_ns);
       return 0;
     };
   });

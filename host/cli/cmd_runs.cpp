@@ -188,18 +188,19 @@ void add_runs_commands(CLI::App& app, Action& action) {
       Journal& j = journal_at(*journal, *db);
       RunInfo r = need_run(j, *id_a);
       if (r.status != "complete") throw InputError("run " + std::to_string(r.id) + " is " + Journal::display_status(r) + "; only complete runs can be verified");
-      BacktestConfig c = load_backtest_config_text(r.config_text, r.config_path);
+      if (r.kind != "backtest") throw InputError("run " + std::to_string(r.id) + " is a " + r.kind + " session; only backtests can be verified");
+      RunConfig c = load_run_config_text(r.config_text, r.config_path);
       c.output_dir.clear();
       c.journal.clear();
       Timeframe tf = Timeframe::parse("15m");
-      std::vector<CandleSeries> market = load_backtest_market(c, tf);
+      std::vector<CandleSeries> market = load_market(c, tf);
       std::string fp = market_fingerprint(market);
       if (fp != r.data_fingerprint) {
         fmt::print("run {}: DATA CHANGED: the input data's fingerprint was {} and is now {}; the run cannot be reproduced on it\n",
                    r.id, r.data_fingerprint.substr(0, 16), fp.substr(0, 16));
         return 1;
       }
-      BacktestResult now = run_backtest_on(c, market, tf);
+      BacktestResult now = run_backtest_on(c.session, market, tf);
       auto stored = j.trades(r.id);
       std::size_t n = std::min(stored.size(), now.trades.size()), i = 0;
       while (i < n && stored[i].trade == [&] { Trade t = now.trades[i]; t.symbol = 0; return t; }() && stored[i].symbol == now.symbols[now.trades[i].symbol]) ++i;
@@ -207,7 +208,7 @@ void add_runs_commands(CLI::App& app, Action& action) {
       bool metrics_ok = metrics_json(c, now) == r.metrics;
       auto decisions = j.decisions(r.id);
       bool hashes_ok = decisions.size() == now.decision_log.size();
-      for (std::size_t k = 0; hashes_ok && k < decisions.size(); ++k) hashes_ok = decisions[k].feature_row_hash == now.decision_log[k].feature_row_hash;
+      for (std::size_t k = 0; hashes_ok && k < decisions.size(); ++k) hashes_ok = decisions[k].feature_row_hash == now.decision_log.record(k).feature_row_hash;
       fmt::print("run {}: data {} (same), trades {} ({}), metrics {}, decisions' feature-row hashes {} ({})\n", r.id, fp.substr(0, 16),
                  trades_ok ? "identical" : "DIFFER", now.trades.size(), metrics_ok ? "identical" : "DIFFER", hashes_ok ? "identical" : "DIFFER",
                  now.decision_log.size());

@@ -5,25 +5,28 @@
 
 namespace onepath {
 
-constexpr std::uint32_t kEngineStateFormat = 1;
+constexpr std::uint32_t kEngineStateFormat = 2;  // 2: no ledger history in the state
 
 const char* outcome_name(Decision::Outcome o) {
   static const char* names[] = {"placed", "filtered", "rejected", "nothing"};
   return names[static_cast<int>(o)];
 }
 
-ExecutionEngine::ExecutionEngine(ExecConfig config, RiskLimits limits, std::vector<std::string> symbols)
-    : kernel_(config, std::move(symbols)), risk_(limits) {}
+ExecutionEngine::ExecutionEngine(ExecConfig config, RiskLimits limits, std::vector<std::string> symbols, LedgerSink* ledger)
+    : kernel_(config, std::move(symbols)), risk_(limits), ledger_(ledger) {}
 
-void ExecutionEngine::forward_exits() {
-  const auto& t = kernel_.trades();
-  for (; trades_seen_ < t.size(); ++trades_seen_) filters_.on_exit(t[trades_seen_].symbol, t[trades_seen_].exit_bar);
+void ExecutionEngine::take_trades() {
+  for (const Trade& t : kernel_.trades()) {
+    filters_.on_exit(t.symbol, t.exit_bar);
+    if (ledger_) ledger_->on_trade(t);
+  }
+  kernel_.clear_trades();
 }
 
 void ExecutionEngine::on_bar(int symbol, const Candle& c) {
   risk_.on_time(c.ts, kernel_.equity());
   kernel_.open_bar(symbol, c);
-  forward_exits();
+  take_trades();
   if (risk_.on_equity(kernel_.equity()) && risk_.limits().flatten_on_daily_loss) kernel_.exit_all(ExitReason::risk);
 }
 
@@ -47,7 +50,7 @@ Decision ExecutionEngine::decide(int symbol, Intent intent) {
   if (intent.action == IntentAction::close) {
     d.order_id = kernel_.submit(symbol, intent, 0);
     d.outcome = d.order_id ? Decision::Outcome::placed : Decision::Outcome::nothing;
-    forward_exits();
+    take_trades();
     return d;
   }
   double q = kernel_.size(symbol, intent);
@@ -70,20 +73,22 @@ Decision ExecutionEngine::decide(int symbol, Intent intent) {
   d.order_id = kernel_.submit(symbol, intent, d.quantity);
   d.outcome = d.order_id ? Decision::Outcome::placed : Decision::Outcome::nothing;
   if (d.order_id) filters_.on_entry(symbol, ctx.bar);
-  forward_exits();
+  take_trades();
   return d;
 }
 
-void ExecutionEngine::mark(TimestampMs ts) { kernel_.mark(ts); }
+void ExecutionEngine::mark(TimestampMs ts) {
+  if (ledger_) ledger_->on_mark(kernel_.mark(ts));
+}
 
 void ExecutionEngine::finish() {
   kernel_.finish();
-  forward_exits();
+  take_trades();
 }
 
 std::string ExecutionEngine::save() const {
   StateWriter w;
-  w.all(kEngineStateFormat, kernel_.symbols(), kernel_, risk_, filters_.save(), static_cast<std::uint64_t>(trades_seen_));
+  w.all(kEngineStateFormat, kernel_.symbols(), kernel_, risk_, filters_.save());
   return w.bytes();
 }
 
@@ -97,13 +102,11 @@ void ExecutionEngine::load(std::string_view bytes) {
   Kernel kernel = kernel_;
   RiskManager risk = risk_;
   std::string filter_state;
-  std::uint64_t seen = 0;
-  r.all(kernel, risk, filter_state, seen);
+  r.all(kernel, risk, filter_state);
   if (!r.at_end()) throw InputError("execution state has trailing bytes");
   filters_.load(filter_state);
   kernel_ = std::move(kernel);
   risk_ = std::move(risk);
-  trades_seen_ = static_cast<std::size_t>(seen);
 }
 
 }  // namespace onepath

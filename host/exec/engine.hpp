@@ -23,9 +23,19 @@ struct Decision {
 };
 const char* outcome_name(Decision::Outcome o);
 
+// Where the ledger goes as it grows: each closed trade once, each equity mark once. The
+// engine keeps neither.
+class LedgerSink {
+ public:
+  virtual ~LedgerSink() = default;
+  virtual void on_trade(const Trade& trade) = 0;
+  virtual void on_mark(const EquityPoint& mark) = 0;
+};
+
 class ExecutionEngine {
  public:
-  ExecutionEngine(ExecConfig config, RiskLimits limits, std::vector<std::string> symbols);
+  // Without a ledger sink, trades and marks are dropped once the filters have seen them.
+  ExecutionEngine(ExecConfig config, RiskLimits limits, std::vector<std::string> symbols, LedgerSink* ledger = nullptr);
 
   FilterChain& filters() { return filters_; }
   // A new bar of a symbol: the daily limit's day, the venue's open and range.
@@ -34,21 +44,23 @@ class ExecutionEngine {
   Decision decide(int symbol, Intent intent);
   // Equity at the close of a timestamp, after every symbol's bar of that time.
   void mark(TimestampMs ts);
+  void set_ledger(LedgerSink* ledger) { ledger_ = ledger; }
   void finish();
 
   const Kernel& kernel() const { return kernel_; }
   const RiskManager& risk() const { return risk_; }
 
-  // Everything stateful: portfolio, orders, ledger, equity, filters, risk day.
+  // Everything stateful: portfolio, orders, filters, risk day.
   std::string save() const;
   void load(std::string_view bytes);  // refuses another symbol set or a damaged blob
 
  private:
-  void forward_exits();
+  // The one path of a closed trade: the filters, then the ledger sink.
+  void take_trades();
   Kernel kernel_;
   RiskManager risk_;
   FilterChain filters_;
-  std::size_t trades_seen_ = 0;
+  LedgerSink* ledger_ = nullptr;
 };
 
 }  // namespace onepath

@@ -287,7 +287,7 @@ void Kernel::exit_all(ExitReason reason) {
   }
 }
 
-void Kernel::mark(TimestampMs ts) { equity_.push_back({ts, equity(), cash_, gross_exposure()}); }
+EquityPoint Kernel::mark(TimestampMs ts) const { return {ts, equity(), cash_, gross_exposure()}; }
 
 void Kernel::finish() {
   for (std::size_t s = 0; s < books_.size(); ++s) {

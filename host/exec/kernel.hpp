@@ -5,7 +5,9 @@
 //                 take-profit of open lots (both touched: the configured same-bar rule)
 //   at the close  the strategy decides (submit); mark() records equity once per timestamp
 // Deterministic arithmetic on the inputs: the same candles and intents give the same
-// ledger, bit for bit, whether run in one go or stopped, saved and restored.
+// ledger, bit for bit, whether run in one go or stopped, saved and restored. The kernel
+// keeps no history: closed trades wait in trades() until the owner takes them, and an
+// equity mark is returned, so a session that never ends holds bounded memory.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -78,10 +80,8 @@ class Kernel {
   std::int64_t submit(int symbol, const Intent& intent, double quantity);
   // Queues market exits of every open lot (at the next open) with the given reason.
   void exit_all(ExitReason reason);
-  // Records equity at the close of a timestamp (after every symbol's bar of that time).
-  void mark(TimestampMs ts);
-  // Room for this many equity marks, when the run knows its length.
-  void reserve(std::size_t marks) { equity_.reserve(marks); }
+  // Equity at the close of a timestamp (after every symbol's bar of that time).
+  EquityPoint mark(TimestampMs ts) const;
   // Closes every lot at its symbol's last close: end of data. Pending orders are dropped.
   void finish();
 
@@ -95,15 +95,16 @@ class Kernel {
   int open_positions() const;           // symbols with lots
   bool has_pending_entry(int symbol) const;
   const std::vector<Lot>& lots(int symbol) const { return books_[symbol].lots; }
+  // Trades closed since the last clear_trades(), in the order they closed.
   const std::vector<Trade>& trades() const { return trades_; }
-  const std::vector<EquityPoint>& equity_curve() const { return equity_; }
+  void clear_trades() { trades_.clear(); }
   const std::vector<std::string>& symbols() const { return symbols_; }
   const ExecConfig& config() const { return config_; }
   std::size_t symbol_count() const { return books_.size(); }
 
   template <class A>
   void fields(A& ar) {
-    ar.all(cash_, next_id_, trades_, equity_);
+    ar.all(cash_, next_id_, trades_);
     for (auto& b : books_) ar.all(b.lots, b.orders, b.last_close, b.last_ts, b.bar);
   }
 
@@ -135,7 +136,6 @@ class Kernel {
   double cash_;
   std::int64_t next_id_ = 1;
   std::vector<Trade> trades_;
-  std::vector<EquityPoint> equity_;
 };
 
 }  // namespace onepath

@@ -157,6 +157,11 @@ LuaStrategy::LuaStrategy(const std::string& path, const std::string& scripts_roo
   features_ = feature_set_from_table(L, lua_gettop(L), path + ": features");
   lua_pop(L, 1);
 
+  lua_getfield(L, -1, "gate");
+  if (lua_type(L, -1) == LUA_TSTRING) gate_ = lua_tostring(L, -1);
+  else if (!lua_isnil(L, -1)) throw InputError(path + ": 'gate' must be the name of a feature column");
+  lua_pop(L, 1);
+
   lua_getfield(L, -1, "on_bar");
   if (lua_type(L, -1) != LUA_TFUNCTION) throw InputError(path + ": a strategy needs on_bar(ctx, bar, f)");
   on_bar_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);

@@ -1,7 +1,8 @@
 #pragma once
 // A strategy script: `params` (defaults), `features` (a feature-set list, or a function of
 // the params returning one), `on_bar(ctx, bar, f)` and optionally `on_start(ctx)`,
-// `on_fill(ctx, fill)`, `on_stop(ctx)`. The per-bar path goes through LuaJIT's FFI: `bar`,
+// `on_fill(ctx, fill)`, `on_stop(ctx)`, and `gate` (a feature column: on_bar runs only on
+// bars where it is non-zero). The per-bar path goes through LuaJIT's FFI: `bar`,
 // `f` (this bar's features by name, NaN before warm-up) and `ctx`'s numbers are views of
 // host memory, so reading them allocates nothing and the JIT compiles the reads. Orders
 // (`ctx:buy{...}`, `ctx:sell{...}`, `ctx:close()`) are collected as intents for the host.
@@ -38,6 +39,7 @@ class LuaStrategy {
   const FeatureSet& features() const { return features_; }
   const std::string& path() const { return path_; }
   const ScriptParams& params() const { return params_; }
+  const std::string& gate() const { return gate_; }  // empty: on_bar runs on every bar
 
   // Sets up the per-symbol views once the feature columns are known.
   void bind(const std::vector<std::string>& columns);
@@ -68,6 +70,7 @@ class LuaStrategy {
   std::vector<std::string> symbols_;
   ScriptParams params_;
   FeatureSet features_;
+  std::string gate_;
   int module_ref_ = 0, on_bar_ref_ = 0;
   bool has_on_start_ = false, has_on_fill_ = false, has_on_stop_ = false;
   struct View;

@@ -11,19 +11,19 @@
 #include "data/candle_io.hpp"
 #include "data/validate.hpp"
 #include "enrich/enricher.hpp"
-#include "exec/engine.hpp"
-#include "lua/lua_filter.hpp"
+#include "run/market_merge.hpp"
+#include "run/session.hpp"
 
 namespace onepath {
 
-std::vector<CandleSeries> load_backtest_market(const BacktestConfig& c, Timeframe& tf) {
+std::vector<CandleSeries> load_market(const RunConfig& c, Timeframe& tf) {
   std::vector<CandleSeries> market;
   if (c.generate) {
     market = generate_market(*c.generate);
     tf = c.generate->timeframe;
     return market;
   }
-  for (const auto& s : c.symbols) {
+  for (const auto& s : c.session.symbols) {
     CandleFile f = read_candles(c.files.at(s));
     if (f.series.empty()) throw InputError(f.path + ": no candles");
     ValidateOptions vo;
@@ -42,20 +42,6 @@ std::vector<CandleSeries> load_backtest_market(const BacktestConfig& c, Timefram
   return market;
 }
 
-namespace {
-
-std::string risk_json(const RiskAnswer& a) {
-  std::string s = std::string("{\"approved\":") + (a.approved ? "true" : "false") + ",\"quantity\":" + format_double(a.quantity) + ",\"reasons\":[";
-  for (std::size_t i = 0; i < a.reasons.size(); ++i) {
-    const RiskReason& r = a.reasons[i];
-    s += (i ? "," : "") + std::string("{\"code\":\"") + r.code + "\",\"limit\":" + format_double(r.limit) + ",\"proposed\":" +
-         format_double(r.proposed) + "}";
-  }
-  return s + "]}";
-}
-
-}  // namespace
-
 std::string market_fingerprint(const std::vector<CandleSeries>& market) {
   Sha256 h;  // the columns' bytes as they are in memory (x86-64: little-endian IEEE)
   for (const auto& s : market) {
@@ -66,22 +52,27 @@ std::string market_fingerprint(const std::vector<CandleSeries>& market) {
   return h.hex();
 }
 
-BacktestResult run_backtest(const BacktestConfig& c, const BacktestProgress& progress) {
+BacktestResult run_backtest(const RunConfig& c, const BacktestProgress& progress) {
   Timeframe tf = c.timeframe.value_or(Timeframe::parse("15m"));
-  std::vector<CandleSeries> market = load_backtest_market(c, tf);
-  return run_backtest_on(c, market, tf, progress);
+  std::vector<CandleSeries> market = load_market(c, tf);
+  return run_backtest_on(c.session, market, tf, progress);
 }
 
-BacktestResult run_journaled_backtest(const BacktestConfig& c, const std::string& git_revision, std::int64_t* run_id,
-                                      const BacktestProgress& progress) {
-  if (c.journal.empty()) return run_backtest(c, progress);
+BacktestResult run_recorded_backtest(const RunConfig& c, const std::string& git_revision, std::int64_t* run_id,
+                                     const BacktestProgress& progress) {
+  if (c.journal.empty()) {
+    BacktestResult r = run_backtest(c, progress);
+    write_backtest_outputs(c, r);
+    return r;
+  }
   auto journal = Journal::open(c.journal);
   RunInfo info;
+  info.kind = "backtest";
   info.config_path = c.path;
   info.config_text = c.text;
   info.config_sha256 = sha256_hex(c.text);
   info.git_revision = git_revision;
-  for (const auto& s : c.symbols) info.symbols += (info.symbols.empty() ? "" : ",") + s;
+  for (const auto& s : c.session.symbols) info.symbols += (info.symbols.empty() ? "" : ",") + s;
   const std::int64_t id = journal->start_run(info);
   if (run_id) *run_id = id;
   // Events of this run share a correlation id: the run and the moment it started.
@@ -91,7 +82,7 @@ BacktestResult run_journaled_backtest(const BacktestConfig& c, const std::string
   try {
     r = run_backtest(c, progress);
     write_backtest_outputs(c, r);
-    journal->complete_run(id, r.symbols, r.trades, r.equity, r.decision_log,
+    journal->complete_run(id, r.symbols, r.trades, r.equity, r.decision_log.records(),
                           {r.feature_set_version, r.data_fingerprint, metrics_json(c, r)}, c.equity_every);
     journal->event(id, correlation, "backtest_complete",
                    "{\"candles\":" + std::to_string(r.candles) + ",\"seconds\":" + format_double(r.seconds) +
@@ -105,97 +96,60 @@ BacktestResult run_journaled_backtest(const BacktestConfig& c, const std::string
   return r;
 }
 
-BacktestResult run_backtest_on(const BacktestConfig& c, const std::vector<CandleSeries>& market, Timeframe tf,
+namespace {
+
+// A backtest keeps everything the Session hands over: it reports on the whole run.
+struct Collector : SessionSink {
+  BacktestResult& r;
+  explicit Collector(BacktestResult& result) : r(result) {}
+  void on_decision(const DecisionView& d) override { r.decision_log.add(d); }
+  void on_trade(const Trade& t) override { r.trades.push_back(t); }
+  void on_mark(const EquityPoint& m) override { r.equity.push_back(m); }
+};
+
+}  // namespace
+
+BacktestResult run_backtest_on(const SessionConfig& c, const std::vector<CandleSeries>& market, Timeframe tf,
                                const BacktestProgress& progress) {
   const auto t0 = std::chrono::steady_clock::now();
   BacktestResult res;
   res.symbols = c.symbols;
   res.timeframe = tf;
   res.data_fingerprint = market_fingerprint(market);
+  Collector collector(res);
+  Session session(c, tf, collector);
+  res.feature_set_version = session.feature_set_version();
+  res.feature_columns = session.feature_columns();
 
-  LuaStrategy strategy(c.strategy, c.scripts_root, c.symbols, c.params, c.limits);
-  std::vector<std::unique_ptr<Enricher>> enrichers;
-  for (std::size_t s = 0; s < market.size(); ++s) enrichers.push_back(std::make_unique<Enricher>(strategy.features(), tf));
-  res.feature_set_version = enrichers[0]->version();
-  res.feature_columns = enrichers[0]->columns();
-  strategy.bind(res.feature_columns);
-
-  ExecutionEngine engine(c.execution, c.risk, c.symbols);
-  for (const auto& f : c.filters) {
-    if (!f.script.empty()) engine.filters().add(std::make_unique<LuaFilter>(f.script, c.scripts_root, f.params, c.limits, c.symbols));
-    else if (f.kind == "cooldown") engine.filters().add(make_cooldown_filter(f.value, c.symbols.size()));
-    else if (f.kind == "max_concurrent") engine.filters().add(make_max_concurrent_filter(f.value));
-    else engine.filters().add(make_min_bars_between_entries_filter(f.value, c.symbols.size()));
-  }
-  std::size_t total = 0;
-  for (const auto& m : market) total += m.size();
+  MarketMerge merge(market);
+  const std::size_t total = merge.total();
   res.candles = total;
-
-  strategy.on_start();
-  // Symbols merged in time order; at one timestamp, in the configured order.
-  std::vector<std::size_t> next(market.size(), 0);
-  std::size_t done = 0, trades_seen = 0;
+  res.equity.reserve(market.empty() ? 0 : market[0].size());
   const std::size_t report_every = std::max<std::size_t>(total / 100, 10'000);
-  for (;;) {
-    TimestampMs ts = std::numeric_limits<TimestampMs>::max();
-    for (std::size_t s = 0; s < market.size(); ++s)
-      if (next[s] < market[s].size()) ts = std::min(ts, market[s].ts[next[s]]);
-    if (ts == std::numeric_limits<TimestampMs>::max()) break;
-    for (std::size_t s = 0; s < market.size(); ++s) {
-      if (next[s] >= market[s].size() || market[s].ts[next[s]] != ts) continue;
-      const int sym = static_cast<int>(s);
-      const Candle candle = market[s][next[s]++];
-      engine.on_bar(sym, candle);  // the open and the range: fills, brackets
-      const auto& trades = engine.kernel().trades();
-      for (; trades_seen < trades.size(); ++trades_seen) strategy.on_fill(trades[trades_seen].symbol, trades[trades_seen]);
-      Enricher& e = *enrichers[s];
-      e.update(candle);
-      e.emit(strategy.row(sym));
-      const Kernel& k = engine.kernel();
-      const auto& intents = strategy.on_bar(sym, candle, k.bar(sym), k.position(sym), k.equity(), k.cash());
-      for (const Intent& in : intents) {
-        Decision d = engine.decide(sym, in);
-        ++res.decisions;
-        res.placed += d.outcome == Decision::Outcome::placed;
-        const double* row = strategy.row(sym);
-        DecisionRecord rec;
-        rec.ts = candle.ts;
-        rec.symbol = sym;
-        rec.action = in.action == IntentAction::buy ? "buy" : in.action == IntentAction::sell ? "sell" : "close";
-        rec.outcome = outcome_name(d.outcome);
-        rec.filter = d.filter;
-        rec.reason = d.reason;
-        if (in.action != IntentAction::close) rec.risk = risk_json(d.risk);
-        rec.features.assign(row, row + res.feature_columns.size());
-        rec.feature_row_hash = row_hash(row, res.feature_columns.size());
-        rec.quantity = d.quantity;
-        res.decision_log.push_back(std::move(rec));
-      }
-      ++done;
-    }
-    engine.mark(ts);
-    if (progress && done % report_every < market.size()) progress(done, total);
+  std::size_t reported = 0;
+  TimeSlice slice;
+  session.start();
+  while (merge.next(slice)) {
+    for (const auto& [symbol, candle] : slice.candles) session.on_candle(symbol, candle);
+    session.close(slice.ts);
+    if (progress && session.candles() - reported >= report_every) progress(reported = session.candles(), total);
   }
-  engine.finish();
-  const auto& trades = engine.kernel().trades();
-  for (; trades_seen < trades.size(); ++trades_seen) strategy.on_fill(trades[trades_seen].symbol, trades[trades_seen]);
-  strategy.on_stop();
+  session.finish();
   if (progress) progress(total, total);
 
-  res.trades = engine.kernel().trades();
-  res.equity = engine.kernel().equity_curve();
+  res.decisions = session.decisions();
+  res.placed = session.placed();
   res.metrics = compute_metrics(c.execution.initial_cash, res.equity, res.trades, tf);
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }
 
-BacktestBench bench_backtest(const BacktestConfig& config, std::size_t candles) {
+BacktestBench bench_backtest(const RunConfig& config, std::size_t candles) {
   using Clock = std::chrono::steady_clock;
   auto secs = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
-  BacktestConfig c = config;
-  c.output_dir.clear();
+  const SessionConfig& c = config.session;
   const Timeframe tf = Timeframe::parse("15m");
-  SynthOptions g = c.generate.value_or(SynthOptions{});
+  SynthOptions g = config.generate.value_or(SynthOptions{});
   g.symbols.clear();
   for (const auto& s : c.symbols) g.symbols.push_back(preset_symbol(s, 0.8));
   g.timeframe = tf;
@@ -238,8 +192,9 @@ namespace {
 std::string json_number(double v) { return std::isfinite(v) ? format_double(v) : "null"; }
 }  // namespace
 
-std::string metrics_json(const BacktestConfig& c, const BacktestResult& r) {
+std::string metrics_json(const RunConfig& config, const BacktestResult& r) {
   const Metrics& m = r.metrics;
+  const SessionConfig& c = config.session;
   std::string s = "{\n";
   auto field = [&](const char* k, const std::string& v, bool last = false) { s += "  \"" + std::string(k) + "\": " + v + (last ? "\n" : ",\n"); };
   auto quoted = [](const std::string& v) { return "\"" + v + "\""; };
@@ -276,7 +231,7 @@ std::string metrics_json(const BacktestConfig& c, const BacktestResult& r) {
   return s + "}\n";
 }
 
-void write_backtest_outputs(const BacktestConfig& c, const BacktestResult& r) {
+void write_backtest_outputs(const RunConfig& c, const BacktestResult& r) {
   if (c.output_dir.empty()) return;
   namespace fs = std::filesystem;
   fs::create_directories(c.output_dir);

@@ -43,6 +43,8 @@ std::vector<std::string> migrations(std::string_view dialect) {
           "model_score DOUBLE PRECISION, filter TEXT, reason TEXT, risk TEXT, PRIMARY KEY (run_id, seq));"
           "CREATE TABLE events (id " + id +
           ", run_id BIGINT, correlation_id TEXT, ts BIGINT NOT NULL, name TEXT NOT NULL, fields TEXT);",
+      // 2: paper sessions are runs too
+      "ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'backtest'",
   };
 }
 
@@ -106,7 +108,7 @@ void insert_rows(Db& db, const std::string& table, const std::vector<std::string
 
 const char* kRunColumns =
     "id, created_at, finished_at, status, pid, host, config_path, config_text, config_sha256, git_revision, feature_set_version, "
-    "data_fingerprint, symbols, metrics, error";
+    "data_fingerprint, symbols, metrics, error, kind";
 
 RunInfo read_run(const Statement& s) {
   RunInfo r;
@@ -125,6 +127,7 @@ RunInfo read_run(const Statement& s) {
   r.symbols = s.text(12);
   r.metrics = s.text(13);
   r.error = s.text(14);
+  r.kind = s.text(15);
   return r;
 }
 
@@ -176,7 +179,8 @@ void Journal::migrate() {
 std::int64_t Journal::start_run(const RunInfo& info) {
   auto s = db_->prepare(
       "INSERT INTO runs (created_at, status, pid, host, config_path, config_text, config_sha256, git_revision, "
-      "feature_set_version, data_fingerprint, symbols) VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id");
+      "feature_set_version, data_fingerprint, symbols, kind) VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+      "RETURNING id");
   s->bind(1, now_ms());
   s->bind(2, static_cast<std::int64_t>(::getpid()));
   s->bind(3, hostname());
@@ -187,58 +191,103 @@ std::int64_t Journal::start_run(const RunInfo& info) {
   s->bind(8, info.feature_set_version);
   s->bind(9, info.data_fingerprint);
   s->bind(10, info.symbols);
+  s->bind(11, info.kind);
   if (!s->step()) throw std::runtime_error("journal: no id returned for a new run");
   return s->int64(0);
 }
 
-void Journal::complete_run(std::int64_t id, const std::vector<std::string>& symbols, const std::vector<Trade>& trades,
-                           const std::vector<EquityPoint>& equity, const std::vector<DecisionRecord>& decisions,
-                           const Outcome& outcome, std::size_t equity_every) {
+void Journal::insert_results(std::int64_t id, const std::vector<std::string>& symbols, const Seqs& first,
+                             const std::vector<Trade>& trades, const std::vector<EquityPoint>& equity,
+                             const std::vector<DecisionRecord>& decisions) {
+  insert_rows(*db_, "trades",
+              {"run_id", "seq", "symbol", "side", "quantity", "entry_time", "entry_bar", "entry_price", "exit_time", "exit_bar",
+               "exit_price", "fees", "slippage", "pnl", "ret", "exit_reason", "exit_rule"},
+              trades, [&](Statement& s, int p, const Trade& t, std::size_t i) {
+                s.bind(p, id), s.bind(p + 1, first.trades + static_cast<std::int64_t>(i));
+                s.bind(p + 2, symbols.at(static_cast<std::size_t>(t.symbol)));
+                s.bind(p + 3, std::string_view(t.direction > 0 ? "long" : "short")), s.bind(p + 4, t.quantity);
+                s.bind(p + 5, t.entry_ts), s.bind(p + 6, t.entry_bar), s.bind(p + 7, t.entry_price);
+                s.bind(p + 8, t.exit_ts), s.bind(p + 9, t.exit_bar), s.bind(p + 10, t.exit_price);
+                s.bind(p + 11, t.fees), s.bind(p + 12, t.slippage), s.bind(p + 13, t.pnl), s.bind(p + 14, t.ret);
+                s.bind(p + 15, std::string_view(exit_reason_name(t.reason))), s.bind(p + 16, std::string_view(exit_rule_name(t.rule)));
+              });
+  insert_rows(*db_, "equity", {"run_id", "seq", "ts", "equity", "cash", "gross_exposure"}, equity,
+              [&](Statement& s, int p, const EquityPoint& e, std::size_t i) {
+                s.bind(p, id), s.bind(p + 1, first.equity + static_cast<std::int64_t>(i)), s.bind(p + 2, e.ts);
+                s.bind(p + 3, e.equity), s.bind(p + 4, e.cash), s.bind(p + 5, e.gross_exposure);
+              });
+  insert_rows(*db_, "decisions",
+              {"run_id", "seq", "ts", "symbol", "action", "outcome", "quantity", "feature_row_hash", "features", "model_score",
+               "filter", "reason", "risk"},
+              decisions, [&](Statement& s, int p, const DecisionRecord& d, std::size_t i) {
+                s.bind(p, id), s.bind(p + 1, first.decisions + static_cast<std::int64_t>(i)), s.bind(p + 2, d.ts);
+                s.bind(p + 3, symbols.at(static_cast<std::size_t>(d.symbol)));
+                s.bind(p + 4, d.action), s.bind(p + 5, d.outcome), s.bind(p + 6, d.quantity), s.bind(p + 7, d.feature_row_hash);
+                s.bind(p + 8, features_text(d.features)), s.bind_null(p + 9);  // no model yet
+                s.bind(p + 10, d.filter), s.bind(p + 11, d.reason), s.bind(p + 12, d.risk);
+              });
+}
+
+void Journal::set_outcome(std::int64_t id, const std::string& status, const Outcome& outcome) {
+  auto done = db_->prepare(
+      "UPDATE runs SET status = $1, finished_at = $2, metrics = $3, feature_set_version = $4, data_fingerprint = $5 WHERE id = $6");
+  done->bind(1, status);
+  done->bind(2, now_ms());
+  done->bind(3, outcome.metrics_json);
+  done->bind(4, outcome.feature_set_version);
+  done->bind(5, outcome.data_fingerprint);
+  done->bind(6, id);
+  done->step();
+}
+
+template <class F>
+void Journal::in_transaction(F&& work) {
   db_->begin();
   try {
-    insert_rows(*db_, "trades",
-                {"run_id", "seq", "symbol", "side", "quantity", "entry_time", "entry_bar", "entry_price", "exit_time", "exit_bar",
-                 "exit_price", "fees", "slippage", "pnl", "ret", "exit_reason", "exit_rule"},
-                trades, [&](Statement& s, int p, const Trade& t, std::size_t seq) {
-                  s.bind(p, id), s.bind(p + 1, static_cast<std::int64_t>(seq)), s.bind(p + 2, symbols.at(static_cast<std::size_t>(t.symbol)));
-                  s.bind(p + 3, std::string_view(t.direction > 0 ? "long" : "short")), s.bind(p + 4, t.quantity);
-                  s.bind(p + 5, t.entry_ts), s.bind(p + 6, t.entry_bar), s.bind(p + 7, t.entry_price);
-                  s.bind(p + 8, t.exit_ts), s.bind(p + 9, t.exit_bar), s.bind(p + 10, t.exit_price);
-                  s.bind(p + 11, t.fees), s.bind(p + 12, t.slippage), s.bind(p + 13, t.pnl), s.bind(p + 14, t.ret);
-                  s.bind(p + 15, std::string_view(exit_reason_name(t.reason))), s.bind(p + 16, std::string_view(exit_rule_name(t.rule)));
-                });
-    std::vector<EquityPoint> sampled;
-    equity_every = std::max<std::size_t>(equity_every, 1);
-    for (std::size_t i = 0; i < equity.size(); ++i)
-      if (i % equity_every == 0 || i + 1 == equity.size()) sampled.push_back(equity[i]);
-    insert_rows(*db_, "equity", {"run_id", "seq", "ts", "equity", "cash", "gross_exposure"}, sampled,
-                [&](Statement& s, int p, const EquityPoint& e, std::size_t seq) {
-                  s.bind(p, id), s.bind(p + 1, static_cast<std::int64_t>(seq)), s.bind(p + 2, e.ts);
-                  s.bind(p + 3, e.equity), s.bind(p + 4, e.cash), s.bind(p + 5, e.gross_exposure);
-                });
-    insert_rows(*db_, "decisions",
-                {"run_id", "seq", "ts", "symbol", "action", "outcome", "quantity", "feature_row_hash", "features", "model_score",
-                 "filter", "reason", "risk"},
-                decisions, [&](Statement& s, int p, const DecisionRecord& d, std::size_t seq) {
-                  s.bind(p, id), s.bind(p + 1, static_cast<std::int64_t>(seq)), s.bind(p + 2, d.ts), s.bind(p + 3, symbols.at(static_cast<std::size_t>(d.symbol)));
-                  s.bind(p + 4, d.action), s.bind(p + 5, d.outcome), s.bind(p + 6, d.quantity), s.bind(p + 7, d.feature_row_hash);
-                  s.bind(p + 8, features_text(d.features)), s.bind_null(p + 9);  // no model yet
-                  s.bind(p + 10, d.filter), s.bind(p + 11, d.reason), s.bind(p + 12, d.risk);
-                });
-    auto done = db_->prepare(
-        "UPDATE runs SET status = 'complete', finished_at = $1, metrics = $2, feature_set_version = $3, data_fingerprint = $4 "
-        "WHERE id = $5");
-    done->bind(1, now_ms());
-    done->bind(2, outcome.metrics_json);
-    done->bind(3, outcome.feature_set_version);
-    done->bind(4, outcome.data_fingerprint);
-    done->bind(5, id);
-    done->step();
+    work();
     db_->commit();
   } catch (...) {
     db_->rollback();
     throw;
   }
+}
+
+void Journal::complete_run(std::int64_t id, const std::vector<std::string>& symbols, const std::vector<Trade>& trades,
+                           const std::vector<EquityPoint>& equity, const std::vector<DecisionRecord>& decisions,
+                           const Outcome& outcome, std::size_t equity_every) {
+  std::vector<EquityPoint> sampled;
+  equity_every = std::max<std::size_t>(equity_every, 1);
+  for (std::size_t i = 0; i < equity.size(); ++i)
+    if (i % equity_every == 0 || i + 1 == equity.size()) sampled.push_back(equity[i]);
+  in_transaction([&] {
+    insert_results(id, symbols, {}, trades, sampled, decisions);
+    set_outcome(id, "complete", outcome);
+  });
+}
+
+void Journal::append(std::int64_t id, const std::vector<std::string>& symbols, const Seqs& first, const std::vector<Trade>& trades,
+                     const std::vector<EquityPoint>& equity, const std::vector<DecisionRecord>& decisions) {
+  in_transaction([&] { insert_results(id, symbols, first, trades, equity, decisions); });
+}
+
+void Journal::resume_run(std::int64_t id, const Seqs& keep) {
+  in_transaction([&] {
+    for (auto [table, n] : {std::pair{"trades", keep.trades}, std::pair{"equity", keep.equity}, std::pair{"decisions", keep.decisions}}) {
+      auto del = db_->prepare(std::string("DELETE FROM ") + table + " WHERE run_id = $1 AND seq >= $2");
+      del->bind(1, id);
+      del->bind(2, n);
+      del->step();
+    }
+    auto up = db_->prepare("UPDATE runs SET status = 'running', finished_at = NULL, pid = $1, host = $2 WHERE id = $3");
+    up->bind(1, static_cast<std::int64_t>(::getpid()));
+    up->bind(2, hostname());
+    up->bind(3, id);
+    up->step();
+  });
+}
+
+void Journal::end_run(std::int64_t id, const std::string& status, const Outcome& outcome) {
+  in_transaction([&] { set_outcome(id, status, outcome); });
 }
 
 void Journal::fail_run(std::int64_t id, const std::string& error) {

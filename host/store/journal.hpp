@@ -12,13 +12,14 @@
 
 namespace onepath {
 
-constexpr int kJournalSchemaVersion = 1;
+constexpr int kJournalSchemaVersion = 2;
 constexpr const char* kDefaultJournal = "runs/onepath.db";
 
 struct RunInfo {
   std::int64_t id = 0;
   TimestampMs created_at = 0, finished_at = 0;
-  std::string status;  // running | complete | failed
+  std::string kind = "backtest";  // backtest | paper
+  std::string status;             // running | complete | failed | stopped
   std::string config_path, config_text, config_sha256, git_revision, feature_set_version, data_fingerprint;
   std::string metrics, error, host;
   std::int64_t pid = 0;
@@ -60,6 +61,19 @@ class Journal {
                     const std::vector<EquityPoint>& equity, const std::vector<DecisionRecord>& decisions, const Outcome& outcome,
                     std::size_t equity_every = 1);
   void fail_run(std::int64_t id, const std::string& error);
+
+  // A run that grows while it goes (a paper session): rows appended as they happen, each
+  // call one transaction, numbered on from `first`.
+  struct Seqs {
+    std::int64_t trades = 0, equity = 0, decisions = 0;
+  };
+  void append(std::int64_t id, const std::vector<std::string>& symbols, const Seqs& first, const std::vector<Trade>& trades,
+              const std::vector<EquityPoint>& equity, const std::vector<DecisionRecord>& decisions);
+  // Resuming from a snapshot: rows past what the snapshot had seen are dropped (they will
+  // be made again), and the run is running again under this process.
+  void resume_run(std::int64_t id, const Seqs& keep);
+  // The end of a growing run: its status (complete | stopped) and what it says.
+  void end_run(std::int64_t id, const std::string& status, const Outcome& outcome);
   void event(std::int64_t run_id, const std::string& correlation_id, const std::string& name, const std::string& fields_json);
 
   std::vector<RunInfo> list_runs(std::size_t limit = 50);
@@ -74,6 +88,11 @@ class Journal {
 
  private:
   void migrate();
+  void insert_results(std::int64_t id, const std::vector<std::string>& symbols, const Seqs& first, const std::vector<Trade>& trades,
+                      const std::vector<EquityPoint>& equity, const std::vector<DecisionRecord>& decisions);
+  void set_outcome(std::int64_t id, const std::string& status, const Outcome& outcome);
+  template <class F>
+  void in_transaction(F&& work);
   std::unique_ptr<Db> db_;
 };
 

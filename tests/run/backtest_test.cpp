@@ -30,12 +30,12 @@ std::string write_series(const std::string& name, const std::vector<double>& clo
 }
 
 // A RUN.toml naming a signal config, with param overrides, over one file.
-BacktestConfig config(const std::string& file, const std::string& signal, const std::string& params) {
+RunConfig config(const std::string& file, const std::string& signal, const std::string& params) {
   std::string toml = kWork + "/" + signal + ".toml";
   std::ofstream(toml) << "[data]\nfiles = { X = \"" << file << "\" }\n[strategy]\nsignal = \"" << kSource << "/scripts/signals/"
                       << signal << ".lua\"\nscripts_root = \"" << kSource << "/scripts\"\n[strategy.params]\n" << params
                       << "\n[execution]\ncosts = \"clean\"\n";
-  return load_backtest_config(toml);
+  return load_run_config(toml);
 }
 
 }  // namespace
@@ -49,8 +49,8 @@ TEST_CASE("ema_crossover from a signal config: in after the cross up, out after 
   std::ofstream(toml) << "[data]\nfiles = { X = \"" << data << "\" }\n[strategy]\nsignal = \"" << kSource
                       << "/scripts/signals/ema_crossover_9_21.lua\"\nscripts_root = \"" << kSource
                       << "/scripts\"\n[strategy.params]\nfast = 2\nslow = 4\ntake_pct = 1.0\nstop_pct = 0.5\n[execution]\ncosts = \"clean\"\n";
-  BacktestConfig c = load_backtest_config(toml);
-  CHECK(c.strategy.ends_with("strategies/ema_crossover.lua"));
+  RunConfig c = load_run_config(toml);
+  CHECK(c.session.strategy.ends_with("strategies/ema_crossover.lua"));
   BacktestResult r = run_backtest(c);
   REQUIRE(r.trades.size() == 1);
   const Trade& t = r.trades[0];

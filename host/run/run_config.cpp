@@ -1,6 +1,7 @@
 // RUN.toml: read, override (--set), check every key and type, resolve paths.
 #include <toml++/toml.h>
 
+#include <cmath>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -8,7 +9,7 @@
 #include "core/error.hpp"
 #include "data/candle_io.hpp"
 #include "lua/signal_config.hpp"
-#include "run/backtest.hpp"
+#include "run/run_config.hpp"
 
 namespace onepath {
 namespace {
@@ -18,7 +19,7 @@ namespace fs = std::filesystem;
 // Allowed keys per table path; "*" allows any key (params).
 const std::map<std::string, std::set<std::string>>& schema() {
   static const std::map<std::string, std::set<std::string>> s = {
-      {"", {"data", "strategy", "filters", "execution", "risk", "output"}},
+      {"", {"data", "strategy", "filters", "execution", "risk", "output", "paper"}},
       {"data", {"symbols", "timeframe", "files", "dir", "generate"}},
       {"data.files", {"*"}},
       {"data.generate", {"bars", "start", "scenario", "seed", "corr", "defects"}},
@@ -29,6 +30,7 @@ const std::map<std::string, std::set<std::string>>& schema() {
       {"execution", {"initial_cash", "fill", "same_bar", "costs", "taker_fee_bps", "maker_fee_bps", "slippage_bps", "slippage_range"}},
       {"risk", {"max_position_fraction", "max_gross_leverage", "daily_loss_fraction", "max_open_positions", "mode", "flatten_on_daily_loss"}},
       {"output", {"dir", "db", "equity_every"}},
+      {"paper", {"feed", "speed", "dir", "snapshot_every", "pause_file", "host", "port", "token_env", "history_bars"}},
   };
   return s;
 }
@@ -160,11 +162,11 @@ std::string resolve(const std::string& p, const std::string& config_path) {
 
 }  // namespace
 
-BacktestConfig load_backtest_config(const std::string& path, const std::vector<std::string>& overrides) {
-  return load_backtest_config_text(read_file(path), path, overrides);
+RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
+  return load_run_config_text(read_file(path), path, overrides);
 }
 
-BacktestConfig load_backtest_config_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides) {
+RunConfig load_run_config_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides) {
   toml::table root;
   try {
     root = toml::parse(text, path);
@@ -175,7 +177,8 @@ BacktestConfig load_backtest_config_text(const std::string& text, const std::str
   for (const auto& o : overrides) apply_override(root, o);
   check_keys(root, "", path);
   Reader r(root, path);
-  BacktestConfig c;
+  RunConfig c;
+  SessionConfig& session = c.session;
   c.path = path;
   std::ostringstream canonical;
   canonical << root;
@@ -187,7 +190,7 @@ BacktestConfig load_backtest_config_text(const std::string& text, const std::str
     if (!arr) r.wrong("data.symbols", "a list of names, e.g. [\"BTC\", \"ETH\"]");
     for (const auto& s : *arr) {
       if (!s.is_string()) r.wrong("data.symbols", "a list of names");
-      c.symbols.push_back(*s.value<std::string>());
+      session.symbols.push_back(*s.value<std::string>());
     }
   }
   if (auto tf = r.text("data.timeframe")) c.timeframe = Timeframe::parse(*tf);
@@ -199,7 +202,7 @@ BacktestConfig load_backtest_config_text(const std::string& text, const std::str
     }
   }
   if (auto dir = r.text("data.dir"))
-    for (const auto& s : c.symbols)
+    for (const auto& s : session.symbols)
       if (!c.files.count(s)) c.files[s] = resolve((fs::path(*dir) / (s + ".csv")).string(), path);
   if (r.at("data.generate")) {
     SynthOptions g;
@@ -215,13 +218,13 @@ BacktestConfig load_backtest_config_text(const std::string& text, const std::str
     double corr = 0.8;
     r.set("data.generate.corr", corr);
     r.set("data.generate.defects", g.with_defects);
-    for (const auto& s : c.symbols) g.symbols.push_back(preset_symbol(s, corr));
+    for (const auto& s : session.symbols) g.symbols.push_back(preset_symbol(s, corr));
     c.generate = g;
   }
-  if (c.symbols.empty()) for (const auto& [s, f] : c.files) c.symbols.push_back(s);
-  if (c.symbols.empty()) throw InputError(path + ": [data] names no symbols (data.symbols, data.files or data.dir)");
+  if (session.symbols.empty()) for (const auto& [s, f] : c.files) session.symbols.push_back(s);
+  if (session.symbols.empty()) throw InputError(path + ": [data] names no symbols (data.symbols, data.files or data.dir)");
   if (!c.generate)
-    for (const auto& s : c.symbols)
+    for (const auto& s : session.symbols)
       if (!c.files.count(s)) throw InputError(path + ": no data for symbol '" + s + "' (data.files, data.dir or [data.generate])");
 
   // [strategy]: a script, or a signal config naming one
@@ -230,29 +233,29 @@ BacktestConfig load_backtest_config_text(const std::string& text, const std::str
   if (script && signal) throw InputError(path + ": give 'strategy.script' or 'strategy.signal', not both");
   if (!script && !signal)
     throw InputError(path + ": 'strategy.script' is required (a file under scripts/strategies/), or 'strategy.signal' (scripts/signals/)");
-  c.scripts_root = resolve(r.text("strategy.scripts_root").value_or("scripts"), path);
+  session.scripts_root = resolve(r.text("strategy.scripts_root").value_or("scripts"), path);
   if (signal) {
-    c.signal = resolve(*signal, path);
-    SignalConfig sc = load_signal_config(c.signal, c.scripts_root);
-    c.strategy = sc.strategy;
-    c.params = sc.params;
+    session.signal = resolve(*signal, path);
+    SignalConfig sc = load_signal_config(session.signal, session.scripts_root);
+    session.strategy = sc.strategy;
+    session.params = sc.params;
   } else {
-    c.strategy = resolve(*script, path);
+    session.strategy = resolve(*script, path);
   }
-  double timeout = static_cast<double>(c.limits.timeout_ms), memory = static_cast<double>(c.limits.memory_bytes >> 20);
+  double timeout = static_cast<double>(session.limits.timeout_ms), memory = static_cast<double>(session.limits.memory_bytes >> 20);
   r.set("strategy.timeout_ms", timeout);
   r.set("strategy.memory_mb", memory);
   if (!(timeout >= 1) || !(memory >= 1)) r.wrong("strategy.timeout_ms / memory_mb", "positive");
-  c.limits.timeout_ms = static_cast<std::int64_t>(timeout);
-  c.limits.memory_bytes = static_cast<std::size_t>(memory) << 20;
+  session.limits.timeout_ms = static_cast<std::int64_t>(timeout);
+  session.limits.memory_bytes = static_cast<std::size_t>(memory) << 20;
   if (const toml::node* params = r.at("strategy.params")) {
     if (!params->is_table()) r.wrong("strategy.params", "a table");
     for (const auto& [key, v] : *params->as_table()) {
       std::string k(key.str());
-      if (v.is_integer()) c.params[k] = static_cast<double>(*v.value<std::int64_t>());
-      else if (v.is_floating_point()) c.params[k] = *v.value<double>();
-      else if (v.is_boolean()) c.params[k] = *v.value<bool>();
-      else if (v.is_string()) c.params[k] = *v.value<std::string>();
+      if (v.is_integer()) session.params[k] = static_cast<double>(*v.value<std::int64_t>());
+      else if (v.is_floating_point()) session.params[k] = *v.value<double>();
+      else if (v.is_boolean()) session.params[k] = *v.value<bool>();
+      else if (v.is_string()) session.params[k] = *v.value<std::string>();
       else r.wrong("strategy.params." + k, "a number, a string or a boolean");
     }
   }
@@ -266,7 +269,7 @@ BacktestConfig load_backtest_config_text(const std::string& text, const std::str
       std::string at = "filters[" + std::to_string(i) + "]";
       if (!t) r.wrong(at, "a table");
       Reader fr(*t, path);
-      BacktestConfig::FilterSpec f;
+      FilterSpec f;
       if (auto script = fr.text("script")) {
         if (fr.at("kind")) r.wrong(at, "a native 'kind' or a Lua 'script', not both");
         f.script = resolve(*script, path);
@@ -281,7 +284,7 @@ BacktestConfig load_backtest_config_text(const std::string& text, const std::str
             else r.wrong(at + ".params." + k, "a number, a string or a boolean");
           }
         }
-        c.filters.push_back(f);
+        session.filters.push_back(f);
         continue;
       }
       f.kind = fr.text("kind").value_or("");
@@ -290,12 +293,12 @@ BacktestConfig load_backtest_config_text(const std::string& text, const std::str
         r.wrong(at + ".kind", "\"cooldown\", \"max_concurrent\" or \"min_bars_between_entries\"");
       if (!fr.number(key)) r.wrong(at + "." + key, "given (a whole number)");
       fr.set(key, f.value);
-      c.filters.push_back(f);
+      session.filters.push_back(f);
     }
   }
 
   // [execution] and [risk]
-  ExecConfig& e = c.execution;
+  ExecConfig& e = session.execution;
   r.set("execution.initial_cash", e.initial_cash);
   r.choice("execution.fill", e.fill_mode, {{"next_open", FillMode::next_open}, {"close", FillMode::close}});
   r.choice("execution.same_bar", e.same_bar, {{"stop_first", SameBarRule::stop_first}, {"open_proximity", SameBarRule::open_proximity}});
@@ -306,7 +309,7 @@ BacktestConfig load_backtest_config_text(const std::string& text, const std::str
     throw InputError(path + ": give one of 'execution.slippage_bps' and 'execution.slippage_range'");
   if (auto v = r.number("execution.slippage_bps")) e.slippage_mode = SlippageMode::bps, e.slippage = *v;
   if (auto v = r.number("execution.slippage_range")) e.slippage_mode = SlippageMode::range_fraction, e.slippage = *v;
-  RiskLimits& k = c.risk;
+  RiskLimits& k = session.risk;
   r.set("risk.max_position_fraction", k.max_position_fraction);
   r.set("risk.max_gross_leverage", k.max_gross_leverage);
   r.set("risk.daily_loss_fraction", k.daily_loss_fraction);
@@ -319,6 +322,33 @@ BacktestConfig load_backtest_config_text(const std::string& text, const std::str
   r.set("output.equity_every", every);
   if (every < 1) r.wrong("output.equity_every", "at least 1");
   c.equity_every = static_cast<std::size_t>(every);
+
+  // [paper]
+  PaperConfig& p = c.paper;
+  r.choice("paper.feed", p.feed, {{"replay", PaperConfig::Feed::replay}, {"generated", PaperConfig::Feed::generated}});
+  if (const toml::node* speed = r.at("paper.speed")) {
+    if (speed->is_string()) {
+      if (*speed->value<std::string>() != "max") r.wrong("paper.speed", "a number (x real time) or \"max\"");
+      p.speed = 0;
+    } else {
+      r.set("paper.speed", p.speed);
+      if (!(p.speed > 0) || !std::isfinite(p.speed)) r.wrong("paper.speed", "a positive number (x real time) or \"max\"");
+    }
+  }
+  p.dir = r.text("paper.dir").value_or((fs::path("runs") / fs::path(path).stem() / "paper").string());
+  int snapshot_every = 1000, port = 0, history = 0;
+  r.set("paper.snapshot_every", snapshot_every);
+  if (snapshot_every < 1) r.wrong("paper.snapshot_every", "at least 1 (candles between snapshots)");
+  p.snapshot_every = static_cast<std::size_t>(snapshot_every);
+  p.pause_file = r.text("paper.pause_file").value_or("");
+  p.host = r.text("paper.host").value_or(p.host);
+  r.set("paper.port", port);
+  if (port < -1 || port > 65535) r.wrong("paper.port", "a TCP port (0 picks a free one, -1 turns HTTP off)");
+  p.port = port;
+  p.token_env = r.text("paper.token_env").value_or(p.token_env);
+  r.set("paper.history_bars", history);
+  if (history < 0) r.wrong("paper.history_bars", "0 or more");
+  p.history_bars = static_cast<std::size_t>(history);
   return c;
 }
 

@@ -1,0 +1,52 @@
+#pragma once
+// RUN.toml: one file for a backtest and a paper session of the same strategy. The
+// session's part (strategy, filters, execution, risk) is shared; [data] is the history a
+// backtest replays (and a paper session warms up from or replays); [paper] adds what only
+// a paper session needs.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/timeframe.hpp"
+#include "data/synth.hpp"
+#include "run/session_config.hpp"
+#include "store/journal.hpp"
+
+namespace onepath {
+
+struct PaperConfig {
+  enum class Feed : std::uint8_t { replay, generated };
+  Feed feed = Feed::replay;
+  double speed = 1;                  // x real time; 0: as fast as possible ("max")
+  std::string dir;                   // snapshots; default runs/<config name>/paper
+  std::size_t snapshot_every = 1000;  // candles (time slices) between snapshots
+  std::string pause_file;            // while it exists, no new entries
+  std::string host = "127.0.0.1";
+  int port = 0;                      // 0: pick a free one and log it; -1: no HTTP
+  std::string token_env = "ONEPATH_TOKEN";  // required off loopback
+  std::size_t history_bars = 0;      // generated feed: bars of its past to warm up from; 0: the warm-up the features need
+};
+
+struct RunConfig {
+  std::string path, text;  // the config file and its (overridden) text
+  SessionConfig session;
+  // [data]: files per symbol, or a generated market
+  std::optional<Timeframe> timeframe;
+  std::map<std::string, std::string> files;
+  std::optional<SynthOptions> generate;
+  // [output]
+  std::string output_dir;                 // empty: no files
+  std::string journal = kDefaultJournal;  // a SQLite file or postgresql://...; empty: none
+  std::size_t equity_every = 1;           // journal every n-th equity mark
+  PaperConfig paper;
+};
+
+// Reads RUN.toml; `overrides` are "key.path=value" (--set). Unknown keys and wrong types
+// are InputErrors naming the key's path.
+RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// The same from a config's text (a journal keeps it); relative paths resolve against `path`.
+RunConfig load_run_config_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides = {});
+
+}  // namespace onepath

@@ -1,0 +1,149 @@
+#include "run/session.hpp"
+
+#include <cmath>
+
+#include "core/error.hpp"
+#include "core/state_archive.hpp"
+#include "enrich/enricher.hpp"
+#include "lua/lua_filter.hpp"
+
+namespace onepath {
+namespace {
+
+constexpr std::uint32_t kSessionStateFormat = 1;
+
+std::unique_ptr<Filter> make_filter(const FilterSpec& f, const SessionConfig& c) {
+  if (!f.script.empty()) return std::make_unique<LuaFilter>(f.script, c.scripts_root, f.params, c.limits, c.symbols);
+  if (f.kind == "cooldown") return make_cooldown_filter(f.value, c.symbols.size());
+  if (f.kind == "max_concurrent") return make_max_concurrent_filter(f.value);
+  if (f.kind == "min_bars_between_entries") return make_min_bars_between_entries_filter(f.value, c.symbols.size());
+  throw InputError("no filter kind '" + f.kind + "' (cooldown, max_concurrent, min_bars_between_entries)");
+}
+
+}  // namespace
+
+// The engine's ledger, into the Session: fills wait for the strategy, results go to the sink.
+struct Session::Ledger : LedgerSink {
+  Session& s;
+  explicit Ledger(Session& session) : s(session) {}
+  void on_trade(const Trade& t) override {
+    s.pending_fills_.push_back(t);
+    s.sink_.on_trade(t);
+  }
+  void on_mark(const EquityPoint& m) override { s.sink_.on_mark(m); }
+};
+
+Session::Session(const SessionConfig& c, Timeframe tf, SessionSink& sink)
+    : config_(c), timeframe_(tf), sink_(sink), ledger_(std::make_unique<Ledger>(*this)),
+      strategy_(c.strategy, c.scripts_root, c.symbols, c.params, c.limits),
+      engine_(c.execution, c.risk, c.symbols, ledger_.get()) {
+  if (c.symbols.empty()) throw InputError("a session needs at least one symbol");
+  for (std::size_t s = 0; s < c.symbols.size(); ++s) enrichers_.push_back(std::make_unique<Enricher>(strategy_.features(), tf));
+  const auto& columns = enrichers_[0]->columns();
+  strategy_.bind(columns);
+  if (!strategy_.gate().empty()) {
+    for (std::size_t k = 0; k < columns.size(); ++k)
+      if (columns[k] == strategy_.gate()) gate_ = static_cast<int>(k);
+    if (gate_ < 0) {
+      std::string known;
+      for (const auto& col : columns) known += (known.empty() ? "" : ", ") + col;
+      throw InputError(c.strategy + ": gate '" + strategy_.gate() + "' is not one of its feature columns (" + known + ")");
+    }
+  }
+  for (const auto& f : c.filters) engine_.filters().add(make_filter(f, c));
+}
+
+Session::~Session() = default;
+
+const std::vector<std::string>& Session::feature_columns() const { return enrichers_[0]->columns(); }
+const std::string& Session::feature_set_version() const { return enrichers_[0]->version(); }
+std::size_t Session::warmup_bars() const { return enrichers_[0]->warmup_bars(); }
+
+void Session::warm_up(int symbol, const CandleSeries& history) {
+  Enricher& e = *enrichers_.at(static_cast<std::size_t>(symbol));
+  e.bootstrap(history, e.warmup_bars() == 0);
+}
+
+void Session::start() { strategy_.on_start(); }
+
+void Session::on_candle(int sym, const Candle& candle) {
+  engine_.on_bar(sym, candle);  // the open and the range: fills, brackets
+  deliver_fills();
+  Enricher& e = *enrichers_[static_cast<std::size_t>(sym)];
+  e.update(candle);
+  double* row = strategy_.row(sym);
+  e.emit(row);
+  ++candles_;
+  last_ts_ = candle.ts;
+  // The event gate: no event (zero, or not yet known), no decision; the features above
+  // are already up to date.
+  if (gate_ >= 0 && !(row[gate_] != 0 && !std::isnan(row[gate_]))) return;
+  const Kernel& k = engine_.kernel();
+  const auto& intents = strategy_.on_bar(sym, candle, k.bar(sym), k.position(sym), k.equity(), k.cash());
+  if (intents.empty()) return;
+  DecisionView view{candle.ts, sym, IntentAction::buy, nullptr, row, feature_columns().size()};
+  for (const Intent& in : intents) {
+    Decision d;
+    if (entries_paused_ && in.action != IntentAction::close) {
+      d.outcome = Decision::Outcome::filtered;
+      d.filter = "kill_switch";
+      d.reason = "entries paused";
+    } else {
+      d = engine_.decide(sym, in);
+    }
+    ++decisions_;
+    placed_ += d.outcome == Decision::Outcome::placed;
+    view.action = in.action;
+    view.decision = &d;
+    sink_.on_decision(view);
+  }
+  deliver_fills();
+}
+
+void Session::close(TimestampMs ts) { engine_.mark(ts); }
+
+void Session::finish() {
+  engine_.finish();
+  deliver_fills();
+  strategy_.on_stop();
+}
+
+// Fills reach the strategy here and nowhere else, after the engine has finished with them.
+void Session::deliver_fills() {
+  if (pending_fills_.empty()) return;
+  for (const Trade& t : pending_fills_) strategy_.on_fill(t.symbol, t);
+  pending_fills_.clear();
+}
+
+std::string Session::save() const {
+  StateWriter w;
+  std::vector<std::string> enrichers;
+  for (std::size_t s = 0; s < enrichers_.size(); ++s) enrichers.push_back(enrichers_[s]->save_snapshot(config_.symbols[s]));
+  w.all(kSessionStateFormat, config_.symbols, engine_.save(), strategy_.save_state(), enrichers);
+  w.all(static_cast<std::uint64_t>(candles_), static_cast<std::uint64_t>(decisions_), static_cast<std::uint64_t>(placed_), last_ts_,
+        static_cast<std::uint8_t>(entries_paused_));
+  return w.bytes();
+}
+
+void Session::load(std::string_view bytes) {
+  StateReader r(bytes);
+  std::uint32_t format = 0;
+  std::vector<std::string> symbols, enrichers;
+  std::string engine, strategy;
+  r.all(format, symbols);
+  if (format != kSessionStateFormat) throw InputError("session state has format " + std::to_string(format));
+  if (symbols != config_.symbols) throw InputError("session state belongs to another set of symbols");
+  std::uint64_t candles = 0, decisions = 0, placed = 0;
+  std::uint8_t paused = 0;
+  r.all(engine, strategy, enrichers, candles, decisions, placed, last_ts_, paused);
+  if (!r.at_end()) throw InputError("session state has trailing bytes");
+  if (enrichers.size() != enrichers_.size()) throw InputError("session state has another number of enrichers");
+  engine_.load(engine);
+  strategy_.load_state(strategy);
+  for (std::size_t s = 0; s < enrichers_.size(); ++s) enrichers_[s]->load_snapshot(enrichers[s], config_.symbols[s]);
+  candles_ = static_cast<std::size_t>(candles), decisions_ = static_cast<std::size_t>(decisions);
+  placed_ = static_cast<std::size_t>(placed);
+  entries_paused_ = paused != 0;
+}
+
+}  // namespace onepath

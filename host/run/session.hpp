@@ -1,0 +1,108 @@
+#pragma once
+// The Session: the one per-candle step every driver runs. It owns the per-symbol
+// enrichers and feature rows, the strategy, the execution engine (filters, risk, kernel),
+// and hands every result to a sink as it happens. Drivers only feed it:
+//   on_candle(symbol, candle)   for each symbol with a bar at a timestamp, in any order
+//   close(ts)                   once all of them are in: the equity mark
+//   finish()                    end of data: every position closed at its last close
+// A backtest merges history in time order and feeds it; a paper session feeds it from an
+// event loop. Nothing else decides per candle.
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/candle.hpp"
+#include "core/timeframe.hpp"
+#include "exec/engine.hpp"
+#include "run/session_config.hpp"
+
+namespace onepath {
+
+class Enricher;
+
+// One intent's decision at a bar's close, as the step saw it. `features` points at the
+// symbol's row for this bar and is valid only during the call.
+struct DecisionView {
+  TimestampMs ts = 0;
+  int symbol = 0;
+  IntentAction action = IntentAction::buy;
+  const Decision* decision = nullptr;
+  const double* features = nullptr;
+  std::size_t columns = 0;
+};
+
+// Results as they happen. The Session keeps none of them.
+class SessionSink {
+ public:
+  virtual ~SessionSink() = default;
+  virtual void on_decision(const DecisionView& d) = 0;
+  virtual void on_trade(const Trade& t) = 0;
+  virtual void on_mark(const EquityPoint& m) = 0;
+};
+
+class Session {
+ public:
+  // Loads the strategy and its filters; throws InputError or ScriptError.
+  Session(const SessionConfig& config, Timeframe timeframe, SessionSink& sink);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  const SessionConfig& config() const { return config_; }
+  Timeframe timeframe() const { return timeframe_; }
+  const std::vector<std::string>& feature_columns() const;
+  const std::string& feature_set_version() const;
+  std::size_t warmup_bars() const;
+  // The column whose non-zero value lets on_bar run (the strategy's `gate`), or -1.
+  int gate_column() const { return gate_; }
+
+  // Before the first candle: a symbol's features warmed on history the strategy and the
+  // venue never see (paper). InputError when the history is shorter than the warm-up.
+  void warm_up(int symbol, const CandleSeries& history);
+  // The strategy's on_start, once, before the first candle of a fresh session.
+  void start();
+  // The step: the venue's open and range (fills, brackets), the fills to the strategy,
+  // the features, the strategy's decision at the close, each intent through filters,
+  // risk and the kernel.
+  void on_candle(int symbol, const Candle& candle);
+  void close(TimestampMs ts);
+  // End of data: positions closed at their last close, the strategy's on_stop.
+  void finish();
+
+  // Kill switch: while on, entries are dropped (filter "kill_switch"); exits, marks and
+  // indicator updates go on.
+  void pause_entries(bool on) { entries_paused_ = on; }
+  bool entries_paused() const { return entries_paused_; }
+
+  const Kernel& kernel() const { return engine_.kernel(); }
+  std::size_t candles() const { return candles_; }
+  std::size_t decisions() const { return decisions_; }
+  std::size_t placed() const { return placed_; }
+  TimestampMs last_ts() const { return last_ts_; }
+
+  // Everything that continues a session: engine (portfolio, orders, filters, risk day),
+  // enrichers, every symbol's ctx.state, the counters. Restoring into a Session built from
+  // the same config and continuing is bit-identical to never stopping.
+  std::string save() const;
+  void load(std::string_view bytes);  // InputError for another config's or a damaged state
+
+ private:
+  struct Ledger;
+  void deliver_fills();
+
+  SessionConfig config_;
+  Timeframe timeframe_;
+  SessionSink& sink_;
+  std::unique_ptr<Ledger> ledger_;
+  LuaStrategy strategy_;
+  std::vector<std::unique_ptr<Enricher>> enrichers_;
+  ExecutionEngine engine_;
+  std::vector<Trade> pending_fills_;  // closed trades the strategy has not yet seen
+  int gate_ = -1;
+  bool entries_paused_ = false;
+  std::size_t candles_ = 0, decisions_ = 0, placed_ = 0;
+  TimestampMs last_ts_ = 0;
+};
+
+}  // namespace onepath
