@@ -313,6 +313,7 @@ void add_bench_backtest(CLI::App& bench, Action& action) {
     std::string config;
     std::vector<std::string> sets;
     std::size_t bars = 10'000'000;
+    int runs = 3;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
@@ -321,6 +322,7 @@ void add_bench_backtest(CLI::App& bench, Action& action) {
   cmd->add_option("--bars", o->bars, "Generated 15m candles in all (split over the config's symbols)")
       ->check(CLI::Range(1000, 1'000'000'000))->capture_default_str();
   cmd->add_option("--set", o->sets, "Override a config value: key.path=value");
+  cmd->add_option("--runs", o->runs, "Timed backtests; the best is reported")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("--json", o->json, "One JSON object: bars_per_second, enrich_ns, lua_ns, kernel_ns");
   cmd->footer(
       "No files are read or written. The split per candle comes from separate passes over the same candles:\n"
@@ -329,7 +331,7 @@ void add_bench_backtest(CLI::App& bench, Action& action) {
   cmd->callback([o, &action] {
     action = [o] {
       RunConfig c = load_run_config(o->config, o->sets);
-      BacktestBench b = bench_backtest(c, o->bars);
+      BacktestBench b = bench_backtest(c, o->bars, o->runs);
       if (o->json)
         fmt::print("{{\"bench\":\"backtest\",\"candles\":{},\"bars_per_second\":{:.0f},\"enrich_ns\":{:.1f},\"lua_ns\":{:.1f},\"kernel_ns\":{:.1f}}}\n",
                    b.candles, b.bars_per_second, b.enrich_ns, b.lua_ns, b.kernel_ns);

@@ -105,7 +105,7 @@ Intent intent_from_table(lua_State* L, int index, IntentAction action, const cha
 }
 
 void push_intent(lua_State* L, const Intent& in) {
-  lua_newtable(L);
+  lua_createtable(L, 0, 12);  // sized once: growing a hash part allocates on every step
   lua_pushstring(L, action_name(in.action));
   lua_setfield(L, -2, "action");
   auto set = [&](const char* key, double v) {

@@ -39,7 +39,7 @@ std::string LuaFilter::apply(Intent& intent, const FilterContext& ctx) {
   lua_getfield(L, -1, "apply");                  // self, apply
   lua_insert(L, -2);                             // apply, self
   push_intent(L, intent);
-  lua_newtable(L);
+  lua_createtable(L, 0, 5);
   lua_pushstring(L, symbols_[ctx.symbol].c_str());
   lua_setfield(L, -2, "symbol");
   for (auto [key, value] : {std::pair{"bar", static_cast<double>(ctx.bar)}, std::pair{"time", static_cast<double>(ctx.ts)},
@@ -55,10 +55,10 @@ std::string LuaFilter::apply(Intent& intent, const FilterContext& ctx) {
     reason = name_ + ": " + (lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "dropped");
   } else if (lua_type(L, -2) == LUA_TTABLE) {
     try {
-      intent = intent_from_table(L, -2, intent.action, (path_ + ": apply returned an intent whose").c_str(), true);
+      intent = intent_from_table(L, -2, intent.action, "apply's intent", true);
     } catch (const InputError& e) {
       lua_pop(L, 2);
-      throw ScriptError(e.what());
+      throw ScriptError(path_ + ": " + e.what());
     }
   } else {
     lua_pop(L, 2);

@@ -18,7 +18,7 @@ struct BacktestResult {
   std::string feature_set_version;
   std::vector<std::string> feature_columns;
   std::size_t candles = 0, decisions = 0, placed = 0;
-  std::string data_fingerprint;  // SHA-256 of every candle of every symbol
+  std::string data_fingerprint;  // SHA-256 of every candle of every symbol (run_backtest)
   DecisionLog decision_log;
   std::vector<Trade> trades;
   std::vector<EquityPoint> equity;
@@ -43,7 +43,7 @@ struct BacktestBench {
   std::size_t candles = 0;
   double bars_per_second = 0, total_ns = 0, enrich_ns = 0, lua_ns = 0, kernel_ns = 0;
 };
-BacktestBench bench_backtest(const RunConfig& config, std::size_t candles);
+BacktestBench bench_backtest(const RunConfig& config, std::size_t candles, int runs = 3);
 
 // Runs a backtest, writes its output files, and records it in the journal when the config
 // names one: the run shows as running at once, failed with its error if it fails,
