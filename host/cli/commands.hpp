@@ -14,5 +14,6 @@ void add_bench_commands(CLI::App& app, Action& action);
 void add_enrich_commands(CLI::App& app, Action& action);
 void add_backtest_commands(CLI::App& app, Action& action);
 void add_runs_commands(CLI::App& app, Action& action);
+void add_paper_commands(CLI::App& app, Action& action);
 
 }  // namespace onepath::cli

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   app.footer(
       "Examples:\n"
       "  onepath backtest examples/quickstart.toml               backtest a Lua strategy\n"
+      "  onepath paper examples/quickstart.toml --set paper.feed=generated   a paper session\n"
       "  onepath runs list                                       the journal of runs\n"
       "  onepath data gen --symbols BTC,ETH,SOL --out market/    generate a synthetic market\n"
       "  onepath data check market/BTC.csv                       validate candles, list gaps\n"
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   cli::add_data_commands(app, action);
   cli::add_enrich_commands(app, action);
   cli::add_backtest_commands(app, action);
+  cli::add_paper_commands(app, action);
   cli::add_runs_commands(app, action);
   cli::add_bench_commands(app, action);
 

@@ -30,7 +30,7 @@ const std::map<std::string, std::set<std::string>>& schema() {
       {"execution", {"initial_cash", "fill", "same_bar", "costs", "taker_fee_bps", "maker_fee_bps", "slippage_bps", "slippage_range"}},
       {"risk", {"max_position_fraction", "max_gross_leverage", "daily_loss_fraction", "max_open_positions", "mode", "flatten_on_daily_loss"}},
       {"output", {"dir", "db", "equity_every"}},
-      {"paper", {"feed", "speed", "dir", "snapshot_every", "pause_file", "host", "port", "token_env", "history_bars"}},
+      {"paper", {"feed", "speed", "start", "dir", "snapshot_every", "pause_file", "host", "port", "token_env", "history_bars"}},
   };
   return s;
 }
@@ -335,6 +335,7 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
       if (!(p.speed > 0) || !std::isfinite(p.speed)) r.wrong("paper.speed", "a positive number (x real time) or \"max\"");
     }
   }
+  if (auto start = r.text("paper.start")) p.start = parse_timestamp(*start);
   p.dir = r.text("paper.dir").value_or((fs::path("runs") / fs::path(path).stem() / "paper").string());
   int snapshot_every = 1000, port = 0, history = 0;
   r.set("paper.snapshot_every", snapshot_every);

@@ -20,6 +20,7 @@ struct PaperConfig {
   enum class Feed : std::uint8_t { replay, generated };
   Feed feed = Feed::replay;
   double speed = 1;                  // x real time; 0: as fast as possible ("max")
+  std::optional<TimestampMs> start;  // replay: candles before it only warm the features up
   std::string dir;                   // snapshots; default runs/<config name>/paper
   std::size_t snapshot_every = 1000;  // candles (time slices) between snapshots
   std::string pause_file;            // while it exists, no new entries

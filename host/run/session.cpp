@@ -51,6 +51,7 @@ Session::Session(const SessionConfig& c, Timeframe tf, SessionSink& sink)
     }
   }
   for (const auto& f : c.filters) engine_.filters().add(make_filter(f, c));
+  seen_.assign(c.symbols.size(), 0);
 }
 
 Session::~Session() = default;
@@ -62,6 +63,13 @@ std::size_t Session::warmup_bars() const { return enrichers_[0]->warmup_bars(); 
 void Session::warm_up(int symbol, const CandleSeries& history) {
   Enricher& e = *enrichers_.at(static_cast<std::size_t>(symbol));
   e.bootstrap(history, e.warmup_bars() == 0);
+  seen_[static_cast<std::size_t>(symbol)] = history.size();
+}
+
+bool Session::warm() const {
+  for (std::uint64_t n : seen_)
+    if (n < warmup_bars()) return false;
+  return true;
 }
 
 void Session::start() { strategy_.on_start(); }
@@ -74,6 +82,7 @@ void Session::on_candle(int sym, const Candle& candle) {
   double* row = strategy_.row(sym);
   e.emit(row);
   ++candles_;
+  ++seen_[static_cast<std::size_t>(sym)];
   last_ts_ = candle.ts;
   // The event gate: no event (zero, or not yet known), no decision; the features above
   // are already up to date.
@@ -121,7 +130,7 @@ std::string Session::save() const {
   for (std::size_t s = 0; s < enrichers_.size(); ++s) enrichers.push_back(enrichers_[s]->save_snapshot(config_.symbols[s]));
   w.all(kSessionStateFormat, config_.symbols, engine_.save(), strategy_.save_state(), enrichers);
   w.all(static_cast<std::uint64_t>(candles_), static_cast<std::uint64_t>(decisions_), static_cast<std::uint64_t>(placed_), last_ts_,
-        static_cast<std::uint8_t>(entries_paused_));
+        static_cast<std::uint8_t>(entries_paused_), seen_);
   return w.bytes();
 }
 
@@ -135,15 +144,20 @@ void Session::load(std::string_view bytes) {
   if (symbols != config_.symbols) throw InputError("session state belongs to another set of symbols");
   std::uint64_t candles = 0, decisions = 0, placed = 0;
   std::uint8_t paused = 0;
-  r.all(engine, strategy, enrichers, candles, decisions, placed, last_ts_, paused);
+  TimestampMs last_ts = 0;
+  std::vector<std::uint64_t> seen;
+  r.all(engine, strategy, enrichers, candles, decisions, placed, last_ts, paused, seen);
   if (!r.at_end()) throw InputError("session state has trailing bytes");
-  if (enrichers.size() != enrichers_.size()) throw InputError("session state has another number of enrichers");
+  if (enrichers.size() != enrichers_.size() || seen.size() != seen_.size())
+    throw InputError("session state has another number of symbols");
   engine_.load(engine);
   strategy_.load_state(strategy);
   for (std::size_t s = 0; s < enrichers_.size(); ++s) enrichers_[s]->load_snapshot(enrichers[s], config_.symbols[s]);
   candles_ = static_cast<std::size_t>(candles), decisions_ = static_cast<std::size_t>(decisions);
   placed_ = static_cast<std::size_t>(placed);
+  last_ts_ = last_ts;
   entries_paused_ = paused != 0;
+  seen_ = std::move(seen);
 }
 
 }  // namespace onepath

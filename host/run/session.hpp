@@ -80,6 +80,8 @@ class Session {
   std::size_t decisions() const { return decisions_; }
   std::size_t placed() const { return placed_; }
   TimestampMs last_ts() const { return last_ts_; }
+  // Every symbol has seen the candles its features need (warm-up included).
+  bool warm() const;
 
   // Everything that continues a session: engine (portfolio, orders, filters, risk day),
   // enrichers, every symbol's ctx.state, the counters. Restoring into a Session built from
@@ -102,6 +104,7 @@ class Session {
   int gate_ = -1;
   bool entries_paused_ = false;
   std::size_t candles_ = 0, decisions_ = 0, placed_ = 0;
+  std::vector<std::uint64_t> seen_;  // candles per symbol, warm-up included
   TimestampMs last_ts_ = 0;
 };
 

@@ -1,0 +1,536 @@
+#include "run/paper.hpp"
+
+#include <unistd.h>
+
+#include <utility>  // before Asio: Boost's headers use std::exchange
+
+#include <algorithm>
+#include <boost/asio.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/sha256.hpp"
+#include "core/state_archive.hpp"
+#include "data/candle_io.hpp"
+#include "exec/metrics.hpp"
+#include "net/http_server.hpp"
+#include "run/backtest.hpp"
+#include "run/decision_log.hpp"
+#include "run/session.hpp"
+
+namespace onepath {
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint32_t kSnapshotFormat = 1;
+constexpr std::size_t kSlicesPerTurn = 256;  // between two looks at timers, signals and HTTP
+constexpr auto kFlushEvery = std::chrono::seconds(1);
+constexpr auto kPauseFilePoll = std::chrono::milliseconds(250);
+// Step latency buckets, seconds (Prometheus histogram).
+constexpr double kBuckets[] = {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2, 1e-1};
+
+std::string file_sha256(const std::string& path) {
+  try {
+    return sha256_hex(read_file(path));
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
+// What a snapshot holds besides the Session: enough to pick up the feed and the journal.
+struct Snapshot {
+  std::string config_sha256, journal;
+  std::int64_t run_id = 0;
+  Journal::Seqs seqs;
+  std::uint64_t marks_seen = 0;
+  std::string session, feed;
+
+  template <class A>
+  void fields(A& ar) {
+    ar.all(config_sha256, journal, run_id, seqs.trades, seqs.equity, seqs.decisions, marks_seen, session, feed);
+  }
+};
+
+class PaperRun final : public SessionSink {
+ public:
+  PaperRun(const RunConfig& c, std::unique_ptr<CandleFeed> feed, const PaperOptions& o)
+      : c_(c), o_(o), feed_(std::move(feed)), timer_(io_), poll_(io_), status_(io_), signals_(io_, SIGINT, SIGTERM),
+        snapshot_path_((fs::path(c.paper.dir) / "session.snapshot").string()), config_sha256_(sha256_hex(c.text)) {}
+
+  PaperOutcome run();
+
+  // SessionSink: results wait for the next journal flush.
+  void on_decision(const DecisionView& d) override {
+    if (journal_) decisions_.add(d);
+  }
+  void on_trade(const Trade& t) override {
+    ++trades_seen_;
+    if (journal_) trades_.push_back(t);
+  }
+  void on_mark(const EquityPoint& m) override {
+    last_mark_ = m;
+    if (journal_ && marks_seen_ % c_.equity_every == 0) equity_.push_back(m);
+    ++marks_seen_;
+  }
+
+ private:
+  void open(PaperOutcome& out);
+  void pump();
+  void step();
+  void flush();
+  void snapshot();
+  void request_stop(const char* why);
+  void complete();
+  void end(const std::string& status);
+  void poll_pause_file();
+  void set_paused();
+  void show_status(bool last = false);
+  HttpResponse handle(const HttpRequest& req);
+  std::string metrics_text() const;
+  std::string status_json() const;
+  bool ready() const;
+
+  const RunConfig& c_;
+  const PaperOptions& o_;
+  std::unique_ptr<CandleFeed> feed_;
+  asio::io_context io_;
+  asio::steady_timer timer_, poll_, status_;
+  asio::signal_set signals_;
+  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<Session> session_;
+  std::unique_ptr<Journal> journal_;
+  std::string snapshot_path_, config_sha256_, correlation_;
+  std::int64_t run_id_ = 0;
+  // journal rows made since the last flush, and how many were written before them
+  std::vector<Trade> trades_;
+  std::vector<EquityPoint> equity_;
+  DecisionLog decisions_;
+  Journal::Seqs written_;
+  std::uint64_t marks_seen_ = 0, trades_seen_ = 0;
+  EquityPoint last_mark_;
+  // the feed
+  TimeSlice slice_;
+  SteadyTime due_;
+  bool pending_ = false;    // slice_ was taken from the feed and not yet stepped
+  std::string feed_mark_;   // the feed's state before slice_ was taken
+  std::vector<Candle> last_candle_;
+  // the loop
+  bool stopping_ = false, complete_ = false, http_paused_ = false, file_paused_ = false;
+  std::size_t since_snapshot_ = 0;
+  Clock::time_point started_, last_fed_, last_flush_;
+  double lag_seconds_ = 0;
+  std::uint64_t latency_count_ = 0, latency_buckets_[std::size(kBuckets)] = {};
+  double latency_sum_ = 0;
+  std::vector<std::pair<std::string, std::string>> scripts_;  // path, sha256
+};
+
+void PaperRun::open(PaperOutcome& out) {
+  const std::vector<std::string>& symbols = c_.session.symbols;
+  session_ = std::make_unique<Session>(c_.session, feed_->timeframe(), *this);
+  last_candle_.assign(symbols.size(), Candle{});
+  scripts_.emplace_back(c_.session.strategy, file_sha256(c_.session.strategy));
+  for (const auto& f : c_.session.filters)
+    if (!f.script.empty()) scripts_.emplace_back(f.script, file_sha256(f.script));
+
+  std::optional<Snapshot> snap;
+  if (!o_.fresh && fs::exists(snapshot_path_)) {
+    Snapshot s;
+    try {
+      const std::string bytes = read_file(snapshot_path_);
+      StateReader r(bytes);
+      std::uint32_t format = 0;
+      r.all(format, s);
+      if (format != kSnapshotFormat || !r.at_end()) throw InputError("unknown snapshot format");
+    } catch (const InputError& e) {
+      throw InputError(snapshot_path_ + ": cannot resume from this snapshot (" + e.what() + "); --fresh starts over");
+    }
+    if (s.config_sha256 != config_sha256_)
+      throw InputError(snapshot_path_ + ": the snapshot was made by another configuration (config sha256 " + s.config_sha256.substr(0, 12) +
+                       ", now " + config_sha256_.substr(0, 12) + "); run with the same config and --set values, or --fresh to start over");
+    snap = std::move(s);
+  }
+
+  if (!c_.journal.empty()) journal_ = Journal::open(c_.journal);
+  if (snap) {
+    session_->load(snap->session);
+    feed_->load(snap->feed);
+    marks_seen_ = snap->marks_seen;
+    out.resumed = true;
+    if (journal_ && snap->journal == c_.journal && snap->run_id && journal_->run(snap->run_id)) {
+      run_id_ = snap->run_id;
+      written_ = snap->seqs;
+      journal_->resume_run(run_id_, written_);
+    }
+    log::info("paper_resume", {{"snapshot", snapshot_path_}, {"last_candle", format_iso(session_->last_ts())}, {"candles", session_->candles()}});
+  } else {
+    std::vector<CandleSeries> history = feed_->history(session_->warmup_bars());
+    for (std::size_t s = 0; s < history.size(); ++s)
+      if (!history[s].empty()) session_->warm_up(static_cast<int>(s), history[s]);
+    session_->start();
+  }
+  if (journal_ && !run_id_) {
+    RunInfo info;
+    info.kind = "paper";
+    info.config_path = c_.path;
+    info.config_text = c_.text;
+    info.config_sha256 = config_sha256_;
+    info.git_revision = o_.git_revision;
+    info.feature_set_version = session_->feature_set_version();
+    for (const auto& s : symbols) info.symbols += (info.symbols.empty() ? "" : ",") + s;
+    run_id_ = journal_->start_run(info);
+    written_ = {};
+  }
+  correlation_ = "paper-" + std::to_string(run_id_) + "-" + config_sha256_.substr(0, 8);
+  if (journal_)
+    journal_->event(run_id_, correlation_, out.resumed ? "paper_resume" : "paper_start",
+                    nlohmann::json{{"feed", feed_->describe()}, {"candles", session_->candles()}}.dump());
+  out.run_id = run_id_;
+}
+
+PaperOutcome PaperRun::run() {
+  PaperOutcome out;
+  fs::create_directories(c_.paper.dir);
+  open(out);
+  started_ = last_fed_ = last_flush_ = Clock::now();
+
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (!ec) request_stop(signal == SIGINT ? "SIGINT" : "SIGTERM");
+  });
+  if (c_.paper.port >= 0) {
+    const char* token = std::getenv(c_.paper.token_env.c_str());
+    http_ = std::make_unique<HttpServer>(io_, c_.paper.host, c_.paper.port, token ? token : "",
+                                         [this](const HttpRequest& r) { return handle(r); });
+    log::info("paper_http", {{"url", "http://" + c_.paper.host + ":" + std::to_string(http_->port())}});
+    if (o_.on_listening) o_.on_listening(http_->port());
+  }
+  if (!c_.paper.pause_file.empty()) poll_pause_file();
+  if (o_.progress) show_status();
+  log::info("paper_start", {{"feed", feed_->describe()}, {"symbols", c_.session.symbols.size()}, {"snapshot", snapshot_path_},
+                            {"resumed", out.resumed ? "yes" : "no"}});
+  asio::post(io_, [this] { pump(); });
+  try {
+    io_.run();
+  } catch (const std::exception& e) {
+    if (journal_) {  // what the session did up to the failure stays, marked failed
+      try {
+        flush();
+        journal_->fail_run(run_id_, e.what());
+      } catch (const std::exception& also) {
+        log::warn("journal_failed", {{"error", also.what()}});
+      }
+    }
+    throw;
+  }
+
+  out.complete = complete_;
+  out.candles = session_->candles();
+  out.decisions = session_->decisions();
+  out.placed = session_->placed();
+  out.trades = trades_seen_;
+  out.equity = session_->kernel().equity();
+  out.seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+  out.snapshot = complete_ ? "" : snapshot_path_;
+  return out;
+}
+
+// Takes slices from the feed and steps them when due, a batch per turn of the loop.
+void PaperRun::pump() {
+  for (std::size_t n = 0; n < kSlicesPerTurn; ++n) {
+    if (stopping_) return;
+    if (!pending_) {
+      feed_mark_ = feed_->save();
+      if (!feed_->next(slice_, due_)) return complete();
+      pending_ = true;
+    }
+    if (due_ > Clock::now()) {
+      timer_.expires_at(due_);
+      timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) pump();
+      });
+      return;
+    }
+    step();
+  }
+  asio::post(io_, [this] { pump(); });
+}
+
+void PaperRun::step() {
+  const auto handed = Clock::now();
+  lag_seconds_ = std::chrono::duration<double>(handed - due_).count();
+  for (const auto& [symbol, candle] : slice_.candles) {
+    const auto t0 = Clock::now();
+    session_->on_candle(symbol, candle);
+    const double ns = static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
+    if (o_.latencies_ns) o_.latencies_ns->push_back(ns);
+    ++latency_count_;
+    latency_sum_ += ns * 1e-9;
+    for (std::size_t b = 0; b < std::size(kBuckets); ++b) latency_buckets_[b] += ns * 1e-9 <= kBuckets[b];
+    last_candle_[static_cast<std::size_t>(symbol)] = candle;
+  }
+  session_->close(slice_.ts);
+  pending_ = false;
+  last_fed_ = Clock::now();
+  if (++since_snapshot_ >= c_.paper.snapshot_every) snapshot();
+  else if (journal_ && last_fed_ - last_flush_ >= kFlushEvery) flush();
+}
+
+// The journal catches up with the session: one transaction.
+void PaperRun::flush() {
+  last_flush_ = Clock::now();
+  if (!journal_ || (trades_.empty() && equity_.empty() && decisions_.empty())) return;
+  journal_->append(run_id_, c_.session.symbols, written_, trades_, equity_, decisions_.records());
+  written_.trades += static_cast<std::int64_t>(trades_.size());
+  written_.equity += static_cast<std::int64_t>(equity_.size());
+  written_.decisions += static_cast<std::int64_t>(decisions_.size());
+  trades_.clear();
+  equity_.clear();
+  decisions_.clear();
+}
+
+// The journal first: it must hold at least what the snapshot has seen.
+void PaperRun::snapshot() {
+  flush();
+  Snapshot s;
+  s.config_sha256 = config_sha256_;
+  s.journal = c_.journal;
+  s.run_id = run_id_;
+  s.seqs = written_;
+  s.marks_seen = marks_seen_;
+  s.session = session_->save();
+  s.feed = pending_ ? feed_mark_ : feed_->save();
+  StateWriter w;
+  w.all(kSnapshotFormat, s);
+  write_file_atomic(snapshot_path_, w.bytes());
+  since_snapshot_ = 0;
+}
+
+void PaperRun::request_stop(const char* why) {
+  if (stopping_) return;
+  stopping_ = true;
+  log::info("paper_stop", {{"why", why}, {"candles", session_->candles()}});
+  // Posted: whatever handler is running finishes its step first.
+  asio::post(io_, [this] {
+    snapshot();
+    end("stopped");
+  });
+}
+
+void PaperRun::complete() {
+  stopping_ = complete_ = true;
+  session_->finish();
+  flush();
+  if (journal_ && marks_seen_ > 0 && (marks_seen_ - 1) % c_.equity_every != 0) {  // the last mark is always kept
+    journal_->append(run_id_, c_.session.symbols, written_, {}, {last_mark_}, {});
+    ++written_.equity;
+  }
+  end("complete");
+  fs::remove(snapshot_path_);
+}
+
+void PaperRun::end(const std::string& status) {
+  if (journal_) {
+    BacktestResult r;  // the metrics of what the journal holds, in the backtest's form
+    r.symbols = c_.session.symbols;
+    r.timeframe = feed_->timeframe();
+    r.feature_set_version = session_->feature_set_version();
+    r.candles = session_->candles();
+    r.decisions = session_->decisions();
+    r.placed = session_->placed();
+    std::vector<Trade> trades;
+    for (const auto& t : journal_->trades(run_id_)) trades.push_back(t.trade);
+    r.metrics = compute_metrics(c_.session.execution.initial_cash, journal_->equity(run_id_), trades, r.timeframe);
+    journal_->end_run(run_id_, status, {r.feature_set_version, "", metrics_json(c_, r)});
+    journal_->event(run_id_, correlation_, "paper_" + status, nlohmann::json{{"candles", r.candles}, {"trades", trades.size()}}.dump());
+  }
+  if (o_.progress) show_status(true);
+  timer_.cancel();
+  poll_.cancel();
+  status_.cancel();
+  signals_.cancel();
+  if (http_) http_->stop();
+  io_.stop();
+}
+
+void PaperRun::poll_pause_file() {
+  const bool exists = fs::exists(c_.paper.pause_file);
+  if (exists != file_paused_) {
+    file_paused_ = exists;
+    set_paused();
+  }
+  poll_.expires_after(kPauseFilePoll);
+  poll_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) poll_pause_file();
+  });
+}
+
+void PaperRun::set_paused() {
+  const bool on = http_paused_ || file_paused_;
+  if (on == session_->entries_paused()) return;
+  session_->pause_entries(on);
+  log::info(on ? "paper_entries_paused" : "paper_entries_resumed", {{"pause_file", file_paused_ ? "present" : "absent"},
+                                                                    {"http", http_paused_ ? "paused" : "not paused"}});
+  if (journal_) journal_->event(run_id_, correlation_, on ? "entries_paused" : "entries_resumed", "{}");
+}
+
+void PaperRun::show_status(bool last) {
+  const Kernel& k = session_->kernel();
+  std::string positions;
+  for (std::size_t s = 0; s < c_.session.symbols.size(); ++s) {
+    const double p = k.position(static_cast<int>(s));
+    if (p != 0) positions += fmt::format(" {} {:+.6g}", c_.session.symbols[s], p);
+  }
+  fmt::print(stderr, "\rpaper: {} candles, last {}, equity {:.2f}, positions{}, lag {:.0f} ms{}   ", session_->candles(),
+             session_->last_ts() ? format_iso(session_->last_ts()) : "-", k.equity(), positions.empty() ? " none" : positions,
+             lag_seconds_ * 1e3, session_->entries_paused() ? ", ENTRIES PAUSED" : "");
+  if (last) {
+    fmt::print(stderr, "\n");
+    return;
+  }
+  status_.expires_after(std::chrono::seconds(1));
+  status_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) show_status();
+  });
+}
+
+bool PaperRun::ready() const {
+  if (!session_->warm() || stopping_) return false;
+  const double period = c_.paper.speed > 0 ? static_cast<double>(feed_->timeframe().duration_ms()) / 1e3 / c_.paper.speed : 0;
+  return std::chrono::duration<double>(Clock::now() - last_fed_).count() <= 3 * period + 5;
+}
+
+std::string PaperRun::metrics_text() const {
+  const Kernel& k = session_->kernel();
+  std::string m;
+  auto metric = [&](const char* name, const char* type, const char* help, double value) {
+    m += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
+  };
+  metric("onepath_candles_total", "counter", "Candles stepped.", static_cast<double>(session_->candles()));
+  metric("onepath_decisions_total", "counter", "Intents decided.", static_cast<double>(session_->decisions()));
+  metric("onepath_orders_total", "counter", "Orders placed.", static_cast<double>(session_->placed()));
+  metric("onepath_fills_total", "counter", "Trades closed.", static_cast<double>(trades_seen_));
+  metric("onepath_equity", "gauge", "Equity at the last mark.", k.equity());
+  metric("onepath_cash", "gauge", "Cash.", k.cash());
+  metric("onepath_entries_paused", "gauge", "1 while the kill switch holds new entries.", session_->entries_paused() ? 1 : 0);
+  metric("onepath_feed_lag_seconds", "gauge", "How late the last time slice was stepped after it was due.", lag_seconds_);
+  m += "# HELP onepath_position Signed position per symbol.\n# TYPE onepath_position gauge\n";
+  for (std::size_t s = 0; s < c_.session.symbols.size(); ++s)
+    m += fmt::format("onepath_position{{symbol=\"{}\"}} {}\n", c_.session.symbols[s], k.position(static_cast<int>(s)));
+  m += "# HELP onepath_step_latency_seconds A candle's arrival to its orders out of the kernel.\n"
+       "# TYPE onepath_step_latency_seconds histogram\n";
+  for (std::size_t b = 0; b < std::size(kBuckets); ++b)
+    m += fmt::format("onepath_step_latency_seconds_bucket{{le=\"{}\"}} {}\n", kBuckets[b], latency_buckets_[b]);
+  m += fmt::format("onepath_step_latency_seconds_bucket{{le=\"+Inf\"}} {}\nonepath_step_latency_seconds_sum {}\n"
+                   "onepath_step_latency_seconds_count {}\n",
+                   latency_count_, latency_sum_, latency_count_);
+  return m;
+}
+
+std::string PaperRun::status_json() const {
+  const Kernel& k = session_->kernel();
+  nlohmann::json symbols = nlohmann::json::array();
+  for (std::size_t s = 0; s < c_.session.symbols.size(); ++s) {
+    const Candle& last = last_candle_[s];
+    symbols.push_back({{"symbol", c_.session.symbols[s]},
+                       {"last_candle", last.ts ? nlohmann::json(format_iso(last.ts)) : nlohmann::json()},
+                       {"last_close", last.ts ? nlohmann::json(last.close) : nlohmann::json()},
+                       {"position", k.position(static_cast<int>(s))}});
+  }
+  nlohmann::json scripts = nlohmann::json::array();
+  for (const auto& [path, sha] : scripts_) scripts.push_back({{"path", path}, {"sha256", sha}});
+  nlohmann::json j = {{"run_id", run_id_},
+                      {"kind", "paper"},
+                      {"feed", feed_->describe()},
+                      {"state", stopping_ ? (complete_ ? "complete" : "stopping") : "running"},
+                      {"warm", session_->warm()},
+                      {"ready", ready()},
+                      {"entries_paused", session_->entries_paused()},
+                      {"candles", session_->candles()},
+                      {"decisions", session_->decisions()},
+                      {"orders", session_->placed()},
+                      {"trades", trades_seen_},
+                      {"equity", k.equity()},
+                      {"cash", k.cash()},
+                      {"last_candle", session_->last_ts() ? nlohmann::json(format_iso(session_->last_ts())) : nlohmann::json()},
+                      {"feature_set_version", session_->feature_set_version()},
+                      {"symbols", symbols},
+                      {"scripts", scripts},
+                      {"snapshot", snapshot_path_}};
+  return j.dump(2) + "\n";
+}
+
+HttpResponse PaperRun::handle(const HttpRequest& req) {
+  const std::string path = req.target.substr(0, req.target.find('?'));
+  const bool get = req.method == "GET", post = req.method == "POST";
+  if (get && path == "/health/live") return {200, "text/plain; charset=utf-8", "live\n"};
+  if (get && path == "/health/ready") {
+    const bool ok = ready();
+    return {ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "ready\n" : session_->warm() ? "not fed recently\n" : "warming up\n"};
+  }
+  if (get && path == "/metrics") return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()};
+  if (get && path == "/status") return {200, "application/json", status_json()};
+  if (post && (path == "/control/pause" || path == "/control/resume")) {
+    http_paused_ = path == "/control/pause";
+    set_paused();
+    return {200, "application/json", status_json()};
+  }
+  if (post && path == "/control/stop") {
+    request_stop("POST /control/stop");
+    return {202, "text/plain; charset=utf-8", "stopping after the current candle; a snapshot will be written\n"};
+  }
+  const bool known = path == "/health/live" || path == "/health/ready" || path == "/metrics" || path == "/status" ||
+                     path.starts_with("/control/");
+  if (known) return {405, "text/plain; charset=utf-8", "method not allowed\n"};
+  return {404, "text/plain; charset=utf-8",
+          "not found; try GET /health/live, /health/ready, /metrics, /status or POST /control/pause, /control/resume, /control/stop\n"};
+}
+
+}  // namespace
+
+PaperOutcome run_paper(const RunConfig& c, const PaperOptions& o) { return run_paper(c, make_feed(c), o); }
+
+PaperOutcome run_paper(const RunConfig& c, std::unique_ptr<CandleFeed> feed, const PaperOptions& o) {
+  PaperRun run(c, std::move(feed), o);
+  return run.run();
+}
+
+PaperBench bench_paper(const RunConfig& config, std::size_t candles) {
+  RunConfig c = config;
+  c.journal.clear();
+  c.paper.port = -1;
+  c.paper.pause_file.clear();
+  c.paper.snapshot_every = std::numeric_limits<std::size_t>::max();
+  c.paper.dir = (fs::temp_directory_path() / ("onepath-bench-paper-" + std::to_string(::getpid()))).string();
+  SynthOptions g = c.generate.value_or(SynthOptions{});
+  g.symbols.clear();
+  for (const auto& s : c.session.symbols) g.symbols.push_back(preset_symbol(s, 0.8));
+  g.timeframe = Timeframe::parse("15m");
+  g.bars = std::max<std::size_t>(candles / c.session.symbols.size(), 1);
+  g.with_defects = false;
+  std::vector<double> ns;
+  ns.reserve(g.bars * c.session.symbols.size());
+  PaperOptions o;
+  o.fresh = true;
+  o.latencies_ns = &ns;
+  run_paper(c, make_replay_feed(generate_market(g), g.timeframe, 0), o);
+  fs::remove_all(c.paper.dir);
+  PaperBench b;
+  b.candles = ns.size();
+  if (ns.empty()) return b;
+  double sum = 0;
+  for (double x : ns) sum += x;
+  std::sort(ns.begin(), ns.end());
+  auto at = [&](double q) { return ns[std::min(ns.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ns.size())))] / 1e3; };
+  b.p50_us = at(0.5), b.p99_us = at(0.99), b.p999_us = at(0.999), b.max_us = ns.back() / 1e3;
+  b.mean_us = sum / static_cast<double>(ns.size()) / 1e3;
+  return b;
+}
+
+}  // namespace onepath

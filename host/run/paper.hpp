@@ -1,0 +1,49 @@
+#pragma once
+// A paper session: the Session fed by a candle feed from an event loop (Boost.Asio, one
+// thread), so timers, signals, HTTP and the step never run at the same time and the step
+// is always whole. Crash-only: snapshots every N time slices and on shutdown, written
+// atomically after the journal has committed what they have seen; a restart resumes from
+// the last one, drops journal rows past it, catches up and ends with the ledger a session
+// that never stopped would have.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "run/feed.hpp"
+#include "run/run_config.hpp"
+
+namespace onepath {
+
+struct PaperOptions {
+  std::string git_revision = "unknown";
+  bool progress = false;                          // a status line on stderr
+  bool fresh = false;                             // start afresh even when a snapshot exists
+  std::vector<double>* latencies_ns = nullptr;    // per candle: arrival -> orders out (bench)
+  std::function<void(int port)> on_listening;     // once HTTP listens (tests)
+};
+
+struct PaperOutcome {
+  bool complete = false;  // the feed ended (a replay's files); else stopped by a signal or /control/stop
+  bool resumed = false;
+  std::int64_t run_id = 0;  // 0: no journal
+  std::size_t candles = 0, decisions = 0, placed = 0, trades = 0;
+  double equity = 0, seconds = 0;
+  std::string snapshot;  // where the last snapshot is (empty once complete)
+};
+
+// Runs until the feed ends or SIGINT / SIGTERM / POST /control/stop. Throws InputError
+// (config, data, a snapshot of another config) or ScriptError / std::exception (the work).
+PaperOutcome run_paper(const RunConfig& config, const PaperOptions& options);
+PaperOutcome run_paper(const RunConfig& config, std::unique_ptr<CandleFeed> feed, const PaperOptions& options);
+
+// onepath bench paper: per-candle latency over generated candles replayed at full speed
+// through the whole paper path (feed, event loop, Session), no journal, no HTTP.
+struct PaperBench {
+  std::size_t candles = 0;
+  double p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0, mean_us = 0;
+};
+PaperBench bench_paper(const RunConfig& config, std::size_t candles);
+
+}  // namespace onepath
