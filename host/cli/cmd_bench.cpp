@@ -18,6 +18,7 @@
 #include "exec/kernel.hpp"
 #include "lua/feature_file.hpp"
 #include "run/backtest.hpp"
+#include "run/paper.hpp"
 #include "store/journal.hpp"
 
 #include <thread>
@@ -388,6 +389,40 @@ void add_bench_journal(CLI::App& bench, Action& action) {
   });
 }
 
+void add_bench_paper(CLI::App& bench, Action& action) {
+  struct Opts {
+    std::string config;
+    std::vector<std::string> sets;
+    std::size_t bars = 300'000;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = bench.add_subcommand("paper", "A paper session's latency: a candle's arrival to its orders out of the kernel");
+  cmd->add_option("RUN.toml", o->config, "The run's configuration")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--bars", o->bars, "Generated 15m candles in all (split over the config's symbols)")
+      ->check(CLI::Range(1000, 100'000'000))->capture_default_str();
+  cmd->add_option("--set", o->sets, "Override a config value: key.path=value");
+  cmd->add_flag("--json", o->json, "One JSON object: candles, p50_us, p99_us, p999_us, max_us, mean_us");
+  cmd->footer(
+      "The paper path as it runs: a replay feed at full speed on the event loop, the Session's step per candle\n"
+      "(venue, features, strategy, filters, risk, kernel), timed from when the feed hands the candle over until\n"
+      "the step returns with its orders placed. No journal, no HTTP, no snapshots. Goal: p99 under 50 us.\n"
+      "Example:\n  onepath bench paper examples/quickstart.toml --json");
+  cmd->callback([o, &action] {
+    action = [o] {
+      RunConfig c = load_run_config(o->config, o->sets);
+      PaperBench b = bench_paper(c, o->bars);
+      if (o->json)
+        fmt::print("{{\"bench\":\"paper\",\"candles\":{},\"p50_us\":{:.3f},\"p99_us\":{:.3f},\"p999_us\":{:.3f},\"max_us\":{:.1f},\"mean_us\":{:.3f}}}\n",
+                   b.candles, b.p50_us, b.p99_us, b.p999_us, b.max_us, b.mean_us);
+      else
+        fmt::print("paper {} over {} candles, arrival -> orders out: p50 {:.2f} us, p99 {:.2f} us, p999 {:.2f} us, max {:.0f} us (mean {:.2f} us)\n",
+                   c.session.strategy, b.candles, b.p50_us, b.p99_us, b.p999_us, b.max_us, b.mean_us);
+      return 0;
+    };
+  });
+}
+
 }  // namespace
 
 void add_bench_commands(CLI::App& app, Action& action) {
@@ -398,6 +433,7 @@ void add_bench_commands(CLI::App& app, Action& action) {
   add_bench_kernel(*bench, action);
   add_bench_enrich(*bench, action);
   add_bench_backtest(*bench, action);
+  add_bench_paper(*bench, action);
   add_bench_journal(*bench, action);
 }
 

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -360,10 +361,19 @@ std::vector<DecisionRecord> Journal::decisions(std::int64_t id) {
       "SELECT ts, symbol, action, outcome, quantity, feature_row_hash, features, filter, reason, risk FROM decisions "
       "WHERE run_id = $1 ORDER BY seq");
   s->bind(1, id);
+  std::vector<std::string> symbols;  // the run's, in order: a decision's symbol is an index into them
+  if (auto r = run(id))
+    for (std::size_t at = 0; at <= r->symbols.size();) {
+      std::size_t comma = std::min(r->symbols.find(',', at), r->symbols.size());
+      symbols.push_back(r->symbols.substr(at, comma - at));
+      at = comma + 1;
+    }
   std::vector<DecisionRecord> out;
   while (s->step()) {
     DecisionRecord d;
     d.ts = s->int64(0);
+    const std::string symbol = s->text(1);
+    d.symbol = static_cast<int>(std::find(symbols.begin(), symbols.end(), symbol) - symbols.begin());
     d.action = s->text(2), d.outcome = s->text(3), d.quantity = s->real(4), d.feature_row_hash = s->text(5);
     d.features = parse_features(s->text(6));
     d.filter = s->text(7), d.reason = s->text(8), d.risk = s->text(9);

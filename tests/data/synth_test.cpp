@@ -37,7 +37,7 @@ double correlation(const std::vector<double>& a, const std::vector<double>& b) {
 }
 }  // namespace
 
-TEST_CASE("same seed, same bytes; another seed, other bytes") {
+TEST_CASE("same seed, same bytes, another seed, other bytes") {
   for (Scenario sc : {Scenario::quiet, Scenario::volatile_market, Scenario::stress}) {
     std::string a = bytes_of(generate_market(market(42, sc)));
     CHECK(a == bytes_of(generate_market(market(42, sc))));

@@ -234,7 +234,7 @@ TEST_CASE("warm-up: started at several points, the rows after WARMUP_BARS agree 
   }
 }
 
-TEST_CASE("bootstrap: too little history is an error unless partial warm-up is allowed; none is always one") {
+TEST_CASE("bootstrap: too little history is an error unless partial warm-up is allowed, none is always one") {
   FeatureSet set;
   set.features = {feature("ema12", "ema", {{"period", 12.0}})};
   Enricher e(set, k15m);
@@ -269,7 +269,7 @@ TEST_CASE("late, repeated and non-finite candles are rejected and change nothing
   CHECK_NOTHROW(e.update(s[300]));
 }
 
-TEST_CASE("snapshots: restore and continue is bit-identical; damaged or foreign snapshots are refused") {
+TEST_CASE("snapshots: restore and continue is bit-identical, damaged or foreign snapshots are refused") {
   Rng r(34);
   FeatureSet set = full_set();
   CandleSeries s = candles(14, 2500);

@@ -170,7 +170,7 @@ TEST_CASE("bracket exits: stop, target, gaps through either, and the same-bar ru
   }
 }
 
-TEST_CASE("a market entry's brackets already watch its fill bar; a short's stop sits above") {
+TEST_CASE("a market entry's brackets already watch its fill bar, a short's stop sits above") {
   Kernel k(clean(), {"X"});
   k.open_bar(0, bar(0, 100, 101, 99, 100));
   Intent in = sell(1);
@@ -183,7 +183,7 @@ TEST_CASE("a market entry's brackets already watch its fill bar; a short's stop 
   CHECK(k.trades()[0].direction == -1);
 }
 
-TEST_CASE("time exits at the open H bars after entry; signal exits at the next open; end of data at the last close") {
+TEST_CASE("time exits at the open H bars after entry, signal exits at the next open, end of data at the last close") {
   Kernel k(clean(), {"X"});
   k.open_bar(0, bar(0, 100, 101, 99, 100));
   Intent in = buy(1);
@@ -214,7 +214,7 @@ TEST_CASE("time exits at the open H bars after entry; signal exits at the next o
   CHECK(k.equity() == doctest::Approx(10'000 + 3 + 2 + 2));
 }
 
-TEST_CASE("an entry against an open position reverses it; partial closes take the oldest lots first") {
+TEST_CASE("an entry against an open position reverses it, partial closes take the oldest lots first") {
   Kernel k(clean(), {"X"});
   k.open_bar(0, bar(0, 100, 101, 99, 100));
   k.submit(0, buy(1), 1);

@@ -252,7 +252,7 @@ TEST_CASE("bad parameters are clear errors naming kind, parameter and value") {
   }
 }
 
-TEST_CASE("non-finite candle values are refused; a feature's NaN is skipped and its infinity refused") {
+TEST_CASE("non-finite candle values are refused, a feature's NaN is skipped and its infinity refused") {
   for (const auto& config : kConfigs) {
     CAPTURE(name_of(config));
     if (config.kind == "calendar") continue;  // reads only the timestamp

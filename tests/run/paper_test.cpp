@@ -1,0 +1,205 @@
+// A paper session's HTTP endpoints, asked by a real client over loopback; stopping through
+// the control endpoint, resuming from the snapshot, and the token off loopback.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "core/error.hpp"
+#include "data/synth.hpp"
+#include "run/backtest.hpp"
+#include "run/paper.hpp"
+
+using namespace onepath;
+
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kSource = ONEPATH_SOURCE_DIR;
+
+struct Reply {
+  int status = 0;
+  std::string body;
+};
+
+// One request on a fresh connection ("Connection: close"), the whole answer read.
+Reply http(int port, const std::string& method, const std::string& path, const std::string& authorization = "") {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n";
+  if (!authorization.empty()) req += "Authorization: " + authorization + "\r\n";
+  req += "\r\n";
+  REQUIRE(::send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size()));
+  std::string raw;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) raw.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  Reply r;
+  if (raw.size() > 12) r.status = std::atoi(raw.substr(9, 3).c_str());
+  auto body = raw.find("\r\n\r\n");
+  if (body != std::string::npos) r.body = raw.substr(body + 4);
+  return r;
+}
+
+// Waits for a condition the session will reach, with a generous bound (never a fixed sleep).
+template <class F>
+bool eventually(F condition) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < until) {
+    if (condition()) return true;
+    std::this_thread::yield();
+  }
+  return false;
+}
+
+struct Fixture {
+  fs::path dir = fs::temp_directory_path() / ("onepath-paper-test-" + std::to_string(::getpid()));
+  Fixture() { fs::create_directories(dir); }
+  ~Fixture() { fs::remove_all(dir); }
+
+  RunConfig config(const std::string& paper = "") const {
+    std::string path = (dir / "RUN.toml").string();
+    std::ofstream(path) << "[data]\nsymbols = [\"BTC\", \"ETH\", \"SOL\"]\n[data.generate]\nbars = 10\n[strategy]\nscript = \"" << kSource
+                        << "/scripts/strategies/ema_crossover.lua\"\nscripts_root = \"" << kSource
+                        << "/scripts\"\n[strategy.params]\nfast = 3\nslow = 8\n[output]\ndb = \"" << (dir / "journal.db").string()
+                        << "\"\n[paper]\ndir = \"" << (dir / "paper").string() << "\"\n" << paper;
+    return load_run_config(path);
+  }
+};
+
+std::vector<CandleSeries> market(std::size_t bars) {
+  SynthOptions o;
+  o.symbols = {preset_symbol("BTC", 1), preset_symbol("ETH", 0.8), preset_symbol("SOL", 0.7)};
+  o.bars = bars;
+  o.seed = 9;
+  o.start_ms = 1709251200000;
+  return generate_market(o);
+}
+
+const Timeframe k15m = Timeframe::parse("15m");
+
+}  // namespace
+
+TEST_CASE("paper HTTP on loopback: health, metrics, status, the kill switch, stop, then a restart resumes and ends as the backtest") {
+  Fixture f;
+  RunConfig c = f.config();
+  auto m = market(1500);
+  std::atomic<int> port{0};
+  PaperOptions o;
+  o.on_listening = [&](int p) { port = p; };
+  PaperOutcome first;
+  // Real time: the first time slice is due at once, the next one in 15 minutes.
+  std::thread session([&] { first = run_paper(c, make_replay_feed(m, k15m, 1.0), o); });
+  REQUIRE(eventually([&] { return port.load() != 0; }));
+  const int p = port;
+
+  CHECK(http(p, "GET", "/health/live").status == 200);
+  REQUIRE(eventually([&] { return http(p, "GET", "/status").body.find("\"candles\": 3,") != std::string::npos; }));
+  Reply ready = http(p, "GET", "/health/ready");
+  CHECK(ready.status == 503);  // one candle in: the EMAs are not warm
+  CHECK(ready.body == "warming up\n");
+
+  Reply metrics = http(p, "GET", "/metrics");
+  CHECK(metrics.status == 200);
+  CHECK(metrics.body.find("# TYPE onepath_candles_total counter\nonepath_candles_total 3\n") != std::string::npos);
+  CHECK(metrics.body.find("onepath_position{symbol=\"ETH\"} 0\n") != std::string::npos);
+  CHECK(metrics.body.find("onepath_step_latency_seconds_bucket{le=\"+Inf\"} 3\n") != std::string::npos);
+  CHECK(metrics.body.find("onepath_equity 10000\n") != std::string::npos);
+
+  Reply status = http(p, "GET", "/status");
+  CHECK(status.body.find("\"kind\": \"paper\"") != std::string::npos);
+  CHECK(status.body.find("\"symbol\": \"SOL\"") != std::string::npos);
+  CHECK(status.body.find("ema_crossover.lua") != std::string::npos);
+  CHECK(status.body.find("\"entries_paused\": false") != std::string::npos);
+
+  CHECK(http(p, "POST", "/control/pause").body.find("\"entries_paused\": true") != std::string::npos);
+  CHECK(http(p, "GET", "/metrics").body.find("onepath_entries_paused 1\n") != std::string::npos);
+  CHECK(http(p, "POST", "/control/resume").body.find("\"entries_paused\": false") != std::string::npos);
+  CHECK(http(p, "GET", "/nothing").status == 404);
+  CHECK(http(p, "POST", "/metrics").status == 405);
+
+  CHECK(http(p, "POST", "/control/stop").status == 202);
+  session.join();
+  CHECK_FALSE(first.complete);
+  CHECK(first.candles == 3);
+  REQUIRE(fs::exists(first.snapshot));
+  auto j = Journal::open(c.journal);
+  CHECK(j->run(first.run_id)->status == "stopped");
+
+  // The same config again: it resumes from the snapshot (the rest at full speed) and ends
+  // with the backtest's ledger.
+  PaperOptions again;
+  PaperOutcome second = run_paper(c, make_replay_feed(m, k15m, 0), again);
+  CHECK(second.resumed);
+  CHECK(second.complete);
+  CHECK(second.run_id == first.run_id);
+  CHECK_FALSE(fs::exists(first.snapshot));
+  BacktestResult b = run_backtest_on(c.session, m, k15m);
+  CHECK(second.candles == b.candles);
+  auto trades = j->trades(second.run_id);
+  REQUIRE(trades.size() == b.trades.size());
+  for (std::size_t i = 0; i < trades.size(); ++i) {
+    CHECK(trades[i].trade.pnl == b.trades[i].pnl);
+    CHECK(trades[i].trade.exit_ts == b.trades[i].exit_ts);
+  }
+  CHECK(j->count("equity", second.run_id) == b.equity.size());
+  CHECK(j->run(second.run_id)->status == "complete");
+}
+
+TEST_CASE("a snapshot of another configuration is refused with what to do") {
+  Fixture f;
+  auto m = market(200);
+  // Stopped by SIGTERM after its first slice: the handler is Asio's, the step is whole.
+  PaperOptions o;
+  RunConfig every = f.config("port = -1\nsnapshot_every = 1\n");
+  PaperOutcome a;
+  std::thread session([&] { a = run_paper(every, make_replay_feed(m, k15m, 1.0), o); });
+  REQUIRE(eventually([&] { return fs::exists(fs::path(every.paper.dir) / "session.snapshot"); }));
+  ::kill(::getpid(), SIGTERM);
+  session.join();
+  CHECK_FALSE(a.complete);
+  RunConfig other = f.config("port = -1\nspeed = 2\n");
+  CHECK_THROWS_WITH_AS(run_paper(other, make_replay_feed(m, k15m, 0), PaperOptions{}),
+                       doctest::Contains("the snapshot was made by another configuration"), InputError);
+  PaperOptions fresh;
+  fresh.fresh = true;
+  CHECK(run_paper(other, make_replay_feed(m, k15m, 0), fresh).complete);
+}
+
+TEST_CASE("HTTP off loopback needs a token, and a request without it gets 401") {
+  Fixture f;
+  auto m = market(200);
+  ::unsetenv("ONEPATH_TEST_TOKEN");
+  RunConfig open = f.config("host = \"0.0.0.0\"\ntoken_env = \"ONEPATH_TEST_TOKEN\"\n");
+  CHECK_THROWS_WITH_AS(run_paper(open, make_replay_feed(m, k15m, 1.0), PaperOptions{}), doctest::Contains("needs a token"), InputError);
+
+  ::setenv("ONEPATH_TEST_TOKEN", "s3cret", 1);
+  std::atomic<int> port{0};
+  PaperOptions o;
+  o.fresh = true;
+  o.on_listening = [&](int p) { port = p; };
+  std::thread session([&] { run_paper(open, make_replay_feed(m, k15m, 1.0), o); });
+  REQUIRE(eventually([&] { return port.load() != 0; }));
+  // Bound to every interface; asked over loopback only.
+  CHECK(http(port, "GET", "/status").status == 401);
+  CHECK(http(port, "GET", "/status", "Bearer wrong").status == 401);
+  CHECK(http(port, "GET", "/status", "Bearer s3cret").status == 200);
+  CHECK(http(port, "POST", "/control/stop", "Bearer s3cret").status == 202);
+  session.join();
+  ::unsetenv("ONEPATH_TEST_TOKEN");
+}
