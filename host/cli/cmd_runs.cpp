@@ -77,10 +77,11 @@ void add_runs_commands(CLI::App& app, Action& action) {
   list->callback([=, &action] {
     action = [=] {
       Journal& j = journal_at(*journal, *db);
-      fmt::print("{:>5}  {:<20}  {:<21}  {:<36}  {:<14}  {:>7}  {:>9}\n", "id", "created (UTC)", "status", "config", "symbols", "trades", "return");
+      fmt::print("{:>5}  {:<8}  {:<20}  {:<21}  {:<36}  {:<14}  {:>7}  {:>9}\n", "id", "kind", "created (UTC)", "status", "config", "symbols",
+                 "trades", "return");
       for (const auto& r : j.list_runs(*limit)) {
         std::string ret = metric(r.metrics, "total_return");
-        fmt::print("{:>5}  {:<20}  {:<21}  {:<36}  {:<14}  {:>7}  {:>9}\n", r.id, format_iso(r.created_at / 1000 * 1000), Journal::display_status(r),
+        fmt::print("{:>5}  {:<8}  {:<20}  {:<21}  {:<36}  {:<14}  {:>7}  {:>9}\n", r.id, r.kind, format_iso(r.created_at / 1000 * 1000), Journal::display_status(r),
                    r.config_path.size() > 36 ? "..." + r.config_path.substr(r.config_path.size() - 33) : r.config_path, r.symbols,
                    j.count("trades", r.id), ret.empty() || ret == "null" ? "-" : fmt::format("{:.2f}%", 100 * std::stod(ret)));
       }
@@ -95,8 +96,8 @@ void add_runs_commands(CLI::App& app, Action& action) {
     action = [=] {
       Journal& j = journal_at(*journal, *db);
       RunInfo r = need_run(j, *id_a);
-      fmt::print("run {}  {}\n  created   {}{}\n  config    {} (sha256 {})\n  symbols   {}\n  revision  {}\n  features  {}\n  data      {}\n",
-                 r.id, Journal::display_status(r), format_iso(r.created_at), r.finished_at ? ", finished " + format_iso(r.finished_at) : "",
+      fmt::print("{} run {}  {}\n  created   {}{}\n  config    {} (sha256 {})\n  symbols   {}\n  revision  {}\n  features  {}\n  data      {}\n",
+                 r.kind, r.id, Journal::display_status(r), format_iso(r.created_at), r.finished_at ? ", finished " + format_iso(r.finished_at) : "",
                  r.config_path, r.config_sha256.substr(0, 16), r.symbols, r.git_revision, r.feature_set_version, r.data_fingerprint.substr(0, 16));
       if (!r.error.empty()) fmt::print("  error     {}\n", r.error);
       fmt::print("  rows      {} trades, {} equity marks, {} decisions, {} events\n", j.count("trades", r.id), j.count("equity", r.id),

@@ -65,6 +65,7 @@ function Ctx:log(...) end
 ---@field on_start? fun(ctx: onepath.Ctx)
 ---@field on_fill? fun(ctx: onepath.Ctx, fill: onepath.Fill)
 ---@field on_stop? fun(ctx: onepath.Ctx)
+---@field gate? string a feature column: on_bar runs only on bars where it is non-zero
 
 ---@class onepath.Intent: onepath.OrderOptions
 ---@field action "buy"|"sell"|"close"

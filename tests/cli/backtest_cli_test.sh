@@ -24,6 +24,10 @@ bt --set "output.dir=$work/b" >/dev/null 2>&1
 cmp -s "$work/a/trades.csv" "$work/b/trades.csv" || fail "two runs of the same config gave different ledgers"
 cmp -s "$work/a/equity.csv" "$work/b/equity.csv" || fail "two runs gave different equity curves"
 grep -q '"fill_mode": "next_open"' "$work/a/metrics.json" || fail "metrics.json lacks the fill mode"
+# --no-journal skips the journal, nothing else: the output files are written.
+expect 0 "wrote .*trades.csv" bt --no-journal --set "output.dir=$work/nj"
+for f in trades.csv equity.csv metrics.json; do [ -s "$work/nj/$f" ] || fail "--no-journal wrote no $f"; done
+cmp -s "$work/a/trades.csv" "$work/nj/trades.csv" || fail "--no-journal gave another ledger"
 expect 0 "comparison only" bt --set execution.fill=close
 expect 0 "" bt --set strategy.params.fast=9 --set execution.costs=clean
 
