@@ -13,8 +13,6 @@ namespace {
 constexpr const char* kOptions =
     "size, qty, risk, max_fraction, type, price, stop_loss, sl_pct, sl_atr, take_profit, tp_pct, tp_atr, atr, exit_after, valid_bars";
 
-const char* action_name(IntentAction a) { return a == IntentAction::buy ? "buy" : a == IntentAction::sell ? "sell" : "close"; }
-
 }  // namespace
 
 Intent intent_from_table(lua_State* L, int index, IntentAction action, const char* method, bool with_action) {
@@ -102,33 +100,6 @@ Intent intent_from_table(lua_State* L, int index, IntentAction action, const cha
     return fail(e.what());  // "ctx:buy: order option 'price': ..."
   }
   return in;
-}
-
-void push_intent(lua_State* L, const Intent& in) {
-  lua_createtable(L, 0, 12);  // sized once: growing a hash part allocates on every step
-  lua_pushstring(L, action_name(in.action));
-  lua_setfield(L, -2, "action");
-  auto set = [&](const char* key, double v) {
-    if (std::isnan(v)) return;
-    lua_pushnumber(L, v);
-    lua_setfield(L, -2, key);
-  };
-  if (in.action == IntentAction::close) {
-    set("qty", in.close_quantity);
-    return;
-  }
-  set(in.size.mode == SizeMode::quantity ? "qty" : in.size.mode == SizeMode::risk_fraction ? "risk" : "size", in.size.value);
-  set("max_fraction", in.size.max_fraction);
-  lua_pushstring(L, in.type == OrderType::market ? "market" : in.type == OrderType::limit ? "limit" : "stop");
-  lua_setfield(L, -2, "type");
-  set("price", in.price);
-  static const char* stop_keys[] = {"", "stop_loss", "sl_pct", "sl_atr"};
-  static const char* take_keys[] = {"", "take_profit", "tp_pct", "tp_atr"};
-  if (in.stop_loss.mode != LevelMode::none) set(stop_keys[static_cast<int>(in.stop_loss.mode)], in.stop_loss.value);
-  if (in.take_profit.mode != LevelMode::none) set(take_keys[static_cast<int>(in.take_profit.mode)], in.take_profit.value);
-  set("atr", in.atr);
-  if (in.exit_after_bars) set("exit_after", in.exit_after_bars);
-  set("valid_bars", in.valid_bars);
 }
 
 }  // namespace onepath

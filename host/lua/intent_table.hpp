@@ -1,5 +1,5 @@
 #pragma once
-// Intents as Lua tables, both ways, with the option names of docs/lua-api.md:
+// Intents from Lua tables, with the option names of docs/lua-api.md:
 // size | qty | risk, max_fraction, type, price, stop_loss | sl_pct | sl_atr,
 // take_profit | tp_pct | tp_atr, atr, exit_after, valid_bars (close: qty).
 #include "exec/order.hpp"
@@ -12,6 +12,5 @@ namespace onepath {
 // also reads an `action` field ("buy" / "sell" / "close"), as filters return it.
 // Throws InputError naming the option; the intent is also validated.
 Intent intent_from_table(lua_State* L, int index, IntentAction action, const char* method, bool with_action = false);
-void push_intent(lua_State* L, const Intent& intent);
 
 }  // namespace onepath

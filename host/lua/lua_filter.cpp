@@ -10,6 +10,37 @@
 #include "lua/table_state.hpp"
 
 namespace onepath {
+namespace {
+
+// Calls self:apply(intent, ctx) with both tables made in Lua from plain numbers: the host
+// pushes no strings, so nothing is interned per call, and the tables are built the way the
+// JIT builds them. The intent's fields use the option names of docs/lua-api.md.
+constexpr const char* kApplyGlue = R"(
+local ACTION, TYPE = { 'buy', 'sell', 'close' }, { 'market', 'limit', 'stop' }
+local SIZE = { [0] = 'qty', 'size', 'risk' }
+local STOP, TAKE = { 'stop_loss', 'sl_pct', 'sl_atr' }, { 'take_profit', 'tp_pct', 'tp_atr' }
+return function(self, symbols, a, ty, sm, sv, maxf, price, slm, slv, tpm, tpv, atr, exit_after, valid, close_qty,
+                sym, bar, time, open_positions, has_position)
+  local intent
+  if a == 3 then
+    intent = { action = 'close' }
+    if close_qty == close_qty then intent.qty = close_qty end
+  else
+    intent = { action = ACTION[a], type = TYPE[ty], valid_bars = valid }
+    if sv == sv then intent[SIZE[sm]] = sv end
+    if maxf == maxf then intent.max_fraction = maxf end
+    if price == price then intent.price = price end
+    if slm > 0 then intent[STOP[slm]] = slv end
+    if tpm > 0 then intent[TAKE[tpm]] = tpv end
+    if atr == atr then intent.atr = atr end
+    if exit_after ~= 0 then intent.exit_after = exit_after end
+  end
+  local ctx = { symbol = symbols[sym], bar = bar, time = time, open_positions = open_positions, has_position = has_position }
+  return self:apply(intent, ctx)
+end
+)";
+
+}  // namespace
 
 LuaFilter::LuaFilter(const std::string& path, const std::string& scripts_root, const ScriptParams& params, ScriptLimits limits,
                      std::vector<std::string> symbols)
@@ -31,25 +62,31 @@ LuaFilter::LuaFilter(const std::string& path, const std::string& scripts_root, c
   lua_pop(L, 1);
   self_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pop(L, 1);
+  rt_.run_privileged(kApplyGlue, "onepath filter glue");
+  glue_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_createtable(L, static_cast<int>(symbols_.size()), 0);
+  for (std::size_t s = 0; s < symbols_.size(); ++s) {
+    lua_pushstring(L, symbols_[s].c_str());
+    lua_rawseti(L, -2, static_cast<int>(s) + 1);
+  }
+  symbols_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
 std::string LuaFilter::apply(Intent& intent, const FilterContext& ctx) {
   lua_State* L = rt_.state();
-  lua_rawgeti(L, LUA_REGISTRYINDEX, self_ref_);  // self
-  lua_getfield(L, -1, "apply");                  // self, apply
-  lua_insert(L, -2);                             // apply, self
-  push_intent(L, intent);
-  lua_createtable(L, 0, 5);
-  lua_pushstring(L, symbols_[ctx.symbol].c_str());
-  lua_setfield(L, -2, "symbol");
-  for (auto [key, value] : {std::pair{"bar", static_cast<double>(ctx.bar)}, std::pair{"time", static_cast<double>(ctx.ts)},
-                            std::pair{"open_positions", static_cast<double>(ctx.open_positions)}}) {
-    lua_pushnumber(L, value);
-    lua_setfield(L, -2, key);
-  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, glue_ref_);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, self_ref_);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, symbols_ref_);
+  const bool close = intent.action == IntentAction::close;
+  for (double v : {static_cast<double>(intent.action) + 1, static_cast<double>(intent.type) + 1, static_cast<double>(intent.size.mode),
+                   close ? kNaN : intent.size.value, intent.size.max_fraction, intent.price,
+                   static_cast<double>(intent.stop_loss.mode), intent.stop_loss.value, static_cast<double>(intent.take_profit.mode),
+                   intent.take_profit.value, intent.atr, static_cast<double>(intent.exit_after_bars), static_cast<double>(intent.valid_bars),
+                   intent.close_quantity, static_cast<double>(ctx.symbol) + 1, static_cast<double>(ctx.bar), static_cast<double>(ctx.ts),
+                   static_cast<double>(ctx.open_positions)})
+    lua_pushnumber(L, v);
   lua_pushboolean(L, ctx.has_position);
-  lua_setfield(L, -2, "has_position");
-  rt_.call(3, 2, path_.c_str(), "apply");  // result, reason
+  rt_.call(21, 2, path_.c_str(), "apply");  // result, reason
   std::string reason;
   if (lua_isnil(L, -2)) {
     reason = name_ + ": " + (lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "dropped");

@@ -50,12 +50,12 @@ struct Snapshot {
   std::string config_sha256, journal;
   std::int64_t run_id = 0;
   Journal::Seqs seqs;
-  std::uint64_t marks_seen = 0;
+  std::uint64_t marks_seen = 0, trades_seen = 0;
   std::string session, feed;
 
   template <class A>
   void fields(A& ar) {
-    ar.all(config_sha256, journal, run_id, seqs.trades, seqs.equity, seqs.decisions, marks_seen, session, feed);
+    ar.all(config_sha256, journal, run_id, seqs.trades, seqs.equity, seqs.decisions, marks_seen, trades_seen, session, feed);
   }
 };
 
@@ -163,6 +163,7 @@ void PaperRun::open(PaperOutcome& out) {
     session_->load(snap->session);
     feed_->load(snap->feed);
     marks_seen_ = snap->marks_seen;
+    trades_seen_ = snap->trades_seen;
     out.resumed = true;
     if (journal_ && snap->journal == c_.journal && snap->run_id && journal_->run(snap->run_id)) {
       run_id_ = snap->run_id;
@@ -304,6 +305,7 @@ void PaperRun::snapshot() {
   s.run_id = run_id_;
   s.seqs = written_;
   s.marks_seen = marks_seen_;
+  s.trades_seen = trades_seen_;
   s.session = session_->save();
   s.feed = pending_ ? feed_mark_ : feed_->save();
   StateWriter w;
