@@ -27,6 +27,7 @@ void ExecutionEngine::on_bar(int symbol, const Candle& c) {
   risk_.on_time(c.ts, kernel_.equity());
   kernel_.open_bar(symbol, c);
   take_trades();
+  filters_.on_bar(symbol, c);
   if (risk_.on_equity(kernel_.equity()) && risk_.limits().flatten_on_daily_loss) kernel_.exit_all(ExitReason::risk);
 }
 
@@ -37,6 +38,7 @@ Decision ExecutionEngine::decide(int symbol, Intent intent) {
   ctx.bar = kernel_.bar(symbol);
   ctx.ts = kernel_.last_ts(symbol);
   ctx.has_position = kernel_.position(symbol) != 0 || kernel_.has_pending_entry(symbol);
+  ctx.close = kernel_.last_close(symbol);
   for (std::size_t s = 0; s < kernel_.symbol_count(); ++s)
     ctx.open_positions += kernel_.position(static_cast<int>(s)) != 0 || kernel_.has_pending_entry(static_cast<int>(s));
 

@@ -86,6 +86,51 @@ std::unique_ptr<Filter> make_min_bars_between_entries_filter(int bars, std::size
   return std::make_unique<MinBarsBetweenEntries>(bars, symbols);
 }
 
+namespace {
+
+struct Registered {
+  FilterKind kind;
+  FilterFactory make;
+};
+
+std::vector<Registered>& registered() {
+  static std::vector<Registered> list = {
+      {{"cooldown", "built-in", "bars"}, [](const FilterArgs& a) { return make_cooldown_filter(a.count, a.symbols.size()); }},
+      {{"max_concurrent", "built-in", "limit"}, [](const FilterArgs& a) { return make_max_concurrent_filter(a.count); }},
+      {{"min_bars_between_entries", "built-in", "bars"},
+       [](const FilterArgs& a) { return make_min_bars_between_entries_filter(a.count, a.symbols.size()); }},
+  };
+  return list;
+}
+
+}  // namespace
+
+std::vector<FilterKind> filter_kinds() {
+  std::vector<FilterKind> v;
+  for (const auto& r : registered()) v.push_back(r.kind);
+  return v;
+}
+
+const FilterKind* find_filter_kind(const std::string& name) {
+  for (const auto& r : registered())
+    if (r.kind.name == name) return &r.kind;
+  return nullptr;
+}
+
+std::unique_ptr<Filter> make_filter(const std::string& kind, const FilterArgs& args) {
+  for (const auto& r : registered())
+    if (r.kind.name == kind) return r.make(args);
+  std::string known;
+  for (const auto& r : registered()) known += (known.empty() ? "" : ", ") + r.kind.name;
+  throw InputError("no filter kind '" + kind + "' (known: " + known + "; a Lua filter is given as script = ...)");
+}
+
+void add_filter_kind(FilterKind kind, FilterFactory make) {
+  if (const FilterKind* k = find_filter_kind(kind.name))
+    throw InputError("filter kind '" + kind.name + "' of " + kind.origin + " is already defined (" + k->origin + ")");
+  registered().push_back({std::move(kind), std::move(make)});
+}
+
 ChainVerdict FilterChain::apply(Intent& intent, const FilterContext& ctx) {
   if (intent.action == IntentAction::close) return {};
   for (auto& f : filters_) {

@@ -204,6 +204,15 @@ struct Entry {
   Factory make;
 };
 
+struct Added {
+  IndicatorKind info;
+  IndicatorFactory make;
+};
+std::vector<Added>& added() {
+  static std::vector<Added> list;
+  return list;
+}
+
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> table = {
       {{"sma", cfg("sma", {{"period", 20.0}})},
@@ -299,18 +308,25 @@ std::unique_ptr<Indicator> make_indicator(const IndicatorConfig& config) {
     p.finish();
     return ind;
   }
+  for (const auto& a : added())
+    if (a.info.kind == config.kind) return a.make(config);
   std::string known;
-  for (const auto& e : entries()) known += (known.empty() ? "" : " ") + std::string(e.info.kind);
+  for (const auto& k : indicator_kinds()) known += (known.empty() ? "" : " ") + k.kind;
   throw InputError("unknown indicator kind '" + config.kind + "' (known: " + known + ")");
 }
 
-std::span<const IndicatorKind> indicator_kinds() {
-  static const std::vector<IndicatorKind> kinds = [] {
-    std::vector<IndicatorKind> v;
-    for (const auto& e : entries()) v.push_back(e.info);
-    return v;
-  }();
-  return kinds;
+std::vector<IndicatorKind> indicator_kinds() {
+  std::vector<IndicatorKind> v;
+  for (const auto& e : entries()) v.push_back(e.info);
+  for (const auto& a : added()) v.push_back(a.info);
+  return v;
+}
+
+void add_indicator_kind(IndicatorKind info, IndicatorFactory make) {
+  for (const auto& k : indicator_kinds())
+    if (k.kind == info.kind)
+      throw InputError("indicator kind '" + info.kind + "' of " + info.origin + " is already defined (" + k.origin + ")");
+  added().push_back({std::move(info), std::move(make)});
 }
 
 }  // namespace onepath

@@ -1,11 +1,14 @@
 #pragma once
 // Building any indicator kind by name from loosely typed parameters (what a feature-set
-// file or a command line gives), behind the type-erased Indicator.
+// file or a command line gives), behind the type-erased Indicator. The built-in kinds are
+// registered first; native plugins add theirs (add_indicator_kind) before any is built.
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "indicators/indicator.hpp"
 
@@ -21,9 +24,16 @@ struct IndicatorConfig {
 std::unique_ptr<Indicator> make_indicator(const IndicatorConfig& config);
 
 struct IndicatorKind {
-  std::string_view kind;
+  std::string kind;
   IndicatorConfig example;  // a typical configuration, used by benchmarks and docs
+  std::string origin = "built-in";  // or the plugin file that added it
 };
-std::span<const IndicatorKind> indicator_kinds();
+// Every kind: the built-in ones, then those plugins added, in the order they came.
+std::vector<IndicatorKind> indicator_kinds();
+
+using IndicatorFactory = std::function<std::unique_ptr<Indicator>(const IndicatorConfig&)>;
+// Adds a kind. InputError when the name is taken (by a built-in kind or another plugin).
+// Not thread-safe against make_indicator: plugins load before any indicator is built.
+void add_indicator_kind(IndicatorKind info, IndicatorFactory make);
 
 }  // namespace onepath

@@ -86,6 +86,33 @@ void* capped_alloc(void* ud, void* ptr, std::size_t old_size, std::size_t new_si
   return result;
 }
 
+ServiceCaller& service_caller() {
+  static ServiceCaller caller;
+  return caller;
+}
+
+// service(name, function, request): a native service's answer, as a string.
+int lua_service(lua_State* L) {
+  std::string service = luaL_checkstring(L, 1), function = luaL_checkstring(L, 2);
+  std::string request = luaL_optstring(L, 3, "");
+  std::string answer, error;
+  {
+    CallGuard* g = t_guard;
+    const std::sig_atomic_t was = g ? g->in_lua : 0;
+    if (g) g->in_lua = 0;  // host code: the watchdog must not jump over it
+    try {
+      if (!service_caller()) throw std::runtime_error("service(): no services are running (a plugin with services loads them)");
+      answer = service_caller()(service, function, request);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    if (g) g->in_lua = was;
+  }
+  if (!error.empty()) return luaL_error(L, "%s", error.c_str());
+  lua_pushlstring(L, answer.data(), answer.size());
+  return 1;
+}
+
 int traceback(lua_State* L) {
   const char* msg = lua_tostring(L, 1);
   luaL_traceback(L, L, msg ? msg : "(error object is not a string)", 1);
@@ -119,6 +146,8 @@ int sandbox_require(lua_State* L) {
 }
 
 }  // namespace
+
+void set_service_caller(ServiceCaller caller) { service_caller() = std::move(caller); }
 
 struct LuaRuntime::Guard : CallGuard {
   std::thread watchdog;
@@ -167,6 +196,8 @@ LuaRuntime::LuaRuntime(std::string scripts_root, ScriptLimits limits)
     lua_pop(L_, 1);
   }
   lua_setfield(L_, -2, "os");
+  lua_pushcfunction(L_, lua_service);
+  lua_setfield(L_, -2, "service");
   lua_pushvalue(L_, -1);
   lua_setfield(L_, -2, "_G");
   lua_pushstring(L_, root_.c_str());  // env, root

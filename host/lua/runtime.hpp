@@ -12,6 +12,7 @@
 //    call was jumped out of is abandoned (never touched again, not even closed).
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -25,6 +26,11 @@ class ScriptError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// What Lua's service(name, function, request) calls: the running session's services
+// (native plugins). Unset, service() raises "no services".
+using ServiceCaller = std::function<std::string(const std::string& service, const std::string& function, const std::string& request)>;
+void set_service_caller(ServiceCaller caller);
 
 struct ScriptLimits {
   std::size_t memory_bytes = 256u << 20;

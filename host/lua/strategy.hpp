@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/candle.hpp"
+#include "core/params.hpp"
 #include "enrich/feature_set.hpp"
 #include "exec/kernel.hpp"
 #include "exec/order.hpp"
@@ -22,7 +23,6 @@ struct lua_State;
 
 namespace onepath {
 
-using ScriptParams = std::map<std::string, std::variant<double, std::string, bool>>;
 
 // Params to and from Lua tables (numbers, strings, booleans). read_script_params reads the
 // table at `index`; InputError naming `origin` for anything else.

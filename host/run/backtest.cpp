@@ -12,6 +12,7 @@
 #include "data/candle_io.hpp"
 #include "data/validate.hpp"
 #include "enrich/enricher.hpp"
+#include "plugin/loader.hpp"
 #include "run/market_merge.hpp"
 #include "run/session.hpp"
 
@@ -136,6 +137,7 @@ BacktestResult run_backtest_on(const SessionConfig& c, const std::vector<CandleS
   while (merge.next(slice)) {
     for (const auto& [symbol, candle] : slice.candles) session.on_candle(symbol, candle);
     session.close(slice.ts);
+    run_plugin_work();  // what plugins posted back, between time slices
     if (progress && session.candles() - reported >= report_every) progress(reported = session.candles(), total);
   }
   session.finish();

@@ -23,8 +23,10 @@ class CandleFeed {
   // Each symbol's candles before the first live one, to warm its features (may be empty):
   // `bars` is what the features need. Called once, before the first next() of a fresh session.
   virtual std::vector<CandleSeries> history(std::size_t bars) = 0;
-  // The next slice and when it is due (the past: at once); false once the feed has ended.
-  virtual bool next(TimeSlice& slice, SteadyTime& due) = 0;
+  // The next slice and when it is due (the past: at once); `pending`: none yet (ask again
+  // later, a live source); `ended`: the feed is over (a replay's files).
+  enum class Next : std::uint8_t { slice, pending, ended };
+  virtual Next next(TimeSlice& slice, SteadyTime& due) = 0;
   // Where it stands, for snapshots: load() continues right after the last slice handed over.
   virtual std::string save() const = 0;
   virtual void load(std::string_view bytes) = 0;
@@ -44,6 +46,8 @@ std::unique_ptr<CandleFeed> make_replay_feed(std::vector<CandleSeries> market, T
 // its candles closing on the wall clock (x speed). Its past warms up: the bars the features
 // need, or [paper] history_bars when that is more.
 std::unique_ptr<CandleFeed> make_generated_feed(const RunConfig& config);
+// A native plugin's feed kind ([paper] feed = its name, [paper.feed_params]).
+std::unique_ptr<CandleFeed> make_plugin_feed(const RunConfig& config);
 // The feed the config names ([paper] feed).
 std::unique_ptr<CandleFeed> make_feed(const RunConfig& config);
 

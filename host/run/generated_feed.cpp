@@ -48,7 +48,7 @@ class GeneratedFeed final : public CandleFeed {
     return h;
   }
 
-  bool next(TimeSlice& slice, SteadyTime& due) override {
+  Next next(TimeSlice& slice, SteadyTime& due) override {
     peek(slice);  // endless
     advance();
     last_ts_ = slice.ts;
@@ -58,7 +58,7 @@ class GeneratedFeed final : public CandleFeed {
       const double wall = static_cast<double>(slice.ts + timeframe_.duration_ms() - clock_ts_) / speed_;
       due = clock_origin_ + std::chrono::microseconds(static_cast<std::int64_t>(wall * 1000));
     }
-    return true;
+    return Next::slice;
   }
 
   std::string save() const override {

@@ -19,6 +19,7 @@
 #include "data/candle_io.hpp"
 #include "exec/metrics.hpp"
 #include "net/http_server.hpp"
+#include "plugin/loader.hpp"
 #include "run/backtest.hpp"
 #include "run/decision_log.hpp"
 #include "run/session.hpp"
@@ -34,6 +35,7 @@ constexpr std::uint32_t kSnapshotFormat = 1;
 constexpr std::size_t kSlicesPerTurn = 256;  // between two looks at timers, signals and HTTP
 constexpr auto kFlushEvery = std::chrono::seconds(1);
 constexpr auto kPauseFilePoll = std::chrono::milliseconds(250);
+constexpr auto kFeedPoll = std::chrono::milliseconds(100);  // a feed with nothing yet is asked again after this
 // Step latency buckets, seconds (Prometheus histogram).
 constexpr double kBuckets[] = {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2, 1e-1};
 
@@ -217,6 +219,17 @@ PaperOutcome PaperRun::run() {
   log::info("paper_start", {{"feed", feed_->describe()}, {"symbols", c_.session.symbols.size()}, {"snapshot", snapshot_path_},
                             {"resumed", out.resumed ? "yes" : "no"}});
   asio::post(io_, [this] { pump(); });
+  // Plugins post work from their own threads: it runs on this loop, between steps.
+  set_plugin_wake([this] { asio::post(io_, [] { run_plugin_work(); }); });
+  set_plugin_event_sink([this](const std::string& plugin, const std::string& name, const std::string& fields) {
+    if (journal_) journal_->event(run_id_, correlation_, plugin + "." + name, fields);
+  });
+  struct Unhook {
+    ~Unhook() {
+      set_plugin_wake({});
+      set_plugin_event_sink({});
+    }
+  } unhook;
   try {
     io_.run();
   } catch (const std::exception& e) {
@@ -248,7 +261,15 @@ void PaperRun::pump() {
     if (stopping_) return;
     if (!pending_) {
       feed_mark_ = feed_->save();
-      if (!feed_->next(slice_, due_)) return complete();
+      const CandleFeed::Next got = feed_->next(slice_, due_);
+      if (got == CandleFeed::Next::ended) return complete();
+      if (got == CandleFeed::Next::pending) {  // a live source with nothing yet: look again soon
+        timer_.expires_after(kFeedPoll);
+        timer_.async_wait([this](const boost::system::error_code& ec) {
+          if (!ec) pump();
+        });
+        return;
+      }
       pending_ = true;
     }
     if (due_ > Clock::now()) {
@@ -277,6 +298,7 @@ void PaperRun::step() {
     last_candle_[static_cast<std::size_t>(symbol)] = candle;
   }
   session_->close(slice_.ts);
+  run_plugin_work();
   pending_ = false;
   last_fed_ = Clock::now();
   if (++since_snapshot_ >= c_.paper.snapshot_every) snapshot();
@@ -425,6 +447,9 @@ std::string PaperRun::metrics_text() const {
   m += "# HELP onepath_position Signed position per symbol.\n# TYPE onepath_position gauge\n";
   for (std::size_t s = 0; s < c_.session.symbols.size(); ++s)
     m += fmt::format("onepath_position{{symbol=\"{}\"}} {}\n", c_.session.symbols[s], k.position(static_cast<int>(s)));
+  const auto counters = plugin_counters();
+  if (!counters.empty()) m += "# HELP onepath_plugin_counter Counters native plugins keep.\n# TYPE onepath_plugin_counter gauge\n";
+  for (const auto& [name, value] : counters) m += fmt::format("onepath_plugin_counter{{name=\"{}\"}} {}\n", name, value);
   m += "# HELP onepath_step_latency_seconds A candle's arrival to its orders out of the kernel.\n"
        "# TYPE onepath_step_latency_seconds histogram\n";
   for (std::size_t b = 0; b < std::size(kBuckets); ++b)

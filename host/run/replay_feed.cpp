@@ -28,13 +28,13 @@ class ReplayFeed final : public CandleFeed {
     return h;
   }
 
-  bool next(TimeSlice& slice, SteadyTime& due) override {
-    if (!merge_.next(slice)) return false;
+  Next next(TimeSlice& slice, SteadyTime& due) override {
+    if (!merge_.next(slice)) return Next::ended;
     last_ts_ = slice.ts;
     const SteadyTime now = std::chrono::steady_clock::now();
     if (speed_ <= 0) {
       due = now;
-      return true;
+      return Next::slice;
     }
     if (!paced_) {  // the first slice (or the first after a restart) is due at once
       paced_ = true;
@@ -43,7 +43,7 @@ class ReplayFeed final : public CandleFeed {
     }
     const double wall_ms = static_cast<double>(slice.ts - origin_ts_) / speed_;
     due = origin_ + std::chrono::microseconds(static_cast<std::int64_t>(wall_ms * 1000));
-    return true;
+    return Next::slice;
   }
 
   std::string save() const override {
@@ -90,7 +90,9 @@ std::unique_ptr<CandleFeed> make_replay_feed(const RunConfig& c) {
 }
 
 std::unique_ptr<CandleFeed> make_feed(const RunConfig& c) {
-  return c.paper.feed == PaperConfig::Feed::replay ? make_replay_feed(c) : make_generated_feed(c);
+  if (c.paper.feed == "replay") return make_replay_feed(c);
+  if (c.paper.feed == "generated") return make_generated_feed(c);
+  return make_plugin_feed(c);
 }
 
 }  // namespace onepath

@@ -8,7 +8,9 @@
 
 #include "core/error.hpp"
 #include "data/candle_io.hpp"
+#include "exec/filter.hpp"
 #include "lua/signal_config.hpp"
+#include "plugin/loader.hpp"
 #include "run/run_config.hpp"
 
 namespace onepath {
@@ -19,7 +21,9 @@ namespace fs = std::filesystem;
 // Allowed keys per table path; "*" allows any key (params).
 const std::map<std::string, std::set<std::string>>& schema() {
   static const std::map<std::string, std::set<std::string>> s = {
-      {"", {"data", "strategy", "filters", "execution", "risk", "output", "paper"}},
+      {"", {"plugins", "data", "strategy", "filters", "execution", "risk", "output", "paper"}},
+      {"plugins", {"path", "params"}},
+      {"plugins.params", {"*"}},
       {"data", {"symbols", "timeframe", "files", "dir", "generate"}},
       {"data.files", {"*"}},
       {"data.generate", {"bars", "start", "scenario", "seed", "corr", "defects"}},
@@ -30,7 +34,8 @@ const std::map<std::string, std::set<std::string>>& schema() {
       {"execution", {"initial_cash", "fill", "same_bar", "costs", "taker_fee_bps", "maker_fee_bps", "slippage_bps", "slippage_range"}},
       {"risk", {"max_position_fraction", "max_gross_leverage", "daily_loss_fraction", "max_open_positions", "mode", "flatten_on_daily_loss"}},
       {"output", {"dir", "db", "equity_every"}},
-      {"paper", {"feed", "speed", "start", "dir", "snapshot_every", "pause_file", "host", "port", "token_env", "history_bars"}},
+      {"paper.feed_params", {"*"}},
+      {"paper", {"feed", "feed_params", "speed", "start", "dir", "snapshot_every", "pause_file", "host", "port", "token_env", "history_bars"}},
   };
   return s;
 }
@@ -177,12 +182,45 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
   for (const auto& o : overrides) apply_override(root, o);
   check_keys(root, "", path);
   Reader r(root, path);
+  // A params table: numbers, text and booleans by name.
+  auto read_params = [&](const toml::node* node, const std::string& at) {
+    ScriptParams params;
+    if (!node) return params;
+    if (!node->is_table()) r.wrong(at, "a table");
+    for (const auto& [key, v] : *node->as_table()) {
+      std::string k(key.str());
+      if (v.is_integer()) params[k] = static_cast<double>(*v.value<std::int64_t>());
+      else if (v.is_floating_point()) params[k] = *v.value<double>();
+      else if (v.is_boolean()) params[k] = *v.value<bool>();
+      else if (v.is_string()) params[k] = *v.value<std::string>();
+      else r.wrong(at + "." + k, "a number, a string or a boolean");
+    }
+    return params;
+  };
   RunConfig c;
   SessionConfig& session = c.session;
   c.path = path;
   std::ostringstream canonical;
   canonical << root;
   c.text = canonical.str();
+
+  // [[plugins]]: loaded first, so that their kinds can be named below and in feature sets
+  if (const toml::node* plugins = r.at("plugins")) {
+    const toml::array* arr = plugins->as_array();
+    if (!arr) r.wrong("plugins", "a list of [[plugins]] tables");
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const toml::table* t = (*arr)[i].as_table();
+      std::string at = "plugins[" + std::to_string(i) + "]";
+      if (!t) r.wrong(at, "a table");
+      Reader pr(*t, path);
+      PluginSpec p;
+      p.path = resolve(pr.text("path").value_or(""), path);
+      if (p.path.empty()) r.wrong(at + ".path", "the plugin's shared object (a .so file)");
+      p.params = read_params(pr.at("params"), at + ".params");
+      load_plugin(p.path, p.params);
+      session.plugins.push_back(std::move(p));
+    }
+  }
 
   // [data]
   if (const toml::node* syms = r.at("data.symbols")) {
@@ -248,17 +286,7 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
   if (!(timeout >= 1) || !(memory >= 1)) r.wrong("strategy.timeout_ms / memory_mb", "positive");
   session.limits.timeout_ms = static_cast<std::int64_t>(timeout);
   session.limits.memory_bytes = static_cast<std::size_t>(memory) << 20;
-  if (const toml::node* params = r.at("strategy.params")) {
-    if (!params->is_table()) r.wrong("strategy.params", "a table");
-    for (const auto& [key, v] : *params->as_table()) {
-      std::string k(key.str());
-      if (v.is_integer()) session.params[k] = static_cast<double>(*v.value<std::int64_t>());
-      else if (v.is_floating_point()) session.params[k] = *v.value<double>();
-      else if (v.is_boolean()) session.params[k] = *v.value<bool>();
-      else if (v.is_string()) session.params[k] = *v.value<std::string>();
-      else r.wrong("strategy.params." + k, "a number, a string or a boolean");
-    }
-  }
+  session.params = read_params(r.at("strategy.params"), "strategy.params");
 
   // [[filters]]
   if (const toml::node* filters = r.at("filters")) {
@@ -270,29 +298,25 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
       if (!t) r.wrong(at, "a table");
       Reader fr(*t, path);
       FilterSpec f;
+      f.params = read_params(fr.at("params"), at + ".params");
       if (auto script = fr.text("script")) {
         if (fr.at("kind")) r.wrong(at, "a native 'kind' or a Lua 'script', not both");
         f.script = resolve(*script, path);
-        if (const toml::node* params = fr.at("params")) {
-          if (!params->is_table()) r.wrong(at + ".params", "a table");
-          for (const auto& [key, v] : *params->as_table()) {
-            std::string k(key.str());
-            if (v.is_integer()) f.params[k] = static_cast<double>(*v.value<std::int64_t>());
-            else if (v.is_floating_point()) f.params[k] = *v.value<double>();
-            else if (v.is_boolean()) f.params[k] = *v.value<bool>();
-            else if (v.is_string()) f.params[k] = *v.value<std::string>();
-            else r.wrong(at + ".params." + k, "a number, a string or a boolean");
-          }
-        }
         session.filters.push_back(f);
         continue;
       }
       f.kind = fr.text("kind").value_or("");
-      std::string key = f.kind == "max_concurrent" ? "limit" : "bars";
-      if (f.kind != "cooldown" && f.kind != "max_concurrent" && f.kind != "min_bars_between_entries")
-        r.wrong(at + ".kind", "\"cooldown\", \"max_concurrent\" or \"min_bars_between_entries\"");
-      if (!fr.number(key)) r.wrong(at + "." + key, "given (a whole number)");
-      fr.set(key, f.value);
+      const FilterKind* kind = find_filter_kind(f.kind);
+      if (!kind) {
+        std::string known;
+        for (const auto& k : filter_kinds()) known += (known.empty() ? "\"" : ", \"") + k.name + "\"";
+        r.wrong(at + ".kind", ("one of " + known + " (or a Lua filter: script = \"...\")").c_str());
+      }
+      if (!kind->count_key.empty()) {
+        if (!fr.number(kind->count_key)) r.wrong(at + "." + kind->count_key, "given (a whole number)");
+        if (!f.params.empty()) r.wrong(at + ".params", ("absent: " + f.kind + " takes only '" + kind->count_key + "'").c_str());
+        fr.set(kind->count_key, f.value);
+      }
       session.filters.push_back(f);
     }
   }
@@ -325,7 +349,13 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
 
   // [paper]
   PaperConfig& p = c.paper;
-  r.choice("paper.feed", p.feed, {{"replay", PaperConfig::Feed::replay}, {"generated", PaperConfig::Feed::generated}});
+  p.feed = r.text("paper.feed").value_or(p.feed);
+  if (p.feed != "replay" && p.feed != "generated" && !find_feed_kind(p.feed)) {
+    std::string known = "\"replay\", \"generated\"";
+    for (const auto& n : feed_kind_names()) known += ", \"" + n + "\"";
+    r.wrong("paper.feed", ("one of " + known + " (plugin feeds come with [[plugins]])").c_str());
+  }
+  p.feed_params = read_params(r.at("paper.feed_params"), "paper.feed_params");
   if (const toml::node* speed = r.at("paper.speed")) {
     if (speed->is_string()) {
       if (*speed->value<std::string>() != "max") r.wrong("paper.speed", "a number (x real time) or \"max\"");

@@ -17,8 +17,8 @@
 namespace onepath {
 
 struct PaperConfig {
-  enum class Feed : std::uint8_t { replay, generated };
-  Feed feed = Feed::replay;
+  std::string feed = "replay";       // "replay", "generated", or a plugin's feed kind
+  ScriptParams feed_params;          // [paper.feed_params]: a plugin feed's parameters
   double speed = 1;                  // x real time; 0: as fast as possible ("max")
   std::optional<TimestampMs> start;  // replay: candles before it only warm the features up
   std::string dir;                   // snapshots; default runs/<config name>/paper

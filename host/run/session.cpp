@@ -6,18 +6,16 @@
 #include "core/state_archive.hpp"
 #include "enrich/enricher.hpp"
 #include "lua/lua_filter.hpp"
+#include "plugin/loader.hpp"
 
 namespace onepath {
 namespace {
 
 constexpr std::uint32_t kSessionStateFormat = 1;
 
-std::unique_ptr<Filter> make_filter(const FilterSpec& f, const SessionConfig& c) {
+std::unique_ptr<Filter> filter_of(const FilterSpec& f, const SessionConfig& c) {
   if (!f.script.empty()) return std::make_unique<LuaFilter>(f.script, c.scripts_root, f.params, c.limits, c.symbols);
-  if (f.kind == "cooldown") return make_cooldown_filter(f.value, c.symbols.size());
-  if (f.kind == "max_concurrent") return make_max_concurrent_filter(f.value);
-  if (f.kind == "min_bars_between_entries") return make_min_bars_between_entries_filter(f.value, c.symbols.size());
-  throw InputError("no filter kind '" + f.kind + "' (cooldown, max_concurrent, min_bars_between_entries)");
+  return make_filter(f.kind, {f.value, f.params, c.symbols});
 }
 
 }  // namespace
@@ -34,7 +32,7 @@ struct Session::Ledger : LedgerSink {
 };
 
 Session::Session(const SessionConfig& c, Timeframe tf, SessionSink& sink)
-    : config_(c), timeframe_(tf), sink_(sink), ledger_(std::make_unique<Ledger>(*this)),
+    : config_(c), timeframe_(tf), sink_(sink), ledger_(std::make_unique<Ledger>(*this)), services_(std::make_unique<Services>()),
       strategy_(c.strategy, c.scripts_root, c.symbols, c.params, c.limits),
       engine_(c.execution, c.risk, c.symbols, ledger_.get()) {
   if (c.symbols.empty()) throw InputError("a session needs at least one symbol");
@@ -50,7 +48,7 @@ Session::Session(const SessionConfig& c, Timeframe tf, SessionSink& sink)
       throw InputError(c.strategy + ": gate '" + strategy_.gate() + "' is not one of its feature columns (" + known + ")");
     }
   }
-  for (const auto& f : c.filters) engine_.filters().add(make_filter(f, c));
+  for (const auto& f : c.filters) engine_.filters().add(filter_of(f, c));
   seen_.assign(c.symbols.size(), 0);
 }
 

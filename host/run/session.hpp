@@ -6,7 +6,8 @@
 //   close(ts)                   once all of them are in: the equity mark
 //   finish()                    end of data: every position closed at its last close
 // A backtest merges history in time order and feeds it; a paper session feeds it from an
-// event loop. Nothing else decides per candle.
+// event loop. Nothing else decides per candle. The services of loaded native plugins run
+// for as long as the Session does.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,6 +21,7 @@
 namespace onepath {
 
 class Enricher;
+class Services;
 
 // One intent's decision at a bar's close, as the step saw it. `features` points at the
 // symbol's row for this bar and is valid only during the call.
@@ -97,6 +99,7 @@ class Session {
   Timeframe timeframe_;
   SessionSink& sink_;
   std::unique_ptr<Ledger> ledger_;
+  std::unique_ptr<Services> services_;  // native plugins' services, before anything that may call them
   LuaStrategy strategy_;
   std::vector<std::unique_ptr<Enricher>> enrichers_;
   ExecutionEngine engine_;

@@ -12,12 +12,18 @@
 namespace onepath {
 
 struct FilterSpec {
-  std::string kind, script;  // a native kind with its bar / limit count, or a Lua script
-  int value = 0;
+  std::string kind, script;  // a native kind (built-in or a plugin's), or a Lua script
+  int value = 0;             // a built-in kind's bars or limit
+  ScriptParams params;
+};
+
+struct PluginSpec {
+  std::string path;  // the shared object
   ScriptParams params;
 };
 
 struct SessionConfig {
+  std::vector<PluginSpec> plugins;  // loaded with the config; their services run with the session
   std::vector<std::string> symbols;
   std::string strategy, signal;  // the script, and the signal config that named it (if any)
   ScriptParams params;

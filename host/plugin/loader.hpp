@@ -1,0 +1,73 @@
+#pragma once
+// Native plugins (sdk/include/onepath/plugin.h): loading a shared object, checking its
+// manifest, giving it the host's services, and adding its kinds where the host looks for
+// kinds: indicators to the indicator registry, filters to the filter kinds, feeds and
+// services here. A plugin is loaded once per process and never unloaded.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/params.hpp"
+
+struct onepath_feed_kind;
+
+namespace onepath {
+
+struct PluginInfo {
+  std::string path, name, version, build_id;
+  std::uint32_t abi_major = 0, abi_minor = 0;
+  std::vector<std::string> indicators, filters, feeds, services;
+};
+
+// Loads the shared object at `path` (a second call with the same file returns the first
+// load), checks its manifest, calls its init, and registers its kinds. InputError naming
+// the file for a file that is not a plugin of this ABI, a refused init, a registration
+// smaller than any known version, or a name another kind has; nothing is registered then.
+const PluginInfo& load_plugin(const std::string& path, const ScriptParams& params = {});
+std::vector<PluginInfo> loaded_plugins();
+
+// A loaded plugin's feed kind by name (nullptr: none), and the file it came from.
+const onepath_feed_kind* find_feed_kind(const std::string& name, std::string* origin = nullptr);
+std::vector<std::string> feed_kind_names();
+
+// Parameters as the C ABI passes them; `storage` keeps the texts alive.
+struct CParams {
+  explicit CParams(const ScriptParams& params);
+  struct Impl;
+  std::shared_ptr<Impl> impl;
+  const void* get() const;  // const onepath_params*
+};
+
+// The services of every loaded plugin, created and started for one session and stopped
+// with it. While one exists, Lua's service(name, fn, request) and onepath_host's
+// call_service reach it.
+class Services {
+ public:
+  Services();  // InputError when a service cannot be created or started
+  ~Services();
+  Services(const Services&) = delete;
+  Services& operator=(const Services&) = delete;
+  std::size_t size() const;
+  // A service's answer; InputError for an unknown service or function, std::runtime_error
+  // for a call that failed.
+  std::string call(const std::string& service, const std::string& function, const std::string& request);
+
+ private:
+  struct Instance;
+  std::vector<std::unique_ptr<Instance>> instances_;
+};
+std::string call_service(const std::string& service, const std::string& function, const std::string& request);
+
+// What plugins post back (onepath_host.post) runs here, on the session's thread; drivers
+// call it between time slices. `wake` (e.g. a post to an event loop) is told when work arrives.
+void run_plugin_work();
+void set_plugin_wake(std::function<void()> wake);
+// Journal events plugins send (onepath_host.journal_event) go here; unset, to the log.
+void set_plugin_event_sink(std::function<void(const std::string& plugin, const std::string& name, const std::string& fields)> sink);
+// Counters plugins keep (onepath_host.counter_add).
+std::map<std::string, double> plugin_counters();
+
+}  // namespace onepath
