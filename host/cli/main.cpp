@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
       "  onepath data check market/BTC.csv                       validate candles, list gaps\n"
       "  onepath data resample market/BTC.csv --to 1h            aggregate to a higher timeframe\n"
       "  onepath enrich --data market/BTC.csv --features scripts/features/example.lua --out f.csv\n"
+      "  onepath plugins inspect build/plugins/ta_extra.so       what a native plugin adds\n"
       "  onepath bench indicators                                measure every indicator\n"
       "Run 'onepath COMMAND --help' for more. Exit codes: 0 ok, 1 the work failed, 2 bad usage or input.");
 
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   cli::add_enrich_commands(app, action);
   cli::add_backtest_commands(app, action);
   cli::add_paper_commands(app, action);
+  cli::add_plugins_commands(app, action);
   cli::add_runs_commands(app, action);
   cli::add_bench_commands(app, action);
 

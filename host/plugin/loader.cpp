@@ -109,7 +109,7 @@ void host_journal_event(void*, const char* plugin, const char* name, const char*
   auto& s = state();
   const std::string p = plugin ? plugin : "?", n = name ? name : "event", f = fields ? fields : "{}";
   if (s.event_sink) s.event_sink(p, n, f);
-  else log::info("plugin_event", {{"plugin", p}, {"name", n}, {"fields", f}});
+  else log::debug("plugin_event", {{"plugin", p}, {"name", n}, {"fields", f}});
 }
 
 void host_counter_add(void*, const char* name, double delta) {

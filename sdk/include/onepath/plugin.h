@@ -31,6 +31,11 @@ extern "C" {
 #define ONEPATH_ABI_MAJOR 1
 #define ONEPATH_ABI_MINOR 0
 
+/* Set by onepath_add_plugin() (the build's revision); for the manifest's build_id. */
+#ifndef ONEPATH_BUILD_ID
+#define ONEPATH_BUILD_ID "unknown"
+#endif
+
 #if defined(__GNUC__)
 #define ONEPATH_EXPORT __attribute__((visibility("default")))
 #else
