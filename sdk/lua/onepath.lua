@@ -76,3 +76,10 @@ function Ctx:log(...) end
 ---@field time number
 ---@field open_positions number
 ---@field has_position boolean
+
+---Calls a native plugin's service: its answer as a string (docs/plugins.md).
+---@param name string the service
+---@param fn string the function
+---@param request? string often JSON
+---@return string
+function service(name, fn, request) end
