@@ -3,7 +3,7 @@
 set -euo pipefail
 onepath=${1:-build/onepath}
 "$onepath" bench csv --rows 1000000
-"$onepath" bench indicators
+"$onepath" bench indicators --plugin "$(dirname "$onepath")/plugins/ta_extra.so"
 "$onepath" bench kernel
 "$onepath" bench enrich --features scripts/features/talib_common.lua
 "$onepath" --log-level warn bench backtest examples/quickstart.toml --set strategy.params.fast=12

@@ -134,6 +134,7 @@ void add_bench_indicators(CLI::App& bench, Action& action) {
   struct Opts {
     std::size_t bars = 10'000'000;
     std::string kind;
+    std::vector<std::string> plugins;
     int runs = 3;
     bool json = false;
   };
@@ -141,6 +142,7 @@ void add_bench_indicators(CLI::App& bench, Action& action) {
   auto* cmd = bench.add_subcommand("indicators", "Per-indicator cost: ns per update, single-update latency, state size");
   cmd->add_option("--bars", o->bars, "Bars of the generated random walk")->check(CLI::Range(1000, 1'000'000'000))->capture_default_str();
   cmd->add_option("--kind", o->kind, "Only this kind (see docs/indicators.md)");
+  cmd->add_option("--plugin", o->plugins, "Also the kinds of this native plugin (repeatable)")->check(CLI::ExistingFile);
   cmd->add_option("--runs", o->runs, "Timed passes; the best is reported")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("--json", o->json, "A JSON array: kind, ns_per_update, p50_ns, p95_ns, p99_ns, state_bytes");
   cmd->footer(
@@ -150,9 +152,11 @@ void add_bench_indicators(CLI::App& bench, Action& action) {
       "coarse for one), per update, less the timer's own cost.\n"
       "Examples:\n"
       "  onepath bench indicators                       all kinds, 10 million bars\n"
-      "  onepath bench indicators --kind rsi --bars 1000000 --json");
+      "  onepath bench indicators --kind rsi --bars 1000000 --json\n"
+      "  onepath bench indicators --plugin build/plugins/ta_extra.so --kind supertrend");
   cmd->callback([o, &action] {
     action = [o] {
+      for (const auto& p : o->plugins) load_plugin(p);
       std::vector<IndicatorKind> kinds;
       for (const auto& k : indicator_kinds())
         if (o->kind.empty() || k.kind == o->kind) kinds.push_back(k);

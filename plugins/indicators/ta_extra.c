@@ -199,7 +199,7 @@ static const onepath_indicator_kind supertrend_kind = {
 
 /* ---- kama ---- */
 
-#define KAMA_MAX_PERIOD 1000
+#define KAMA_MAX_PERIOD 250
 
 typedef struct {
   int period;
@@ -218,7 +218,7 @@ static onepath_status kama_create(const onepath_params* p, void** out, char* err
   kama* k;
   if (!read_params(p, names, v, 3, err, n)) return ONEPATH_ERROR;
   if (!whole(v[0], 1, KAMA_MAX_PERIOD) || !whole(v[1], 1, 1000000) || !whole(v[2], 1, 1000000)) {
-    set_err(err, n, "parameters 'period' (1 to 1000), 'fast' and 'slow' must be whole numbers");
+    set_err(err, n, "parameters 'period' (1 to 250), 'fast' and 'slow' must be whole numbers");
     return ONEPATH_ERROR;
   }
   k = (kama*)calloc(1, sizeof *k);
@@ -250,19 +250,21 @@ static onepath_status kama_update(void* x, const onepath_candle* c) {
   if (k->bars == n - 1) k->kama = c->close; /* the seed */
   if (k->bars >= n) {
     /* the window, oldest first: closes[head+1 .. head] around the ring */
-    double volatility = 0, change, er, sc;
-    int i;
+    double volatility = 0, change, er, sc, prev;
+    int i, j = k->head + 1 == size ? 0 : k->head + 1; /* the oldest close */
+    prev = k->closes[j];
+    change = fabs(c->close - prev);
     for (i = 0; i < n; ++i) {
-      double a = k->closes[(k->head + 1 + i) % size], b = k->closes[(k->head + 2 + i) % size];
-      volatility += fabs(b - a);
+      if (++j == size) j = 0;
+      volatility += fabs(k->closes[j] - prev);
+      prev = k->closes[j];
     }
-    change = fabs(c->close - k->closes[(k->head + 1) % size]);
     er = volatility > 0 ? change / volatility : 1.0;
     sc = er * (k->fast_sc - k->slow_sc) + k->slow_sc;
     sc = sc * sc;
     k->kama = k->kama + sc * (c->close - k->kama);
   }
-  k->head = (k->head + 1) % size;
+  if (++k->head == size) k->head = 0;
   ++k->bars;
   return ONEPATH_OK;
 }
