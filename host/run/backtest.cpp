@@ -28,6 +28,15 @@ std::vector<CandleSeries> load_market(const RunConfig& c, Timeframe& tf) {
   for (const auto& s : c.session.symbols) {
     CandleFile f = read_candles(c.files.at(s));
     if (f.series.empty()) throw InputError(f.path + ": no candles");
+    // A declared timeframe must be the data's: metrics are annualised with it. Gaps leave
+    // the smallest step, and so the inferred timeframe, as it is.
+    if (c.timeframe && f.series.size() >= 2) {
+      const Timeframe data = infer_timeframe(f.series);
+      if (!(data == *c.timeframe))
+        throw InputError(f.path + ": the data's timeframe is " + std::string(data.name()) + " (inferred from its timestamps), but " + c.path +
+                         " declares [data] timeframe = \"" + std::string(c.timeframe->name()) + "\"; declare \"" + std::string(data.name()) +
+                         "\", or resample the data ('onepath data resample')");
+    }
     ValidateOptions vo;
     vo.timeframe = c.timeframe;
     ValidationReport report = validate(f.series, vo);

@@ -91,5 +91,28 @@ TEST_CASE("atr_breakout from its signal config: in on a break of the previous ch
   CHECK(r.trades[0].exit_bar == 27);
   CHECK(r.trades[0].exit_price == 103);
   CHECK(r.trades[0].reason == ExitReason::signal);
+}
+
+TEST_CASE("a declared timeframe that is not the data's is an error naming both; a gap is not a mismatch") {
+  std::vector<double> closes;
+  for (int i = 0; i < 40; ++i) closes.push_back(100 + i % 7);
+  std::string data = write_series("tf15", closes, {});  // 15m candles
+  auto toml_with = [&](const std::string& tf) {
+    std::string toml = kWork + "/tf_" + tf + ".toml";
+    std::ofstream(toml) << "[data]\ntimeframe = \"" << tf << "\"\nfiles = { X = \"" << data << "\" }\n[strategy]\nsignal = \"" << kSource
+                        << "/scripts/signals/ema_crossover_9_21.lua\"\nscripts_root = \"" << kSource << "/scripts\"\n";
+    return toml;
+  };
+  CHECK_THROWS_WITH_AS(run_backtest(load_run_config(toml_with("5m"))),
+                       doctest::Contains("the data's timeframe is 15m (inferred from its timestamps), but"), InputError);
+  CHECK_THROWS_WITH_AS(run_backtest(load_run_config(toml_with("5m"))), doctest::Contains("declares [data] timeframe = \"5m\""), InputError);
+  CHECK(run_backtest(load_run_config(toml_with("15m"))).timeframe.name() == std::string_view("15m"));
+  // A gap of three candles: still 15m.
+  CandleSeries s = read_candles(data).series;
+  CandleSeries gapped;
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (i < 10 || i > 12) gapped.push_back(s[i]);
+  std::ofstream(data) << to_csv(gapped);
+  CHECK(run_backtest(load_run_config(toml_with("15m"))).candles == gapped.size());
   std::filesystem::remove_all(kWork);
 }
