@@ -93,7 +93,7 @@ TEST_CASE("atr_breakout from its signal config: in on a break of the previous ch
   CHECK(r.trades[0].reason == ExitReason::signal);
 }
 
-TEST_CASE("a declared timeframe that is not the data's is an error naming both; a gap is not a mismatch") {
+TEST_CASE("a declared timeframe that is not the data's is an error naming both, and a gap is not a mismatch") {
   std::vector<double> closes;
   for (int i = 0; i < 40; ++i) closes.push_back(100 + i % 7);
   std::string data = write_series("tf15", closes, {});  // 15m candles
