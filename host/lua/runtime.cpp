@@ -133,6 +133,7 @@ int sandbox_require(lua_State* L) {
     if (c == '.') c = '/';
   std::string path = std::string(lua_tostring(L, lua_upvalueindex(1))) + "/" + n + ".lua";
   if (luaL_loadfile(L, path.c_str()) != 0) return lua_error(L);
+  static_cast<std::vector<std::string>*>(lua_touserdata(L, lua_upvalueindex(4)))->push_back(path);
   lua_pushvalue(L, lua_upvalueindex(3));  // env
   lua_setfenv(L, -2);
   lua_call(L, 0, 1);
@@ -203,7 +204,8 @@ LuaRuntime::LuaRuntime(std::string scripts_root, ScriptLimits limits)
   lua_pushstring(L_, root_.c_str());  // env, root
   lua_newtable(L_);                   // env, root, cache
   lua_pushvalue(L_, -3);              // env, root, cache, env
-  lua_pushcclosure(L_, sandbox_require, 3);
+  lua_pushlightuserdata(L_, &files_);  // where loaded modules are noted
+  lua_pushcclosure(L_, sandbox_require, 4);
   lua_setfield(L_, -2, "require");
   env_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
   lua_settop(L_, 0);
@@ -253,6 +255,7 @@ LuaRuntime::~LuaRuntime() {
 void LuaRuntime::push_env() { lua_rawgeti(L_, LUA_REGISTRYINDEX, env_ref_); }
 
 void LuaRuntime::run_file(const std::string& path) {
+  files_.push_back(path);
   if (luaL_loadfile(L_, path.c_str()) != 0) {
     std::string msg = lua_tostring(L_, -1);
     lua_pop(L_, 1);

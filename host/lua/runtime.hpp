@@ -16,6 +16,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 struct lua_State;
 
@@ -63,6 +64,8 @@ class LuaRuntime {
 
   // The sandbox environment table, pushed on the stack.
   void push_env();
+  // Every file this state has run: scripts, then modules as they were required.
+  const std::vector<std::string>& files() const { return files_; }
 
  private:
   struct Guard;
@@ -71,6 +74,7 @@ class LuaRuntime {
   std::unique_ptr<Guard> guard_;
   lua_State* L_ = nullptr;
   int env_ref_ = 0;
+  std::vector<std::string> files_;
   bool stopped_ = false;    // a call timed out: the script takes no more calls
   bool abandoned_ = false;  // ...and was jumped out of: the state is not even closed
 };

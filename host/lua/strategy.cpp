@@ -196,6 +196,8 @@ void LuaStrategy::bind(const std::vector<std::string>& columns) {
   rt_->run_privileged(code, "onepath ffi views");  // binder
   rows_.assign(symbols_.size(), std::vector<double>(std::max<std::size_t>(columns.size(), 1), kNaN));
   views_.clear();
+  for (int ref : state_refs_) luaL_unref(L, LUA_REGISTRYINDEX, ref);  // bound again: one set of states, not two
+  state_refs_.clear();
   for (std::size_t k = 0; k < symbols_.size(); ++k) {
     auto v = std::make_unique<View>();
     lua_pushvalue(L, -1);  // binder
@@ -265,6 +267,33 @@ void LuaStrategy::load_state(std::string_view bytes) {
   for (std::uint64_t k = n; k-- > 0;) {  // all read: now replace each symbol's state
     lua_rawgeti(L, LUA_REGISTRYINDEX, state_refs_[k]);
     lua_insert(L, -2);
+    lua_setfield(L, -2, "state");
+    lua_pop(L, 1);
+  }
+}
+
+void LuaStrategy::adopt_state(std::string_view bytes, const std::string& old_version) {
+  load_state(bytes);
+  lua_State* L = rt_->state();
+  lua_rawgeti(L, LUA_REGISTRYINDEX, module_ref_);
+  lua_getfield(L, -1, "migrate");
+  const bool has = lua_type(L, -1) == LUA_TFUNCTION;
+  const bool bad = !has && !lua_isnil(L, -1);
+  lua_pop(L, 2);
+  if (bad) throw InputError(path_ + ": 'migrate' must be a function(old_state, old_version) returning the new state");
+  if (!has) return;
+  for (int ref : state_refs_) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);  // methods
+    lua_rawgeti(L, LUA_REGISTRYINDEX, module_ref_);
+    lua_getfield(L, -1, "migrate");
+    lua_remove(L, -2);                       // methods, migrate
+    lua_getfield(L, -2, "state");
+    lua_pushstring(L, old_version.c_str());
+    rt_->call(2, 1, path_.c_str(), "migrate");  // methods, new state
+    if (lua_type(L, -1) != LUA_TTABLE) {
+      lua_pop(L, 2);
+      throw ScriptError(path_ + ": migrate must return the new state (a table)");
+    }
     lua_setfield(L, -2, "state");
     lua_pop(L, 1);
   }

@@ -53,9 +53,12 @@ class LuaStrategy {
                                     double cash);
   void on_fill(int symbol, const Trade& trade);
   void on_stop();
-  // Every symbol's ctx.state, for snapshots (and, later, hot reload).
+  // Every symbol's ctx.state, for snapshots and hot reload.
   std::string save_state() const;
   void load_state(std::string_view bytes);
+  // Hot reload: another version's states, each reshaped by this script's
+  // migrate(old_state, old_version) when it defines one (which returns the new state).
+  void adopt_state(std::string_view bytes, const std::string& old_version);
 
   // Used by the Lua bindings.
   struct Binding;

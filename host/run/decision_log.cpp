@@ -17,7 +17,8 @@ std::string risk_json(const RiskAnswer& a) {
 
 void DecisionLog::add(const DecisionView& d) {
   columns_ = d.columns;
-  entries_.push_back({d.ts, d.symbol, d.action, *d.decision});
+  if (versions_.empty() || versions_.back() != d.strategy_version) versions_.emplace_back(d.strategy_version);
+  entries_.push_back({d.ts, d.symbol, d.action, static_cast<std::uint32_t>(versions_.size() - 1), *d.decision});
   features_.insert(features_.end(), d.features, d.features + d.columns);
 }
 
@@ -35,6 +36,7 @@ DecisionRecord DecisionLog::record(std::size_t i) const {
   r.features.assign(row, row + columns_);
   r.feature_row_hash = row_hash(row, columns_);
   r.quantity = e.decision.quantity;
+  r.strategy_version = versions_[e.version];
   return r;
 }
 
@@ -48,6 +50,7 @@ std::vector<DecisionRecord> DecisionLog::records() const {
 void DecisionLog::clear() {
   entries_.clear();
   features_.clear();
+  versions_.clear();
 }
 
 }  // namespace onepath

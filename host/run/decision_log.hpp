@@ -24,9 +24,11 @@ class DecisionLog {
     TimestampMs ts;
     int symbol;
     IntentAction action;
+    std::uint32_t version;  // index into versions_
     Decision decision;
   };
   std::vector<Entry> entries_;
+  std::vector<std::string> versions_;  // the strategy versions that decided, in order
   std::vector<double> features_;  // columns_ values per entry
   std::size_t columns_ = 0;
 };

@@ -3,7 +3,9 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 #include "core/state_archive.hpp"
+#include "data/candle_io.hpp"
 #include "enrich/enricher.hpp"
 #include "lua/lua_filter.hpp"
 #include "plugin/loader.hpp"
@@ -20,6 +22,31 @@ std::unique_ptr<Filter> filter_of(const FilterSpec& f, const SessionConfig& c) {
 
 }  // namespace
 
+// The strategy's gate column, or -1; InputError when it names no column.
+int gate_column_of(LuaStrategy& s, const std::vector<std::string>& columns) {
+  if (s.gate().empty()) return -1;
+  for (std::size_t k = 0; k < columns.size(); ++k)
+    if (columns[k] == s.gate()) return static_cast<int>(k);
+  std::string known;
+  for (const auto& col : columns) known += (known.empty() ? "" : ", ") + col;
+  throw InputError(s.path() + ": gate '" + s.gate() + "' is not one of its feature columns (" + known + ")");
+}
+
+// A strategy's version: the SHA-256 (12 hex) of every file its state ran, names and bytes.
+std::string version_of(const std::vector<std::string>& files) {
+  Sha256 h;
+  for (const auto& f : files) {
+    std::string bytes;
+    try {
+      bytes = read_file(f);
+    } catch (const std::exception&) {
+    }
+    h.update(f.data(), f.size() + 1);
+    h.update(bytes.data(), bytes.size());
+  }
+  return h.hex().substr(0, 12);
+}
+
 // The engine's ledger, into the Session: fills wait for the strategy, results go to the sink.
 struct Session::Ledger : LedgerSink {
   Session& s;
@@ -31,23 +58,16 @@ struct Session::Ledger : LedgerSink {
   void on_mark(const EquityPoint& m) override { s.sink_.on_mark(m); }
 };
 
-Session::Session(const SessionConfig& c, Timeframe tf, SessionSink& sink)
-    : config_(c), timeframe_(tf), sink_(sink), ledger_(std::make_unique<Ledger>(*this)), services_(std::make_unique<Services>()),
-      strategy_(c.strategy, c.scripts_root, c.symbols, c.params, c.limits),
+Session::Session(const SessionConfig& c, Timeframe tf, SessionSink& sink, bool with_services)
+    : config_(c), timeframe_(tf), sink_(sink), ledger_(std::make_unique<Ledger>(*this)),
+      services_(with_services ? std::make_unique<Services>() : nullptr),
+      strategy_(std::make_unique<LuaStrategy>(c.strategy, c.scripts_root, c.symbols, c.params, c.limits)),
       engine_(c.execution, c.risk, c.symbols, ledger_.get()) {
   if (c.symbols.empty()) throw InputError("a session needs at least one symbol");
-  for (std::size_t s = 0; s < c.symbols.size(); ++s) enrichers_.push_back(std::make_unique<Enricher>(strategy_.features(), tf));
-  const auto& columns = enrichers_[0]->columns();
-  strategy_.bind(columns);
-  if (!strategy_.gate().empty()) {
-    for (std::size_t k = 0; k < columns.size(); ++k)
-      if (columns[k] == strategy_.gate()) gate_ = static_cast<int>(k);
-    if (gate_ < 0) {
-      std::string known;
-      for (const auto& col : columns) known += (known.empty() ? "" : ", ") + col;
-      throw InputError(c.strategy + ": gate '" + strategy_.gate() + "' is not one of its feature columns (" + known + ")");
-    }
-  }
+  for (std::size_t s = 0; s < c.symbols.size(); ++s) enrichers_.push_back(std::make_unique<Enricher>(strategy_->features(), tf));
+  strategy_->bind(enrichers_[0]->columns());
+  gate_ = gate_column_of(*strategy_, enrichers_[0]->columns());
+  strategy_version_ = version_of(strategy_->runtime().files());
   for (const auto& f : c.filters) engine_.filters().add(filter_of(f, c));
   seen_.assign(c.symbols.size(), 0);
 }
@@ -70,14 +90,14 @@ bool Session::warm() const {
   return true;
 }
 
-void Session::start() { strategy_.on_start(); }
+void Session::start() { strategy_->on_start(); }
 
 void Session::on_candle(int sym, const Candle& candle) {
   engine_.on_bar(sym, candle);  // the open and the range: fills, brackets
   deliver_fills();
   Enricher& e = *enrichers_[static_cast<std::size_t>(sym)];
   e.update(candle);
-  double* row = strategy_.row(sym);
+  double* row = strategy_->row(sym);
   e.emit(row);
   ++candles_;
   ++seen_[static_cast<std::size_t>(sym)];
@@ -86,9 +106,9 @@ void Session::on_candle(int sym, const Candle& candle) {
   // are already up to date.
   if (gate_ >= 0 && !(row[gate_] != 0 && !std::isnan(row[gate_]))) return;
   const Kernel& k = engine_.kernel();
-  const auto& intents = strategy_.on_bar(sym, candle, k.bar(sym), k.position(sym), k.equity(), k.cash());
+  const auto& intents = strategy_->on_bar(sym, candle, k.bar(sym), k.position(sym), k.equity(), k.cash());
   if (intents.empty()) return;
-  DecisionView view{candle.ts, sym, IntentAction::buy, nullptr, row, feature_columns().size()};
+  DecisionView view{candle.ts, sym, IntentAction::buy, nullptr, row, feature_columns().size(), strategy_version_};
   for (const Intent& in : intents) {
     Decision d;
     if (entries_paused_ && in.action != IntentAction::close) {
@@ -112,13 +132,41 @@ void Session::close(TimestampMs ts) { engine_.mark(ts); }
 void Session::finish() {
   engine_.finish();
   deliver_fills();
-  strategy_.on_stop();
+  strategy_->on_stop();
 }
+
+Session::Reload Session::reload_strategy(const std::vector<CandleSeries>& history) {
+  // Everything new is built and checked before anything of the running session changes.
+  auto fresh = std::make_unique<LuaStrategy>(config_.strategy, config_.scripts_root, config_.symbols, config_.params, config_.limits);
+  Reload r;
+  r.old_version = strategy_version_;
+  r.new_version = version_of(fresh->runtime().files());
+  std::vector<std::unique_ptr<Enricher>> enrichers;
+  for (std::size_t s = 0; s < config_.symbols.size(); ++s) enrichers.push_back(std::make_unique<Enricher>(fresh->features(), timeframe_));
+  r.features_changed = enrichers[0]->version() != enrichers_[0]->version();
+  if (r.features_changed) {
+    if (history.size() != enrichers.size()) throw std::logic_error("reload: history for another number of symbols");
+    for (std::size_t s = 0; s < enrichers.size(); ++s) enrichers[s]->bootstrap(history[s], false);  // warm at the first decision
+  }
+  const auto& columns = (r.features_changed ? enrichers : enrichers_)[0]->columns();
+  fresh->bind(columns);
+  const int gate = gate_column_of(*fresh, columns);
+  fresh->adopt_state(strategy_->save_state(), r.old_version);
+  // The swap: nothing below throws.
+  if (r.features_changed) enrichers_ = std::move(enrichers);
+  for (std::size_t s = 0; s < enrichers_.size(); ++s) enrichers_[s]->emit(fresh->row(static_cast<int>(s)));
+  strategy_ = std::move(fresh);
+  gate_ = gate;
+  strategy_version_ = r.new_version;
+  return r;
+}
+
+std::vector<std::string> Session::script_files() const { return strategy_->runtime().files(); }
 
 // Fills reach the strategy here and nowhere else, after the engine has finished with them.
 void Session::deliver_fills() {
   if (pending_fills_.empty()) return;
-  for (const Trade& t : pending_fills_) strategy_.on_fill(t.symbol, t);
+  for (const Trade& t : pending_fills_) strategy_->on_fill(t.symbol, t);
   pending_fills_.clear();
 }
 
@@ -126,7 +174,7 @@ std::string Session::save() const {
   StateWriter w;
   std::vector<std::string> enrichers;
   for (std::size_t s = 0; s < enrichers_.size(); ++s) enrichers.push_back(enrichers_[s]->save_snapshot(config_.symbols[s]));
-  w.all(kSessionStateFormat, config_.symbols, engine_.save(), strategy_.save_state(), enrichers);
+  w.all(kSessionStateFormat, config_.symbols, engine_.save(), strategy_->save_state(), enrichers);
   w.all(static_cast<std::uint64_t>(candles_), static_cast<std::uint64_t>(decisions_), static_cast<std::uint64_t>(placed_), last_ts_,
         static_cast<std::uint8_t>(entries_paused_), seen_);
   return w.bytes();
@@ -149,7 +197,7 @@ void Session::load(std::string_view bytes) {
   if (enrichers.size() != enrichers_.size() || seen.size() != seen_.size())
     throw InputError("session state has another number of symbols");
   engine_.load(engine);
-  strategy_.load_state(strategy);
+  strategy_->load_state(strategy);
   for (std::size_t s = 0; s < enrichers_.size(); ++s) enrichers_[s]->load_snapshot(enrichers[s], config_.symbols[s]);
   candles_ = static_cast<std::size_t>(candles), decisions_ = static_cast<std::size_t>(decisions);
   placed_ = static_cast<std::size_t>(placed);

@@ -32,6 +32,7 @@ struct DecisionView {
   const Decision* decision = nullptr;
   const double* features = nullptr;
   std::size_t columns = 0;
+  std::string_view strategy_version;  // the code that decided (Session::strategy_version)
 };
 
 // Results as they happen. The Session keeps none of them.
@@ -45,8 +46,9 @@ class SessionSink {
 
 class Session {
  public:
-  // Loads the strategy and its filters; throws InputError or ScriptError.
-  Session(const SessionConfig& config, Timeframe timeframe, SessionSink& sink);
+  // Loads the strategy and its filters; throws InputError or ScriptError. Without
+  // services, plugins' services are not started (a dry run of a reload candidate).
+  Session(const SessionConfig& config, Timeframe timeframe, SessionSink& sink, bool with_services = true);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -85,6 +87,22 @@ class Session {
   // Every symbol has seen the candles its features need (warm-up included).
   bool warm() const;
 
+  // The strategy's version: SHA-256 (12 hex) of every file its Lua state ran.
+  const std::string& strategy_version() const { return strategy_version_; }
+  // The files the strategy's Lua state ran (the script and the modules it required).
+  std::vector<std::string> script_files() const;
+  // Hot reload, between candles: loads the strategy's script afresh, carries every symbol's
+  // ctx.state (through its migrate(old_state, old_version) when it has one), and, when its
+  // feature set changed, bootstraps new enrichers from `history` (per symbol, the last
+  // candles) so its first decision sees warm features. Positions, orders, filters and
+  // risk are the engine's and stay as they are. Throws (InputError, ScriptError) before
+  // changing anything when the new script cannot run.
+  struct Reload {
+    std::string old_version, new_version;
+    bool features_changed = false;
+  };
+  Reload reload_strategy(const std::vector<CandleSeries>& history);
+
   // Everything that continues a session: engine (portfolio, orders, filters, risk day),
   // enrichers, every symbol's ctx.state, the counters. Restoring into a Session built from
   // the same config and continuing is bit-identical to never stopping.
@@ -100,7 +118,8 @@ class Session {
   SessionSink& sink_;
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<Services> services_;  // native plugins' services, before anything that may call them
-  LuaStrategy strategy_;
+  std::unique_ptr<LuaStrategy> strategy_;
+  std::string strategy_version_;
   std::vector<std::unique_ptr<Enricher>> enrichers_;
   ExecutionEngine engine_;
   std::vector<Trade> pending_fills_;  // closed trades the strategy has not yet seen

@@ -46,6 +46,8 @@ std::vector<std::string> migrations(std::string_view dialect) {
           ", run_id BIGINT, correlation_id TEXT, ts BIGINT NOT NULL, name TEXT NOT NULL, fields TEXT);",
       // 2: paper sessions are runs too
       "ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'backtest'",
+      // 3: decisions name the strategy version that made them (hot reload)
+      "ALTER TABLE decisions ADD COLUMN strategy_version TEXT",
   };
 }
 
@@ -219,13 +221,13 @@ void Journal::insert_results(std::int64_t id, const std::vector<std::string>& sy
               });
   insert_rows(*db_, "decisions",
               {"run_id", "seq", "ts", "symbol", "action", "outcome", "quantity", "feature_row_hash", "features", "model_score",
-               "filter", "reason", "risk"},
+               "filter", "reason", "risk", "strategy_version"},
               decisions, [&](Statement& s, int p, const DecisionRecord& d, std::size_t i) {
                 s.bind(p, id), s.bind(p + 1, first.decisions + static_cast<std::int64_t>(i)), s.bind(p + 2, d.ts);
                 s.bind(p + 3, symbols.at(static_cast<std::size_t>(d.symbol)));
                 s.bind(p + 4, d.action), s.bind(p + 5, d.outcome), s.bind(p + 6, d.quantity), s.bind(p + 7, d.feature_row_hash);
                 s.bind(p + 8, features_text(d.features)), s.bind_null(p + 9);  // no model yet
-                s.bind(p + 10, d.filter), s.bind(p + 11, d.reason), s.bind(p + 12, d.risk);
+                s.bind(p + 10, d.filter), s.bind(p + 11, d.reason), s.bind(p + 12, d.risk), s.bind(p + 13, d.strategy_version);
               });
 }
 
@@ -358,7 +360,7 @@ std::vector<EquityPoint> Journal::equity(std::int64_t id) {
 
 std::vector<DecisionRecord> Journal::decisions(std::int64_t id) {
   auto s = db_->prepare(
-      "SELECT ts, symbol, action, outcome, quantity, feature_row_hash, features, filter, reason, risk FROM decisions "
+      "SELECT ts, symbol, action, outcome, quantity, feature_row_hash, features, filter, reason, risk, strategy_version FROM decisions "
       "WHERE run_id = $1 ORDER BY seq");
   s->bind(1, id);
   std::vector<std::string> symbols;  // the run's, in order: a decision's symbol is an index into them
@@ -376,7 +378,7 @@ std::vector<DecisionRecord> Journal::decisions(std::int64_t id) {
     d.symbol = static_cast<int>(std::find(symbols.begin(), symbols.end(), symbol) - symbols.begin());
     d.action = s->text(2), d.outcome = s->text(3), d.quantity = s->real(4), d.feature_row_hash = s->text(5);
     d.features = parse_features(s->text(6));
-    d.filter = s->text(7), d.reason = s->text(8), d.risk = s->text(9);
+    d.filter = s->text(7), d.reason = s->text(8), d.risk = s->text(9), d.strategy_version = s->text(10);
     out.push_back(std::move(d));
   }
   return out;

@@ -12,7 +12,7 @@
 
 namespace onepath {
 
-constexpr int kJournalSchemaVersion = 2;
+constexpr int kJournalSchemaVersion = 3;
 constexpr const char* kDefaultJournal = "runs/onepath.db";
 
 struct RunInfo {
@@ -34,6 +34,7 @@ struct DecisionRecord {
   std::string feature_row_hash;
   std::vector<double> features;
   double quantity = 0;
+  std::string strategy_version;  // the code that decided (a hot reload changes it)
 };
 
 struct TradeRecord {

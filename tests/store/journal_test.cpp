@@ -84,9 +84,9 @@ TEST_CASE("a run is visible as running at once, and its results exactly as writt
     std::vector<EquityPoint> equity;
     for (int i = 0; i < 1000; ++i) equity.push_back({1709251200000 + i * 900000LL, 10000 + i / 3.0, 5000 - i / 7.0, i * 1.5});
     std::vector<DecisionRecord> decisions(3);
-    decisions[0] = {1, 0, "buy", "placed", "", "", "{\"approved\":true}", "abcdef0123456789", {1.5, NAN, 1.0 / 3}, 0.25};
-    decisions[1] = {2, 1, "sell", "filtered", "cooldown", "cooldown: 1 bars ago", "", "0123", {}, 0};
-    decisions[2] = {3, 1, "close", "placed", "", "", "", "ff", {2.0}, 0};
+    decisions[0] = {1, 0, "buy", "placed", "", "", "{\"approved\":true}", "abcdef0123456789", {1.5, NAN, 1.0 / 3}, 0.25, "v1"};
+    decisions[1] = {2, 1, "sell", "filtered", "cooldown", "cooldown: 1 bars ago", "", "0123", {}, 0, "v1"};
+    decisions[2] = {3, 1, "close", "placed", "", "", "", "ff", {2.0}, 0, "v2"};
     j.complete_run(id, {"BTC", "ETH"}, trades, equity, decisions, {"fsv", "fingerprint", "{\n  \"total_return\": 0.5\n}\n"}, 3);
     RunInfo r = *j.run(id);
     CHECK(r.status == "complete");
@@ -109,6 +109,9 @@ TEST_CASE("a run is visible as running at once, and its results exactly as writt
     CHECK(d[0].feature_row_hash == "abcdef0123456789");
     CHECK(std::isnan(d[0].features[1]));
     CHECK(same_bits(d[0].features[2], 1.0 / 3));
+    CHECK(d[0].strategy_version == "v1");
+    CHECK(d[2].strategy_version == "v2");
+    CHECK(d[1].symbol == 1);  // an index into the run's symbols
     CHECK(d[1].filter == "cooldown");
     CHECK(d[1].features.empty());
     cleanup(address);
