@@ -16,5 +16,6 @@ void add_backtest_commands(CLI::App& app, Action& action);
 void add_runs_commands(CLI::App& app, Action& action);
 void add_paper_commands(CLI::App& app, Action& action);
 void add_plugins_commands(CLI::App& app, Action& action);
+void add_reload_commands(CLI::App& app, Action& action);
 
 }  // namespace onepath::cli

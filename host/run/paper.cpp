@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <boost/asio.hpp>
 #include <cmath>
+#include <deque>
 #include <filesystem>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,7 @@
 #include "plugin/loader.hpp"
 #include "run/backtest.hpp"
 #include "run/decision_log.hpp"
+#include "run/reload.hpp"
 #include "run/session.hpp"
 
 namespace onepath {
@@ -35,17 +37,10 @@ constexpr std::uint32_t kSnapshotFormat = 1;
 constexpr std::size_t kSlicesPerTurn = 256;  // between two looks at timers, signals and HTTP
 constexpr auto kFlushEvery = std::chrono::seconds(1);
 constexpr auto kPauseFilePoll = std::chrono::milliseconds(250);
-constexpr auto kFeedPoll = std::chrono::milliseconds(100);  // a feed with nothing yet is asked again after this
+constexpr auto kFeedPoll = std::chrono::milliseconds(100);
+constexpr auto kReloadSettle = std::chrono::milliseconds(30);  // a file change is acted on once writes have settled this long  // a feed with nothing yet is asked again after this
 // Step latency buckets, seconds (Prometheus histogram).
 constexpr double kBuckets[] = {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2, 1e-1};
-
-std::string file_sha256(const std::string& path) {
-  try {
-    return sha256_hex(read_file(path));
-  } catch (const std::exception&) {
-    return "";
-  }
-}
 
 // What a snapshot holds besides the Session: enough to pick up the feed and the journal.
 struct Snapshot {
@@ -64,7 +59,7 @@ struct Snapshot {
 class PaperRun final : public SessionSink {
  public:
   PaperRun(const RunConfig& c, std::unique_ptr<CandleFeed> feed, const PaperOptions& o)
-      : c_(c), o_(o), feed_(std::move(feed)), timer_(io_), poll_(io_), status_(io_), signals_(io_, SIGINT, SIGTERM),
+      : c_(c), o_(o), feed_(std::move(feed)), timer_(io_), poll_(io_), status_(io_), debounce_(io_), signals_(io_, SIGINT, SIGTERM),
         snapshot_path_((fs::path(c.paper.dir) / "session.snapshot").string()), config_sha256_(sha256_hex(c.text)) {}
 
   PaperOutcome run();
@@ -97,14 +92,20 @@ class PaperRun final : public SessionSink {
   void show_status(bool last = false);
   HttpResponse handle(const HttpRequest& req);
   std::string metrics_text() const;
-  std::string status_json() const;
+  nlohmann::json status() const;
   bool ready() const;
+  // Hot reload: validate the strategy as it now is on disk in a child, swap it in between
+  // candles, journal and report either way.
+  nlohmann::json reload(const std::string& trigger);
+  void watch_files();
+  void await_file_change();
+  std::vector<CandleSeries> recent() const;
 
   const RunConfig& c_;
   const PaperOptions& o_;
   std::unique_ptr<CandleFeed> feed_;
   asio::io_context io_;
-  asio::steady_timer timer_, poll_, status_;
+  asio::steady_timer timer_, poll_, status_, debounce_;
   asio::signal_set signals_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<Session> session_;
@@ -132,13 +133,20 @@ class PaperRun final : public SessionSink {
   std::uint64_t latency_count_ = 0, latency_buckets_[std::size(kBuckets)] = {};
   double latency_sum_ = 0;
   std::vector<std::pair<std::string, std::string>> scripts_;  // path, sha256
+  // hot reload
+  std::vector<std::deque<Candle>> ring_;  // per symbol, the last reload_candles candles
+  std::unique_ptr<FileWatcher> watcher_;
+  std::unique_ptr<asio::posix::stream_descriptor> watch_stream_;
+  std::size_t reloads_ = 0, reloads_rejected_ = 0;
+  nlohmann::json last_reload_;
 };
 
 void PaperRun::open(PaperOutcome& out) {
   const std::vector<std::string>& symbols = c_.session.symbols;
   session_ = std::make_unique<Session>(c_.session, feed_->timeframe(), *this);
   last_candle_.assign(symbols.size(), Candle{});
-  scripts_.emplace_back(c_.session.strategy, file_sha256(c_.session.strategy));
+  ring_.assign(symbols.size(), {});
+  for (const auto& f : session_->script_files()) scripts_.emplace_back(f, file_sha256(f));
   for (const auto& f : c_.session.filters)
     if (!f.script.empty()) scripts_.emplace_back(f.script, file_sha256(f.script));
 
@@ -211,10 +219,13 @@ PaperOutcome PaperRun::run() {
     const char* token = std::getenv(c_.paper.token_env.c_str());
     http_ = std::make_unique<HttpServer>(io_, c_.paper.host, c_.paper.port, token ? token : "",
                                          [this](const HttpRequest& r) { return handle(r); });
-    log::info("paper_http", {{"url", "http://" + c_.paper.host + ":" + std::to_string(http_->port())}});
+    const std::string url = "http://" + (c_.paper.host == "0.0.0.0" ? std::string("127.0.0.1") : c_.paper.host) + ":" + std::to_string(http_->port());
+    log::info("paper_http", {{"url", url}});
+    write_file_atomic((fs::path(c_.paper.dir) / "http.url").string(), url + "\n");  // for onepath reload
     if (o_.on_listening) o_.on_listening(http_->port());
   }
   if (!c_.paper.pause_file.empty()) poll_pause_file();
+  if (c_.paper.reload) watch_files();
   if (o_.progress) show_status();
   log::info("paper_start", {{"feed", feed_->describe()}, {"symbols", c_.session.symbols.size()}, {"snapshot", snapshot_path_},
                             {"resumed", out.resumed ? "yes" : "no"}});
@@ -252,6 +263,8 @@ PaperOutcome PaperRun::run() {
   out.equity = session_->kernel().equity();
   out.seconds = std::chrono::duration<double>(Clock::now() - started_).count();
   out.snapshot = complete_ ? "" : snapshot_path_;
+  out.reloads = reloads_;
+  out.reloads_rejected = reloads_rejected_;
   return out;
 }
 
@@ -296,6 +309,9 @@ void PaperRun::step() {
     latency_sum_ += ns * 1e-9;
     for (std::size_t b = 0; b < std::size(kBuckets); ++b) latency_buckets_[b] += ns * 1e-9 <= kBuckets[b];
     last_candle_[static_cast<std::size_t>(symbol)] = candle;
+    auto& ring = ring_[static_cast<std::size_t>(symbol)];
+    ring.push_back(candle);
+    if (ring.size() > c_.paper.reload_candles) ring.pop_front();
   }
   session_->close(slice_.ts);
   run_plugin_work();
@@ -303,6 +319,92 @@ void PaperRun::step() {
   last_fed_ = Clock::now();
   if (++since_snapshot_ >= c_.paper.snapshot_every) snapshot();
   else if (journal_ && last_fed_ - last_flush_ >= kFlushEvery) flush();
+  if (o_.reload_after && o_.reload_after(session_->candles())) reload("asked");
+}
+
+std::vector<CandleSeries> PaperRun::recent() const {
+  std::vector<CandleSeries> out(ring_.size());
+  for (std::size_t s = 0; s < ring_.size(); ++s) {
+    out[s].symbol = c_.session.symbols[s];
+    for (const Candle& c : ring_[s]) out[s].push_back(c);
+  }
+  return out;
+}
+
+nlohmann::json PaperRun::reload(const std::string& trigger) {
+  const auto t0 = Clock::now();
+  std::vector<CandleSeries> candles = recent();
+  const auto deadline = std::chrono::milliseconds(2 * c_.session.limits.timeout_ms + 2000);
+  std::string error = validate_in_child(c_.session, feed_->timeframe(), candles, deadline);
+  const auto validated = Clock::now();
+  Session::Reload r;
+  r.old_version = session_->strategy_version();
+  if (error.empty()) {
+    try {
+      r = session_->reload_strategy(candles);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  nlohmann::json files = nlohmann::json::array();
+  std::vector<std::pair<std::string, std::string>> now;
+  for (const auto& f : error.empty() ? session_->script_files() : std::vector<std::string>{}) now.emplace_back(f, file_sha256(f));
+  for (const auto& [path, sha] : scripts_) {
+    const std::string fresh = file_sha256(path);
+    if (fresh != sha) files.push_back({{"path", path}, {"old_sha256", sha}, {"new_sha256", fresh}});
+  }
+  nlohmann::json result = {{"trigger", trigger},
+                           {"time", format_iso(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                   std::chrono::system_clock::now().time_since_epoch()).count())},
+                           {"result", error.empty() ? "swapped" : "rejected"},
+                           {"old_version", r.old_version},
+                           {"validate_ms", std::chrono::duration<double, std::milli>(validated - t0).count()},
+                           {"files", files}};
+  if (error.empty()) {
+    result["new_version"] = r.new_version;
+    result["features_changed"] = r.features_changed;
+    result["swap_ms"] = std::chrono::duration<double, std::milli>(Clock::now() - validated).count();
+    for (const auto& f : c_.session.filters)
+      if (!f.script.empty()) now.emplace_back(f.script, file_sha256(f.script));
+    scripts_ = std::move(now);
+    ++reloads_;
+    log::info("strategy_reloaded", {{"trigger", trigger}, {"old", r.old_version}, {"new", r.new_version},
+                                    {"features_changed", r.features_changed ? "yes" : "no"}});
+    if (watcher_) watcher_->watch(session_->script_files());  // it may require other modules now
+  } else {
+    result["error"] = error;
+    ++reloads_rejected_;
+    log::warn("strategy_reload_rejected", {{"trigger", trigger}, {"error", error}});
+  }
+  if (journal_) journal_->event(run_id_, correlation_, "strategy_reload", result.dump());
+  last_reload_ = result;
+  return result;
+}
+
+void PaperRun::watch_files() {
+  try {
+    watcher_ = std::make_unique<FileWatcher>();
+  } catch (const std::exception& e) {
+    log::warn("reload_watch_unavailable", {{"error", e.what()}});
+    return;
+  }
+  watcher_->watch(session_->script_files());
+  watch_stream_ = std::make_unique<asio::posix::stream_descriptor>(io_, ::dup(watcher_->fd()));
+  await_file_change();
+}
+
+// A change is acted on once the writes have settled: editors write in steps.
+void PaperRun::await_file_change() {
+  watch_stream_->async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    if (watcher_->changed()) {
+      debounce_.expires_after(kReloadSettle);
+      debounce_.async_wait([this](const boost::system::error_code& e) {
+        if (!e && !stopping_) reload("file change");
+      });
+    }
+    await_file_change();
+  });
 }
 
 // The journal catches up with the session: one transaction.
@@ -378,8 +480,14 @@ void PaperRun::end(const std::string& status) {
   timer_.cancel();
   poll_.cancel();
   status_.cancel();
+  debounce_.cancel();
+  if (watch_stream_) watch_stream_->close();
   signals_.cancel();
-  if (http_) http_->stop();
+  if (http_) {
+    http_->stop();
+    std::error_code ignored;
+    fs::remove(fs::path(c_.paper.dir) / "http.url", ignored);
+  }
   io_.stop();
 }
 
@@ -460,7 +568,7 @@ std::string PaperRun::metrics_text() const {
   return m;
 }
 
-std::string PaperRun::status_json() const {
+nlohmann::json PaperRun::status() const {
   const Kernel& k = session_->kernel();
   nlohmann::json symbols = nlohmann::json::array();
   for (std::size_t s = 0; s < c_.session.symbols.size(); ++s) {
@@ -487,10 +595,12 @@ std::string PaperRun::status_json() const {
                       {"cash", k.cash()},
                       {"last_candle", session_->last_ts() ? nlohmann::json(format_iso(session_->last_ts())) : nlohmann::json()},
                       {"feature_set_version", session_->feature_set_version()},
+                      {"strategy_version", session_->strategy_version()},
+                      {"reloads", {{"swapped", reloads_}, {"rejected", reloads_rejected_}, {"last", last_reload_}}},
                       {"symbols", symbols},
                       {"scripts", scripts},
                       {"snapshot", snapshot_path_}};
-  return j.dump(2) + "\n";
+  return j;
 }
 
 HttpResponse PaperRun::handle(const HttpRequest& req) {
@@ -502,11 +612,15 @@ HttpResponse PaperRun::handle(const HttpRequest& req) {
     return {ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "ready\n" : session_->warm() ? "not fed recently\n" : "warming up\n"};
   }
   if (get && path == "/metrics") return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()};
-  if (get && path == "/status") return {200, "application/json", status_json()};
+  if (get && path == "/status") return {200, "application/json", status().dump(2) + "\n"};
   if (post && (path == "/control/pause" || path == "/control/resume")) {
     http_paused_ = path == "/control/pause";
     set_paused();
-    return {200, "application/json", status_json()};
+    return {200, "application/json", status().dump(2) + "\n"};
+  }
+  if (post && path == "/control/reload") {
+    nlohmann::json r = reload("POST /control/reload");
+    return {r["result"] == "swapped" ? 200 : 422, "application/json", r.dump(2) + "\n"};
   }
   if (post && path == "/control/stop") {
     request_stop("POST /control/stop");

@@ -22,6 +22,9 @@ struct PaperOptions {
   bool fresh = false;                             // start afresh even when a snapshot exists
   std::vector<double>* latencies_ns = nullptr;    // per candle: arrival -> orders out (bench)
   std::function<void(int port)> on_listening;     // once HTTP listens (tests)
+  // Tests and benchmarks: asked after every time slice with the candles so far; true
+  // reloads the strategy then (as POST /control/reload does).
+  std::function<bool(std::size_t candles)> reload_after;
 };
 
 struct PaperOutcome {
@@ -31,6 +34,7 @@ struct PaperOutcome {
   std::size_t candles = 0, decisions = 0, placed = 0, trades = 0;
   double equity = 0, seconds = 0;
   std::string snapshot;  // where the last snapshot is (empty once complete)
+  std::size_t reloads = 0, reloads_rejected = 0;
 };
 
 // Runs until the feed ends or SIGINT / SIGTERM / POST /control/stop. Throws InputError

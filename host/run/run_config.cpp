@@ -35,7 +35,7 @@ const std::map<std::string, std::set<std::string>>& schema() {
       {"risk", {"max_position_fraction", "max_gross_leverage", "daily_loss_fraction", "max_open_positions", "mode", "flatten_on_daily_loss"}},
       {"output", {"dir", "db", "equity_every"}},
       {"paper.feed_params", {"*"}},
-      {"paper", {"feed", "feed_params", "speed", "start", "dir", "snapshot_every", "pause_file", "host", "port", "token_env", "history_bars"}},
+      {"paper", {"feed", "feed_params", "speed", "start", "dir", "snapshot_every", "pause_file", "host", "port", "token_env", "history_bars", "reload", "reload_candles"}},
   };
   return s;
 }
@@ -380,6 +380,11 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
   r.set("paper.history_bars", history);
   if (history < 0) r.wrong("paper.history_bars", "0 or more");
   p.history_bars = static_cast<std::size_t>(history);
+  r.set("paper.reload", p.reload);
+  int reload_candles = 500;
+  r.set("paper.reload_candles", reload_candles);
+  if (reload_candles < 1) r.wrong("paper.reload_candles", "at least 1");
+  p.reload_candles = static_cast<std::size_t>(reload_candles);
   return c;
 }
 

@@ -28,6 +28,8 @@ struct PaperConfig {
   int port = 0;                      // 0: pick a free one and log it; -1: no HTTP
   std::string token_env = "ONEPATH_TOKEN";  // required off loopback
   std::size_t history_bars = 0;      // generated feed: bars of its past to warm up from; 0: the warm-up the features need
+  bool reload = true;                // hot reload the strategy when its files change
+  std::size_t reload_candles = 500;  // per symbol: a candidate's dry run, and new features' warm-up
 };
 
 struct RunConfig {

@@ -82,6 +82,11 @@ class Journal {
   std::vector<TradeRecord> trades(std::int64_t id);
   std::vector<EquityPoint> equity(std::int64_t id);
   std::vector<DecisionRecord> decisions(std::int64_t id);  // symbol as index into the run's symbols
+  struct Event {
+    TimestampMs ts = 0;
+    std::string name, fields;
+  };
+  std::vector<Event> events(std::int64_t id);
   std::size_t count(const std::string& table, std::int64_t run_id);
 
   // "running" for a run whose process is gone (killed, crashed) reads "failed (process gone)".

@@ -1,0 +1,53 @@
+// onepath reload RUN.toml: ask the running paper session of a config to reload its strategy.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+#include "data/candle_io.hpp"
+#include "net/http_client.hpp"
+#include "run/run_config.hpp"
+
+namespace onepath::cli {
+
+void add_reload_commands(CLI::App& app, Action& action) {
+  struct Opts {
+    std::string config;
+    std::vector<std::string> sets;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("reload", "Ask a running paper session to reload its strategy now");
+  cmd->add_option("RUN.toml", o->config, "The session's configuration (with the same --set values)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--set", o->sets, "Override a config value: key.path=value (repeatable)");
+  cmd->footer(
+      "The session validates the strategy as it now is on disk (a dry run on its recent candles, in a child\n"
+      "process), swaps it in between candles and carries ctx.state; a broken edit is rejected and the running\n"
+      "strategy keeps trading. Sessions also reload by themselves when the files change (docs/hot-reload.md).\n"
+      "Exit codes: 0 swapped, 1 rejected (the reason is printed), 2 no running session.");
+  cmd->callback([o, &action] {
+    action = [o] {
+      RunConfig c = load_run_config(o->config, o->sets);
+      const std::string where = (std::filesystem::path(c.paper.dir) / "http.url").string();
+      if (!std::filesystem::exists(where))
+        throw InputError("no running paper session of " + o->config + " with HTTP (" + where + " does not exist)");
+      std::string url = read_file(where);
+      while (!url.empty() && (url.back() == '\n' || url.back() == ' ')) url.pop_back();
+      const char* token = std::getenv(c.paper.token_env.c_str());
+      HttpReply r;
+      try {
+        r = http_request(url, "POST", "/control/reload", token ? token : "");
+      } catch (const std::exception& e) {
+        throw InputError(std::string("the paper session does not answer: ") + e.what());
+      }
+      fmt::print("{}", r.body);
+      if (r.status == 200) return 0;
+      if (r.status == 422) return 1;
+      throw InputError("the paper session answered " + std::to_string(r.status));
+    };
+  });
+}
+
+}  // namespace onepath::cli

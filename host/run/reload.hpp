@@ -1,0 +1,46 @@
+#pragma once
+// Hot reload's two halves that need no event loop: validating a candidate strategy away
+// from the running session, and noticing that the files it was loaded from changed.
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/candle.hpp"
+#include "core/timeframe.hpp"
+#include "run/session_config.hpp"
+
+namespace onepath {
+
+// Loads the config's strategy (as it now is on disk) into a fresh Session in a forked child
+// and dry-runs it on `recent` (per symbol, the last candles), under the script time and
+// memory limits. The child is killed past `deadline`, so a validation never leaves a stuck
+// thread, an abandoned Lua state or a handler in a bad state behind. Returns "" when the
+// candidate ran, else what stopped it (file:line for script errors).
+std::string validate_in_child(const SessionConfig& config, Timeframe tf, const std::vector<CandleSeries>& recent,
+                              std::chrono::milliseconds deadline);
+
+// inotify on the folders of a set of files (editors often replace a file by renaming a new
+// one over it, so the file's own inode is not enough).
+class FileWatcher {
+ public:
+  FileWatcher();  // std::runtime_error when inotify is not available
+  ~FileWatcher();
+  FileWatcher(const FileWatcher&) = delete;
+  FileWatcher& operator=(const FileWatcher&) = delete;
+  int fd() const { return fd_; }
+  // Watches exactly these files from now on.
+  void watch(const std::vector<std::string>& files);
+  // Reads the pending events (fd() is readable); true when one of the files changed.
+  bool changed();
+
+ private:
+  int fd_ = -1;
+  std::map<int, std::string> dirs_;       // watch descriptor -> folder
+  std::map<std::string, bool> files_;     // absolute paths watched
+};
+
+// SHA-256 of a file's bytes ("" when it cannot be read).
+std::string file_sha256(const std::string& path);
+
+}  // namespace onepath
