@@ -9,6 +9,7 @@
 #include <cmath>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
@@ -378,6 +379,7 @@ nlohmann::json PaperRun::reload(const std::string& trigger) {
   }
   if (journal_) journal_->event(run_id_, correlation_, "strategy_reload", result.dump());
   last_reload_ = result;
+  if (o_.on_reload) o_.on_reload(result.dump());
   return result;
 }
 
@@ -671,6 +673,62 @@ PaperBench bench_paper(const RunConfig& config, std::size_t candles) {
   auto at = [&](double q) { return ns[std::min(ns.size() - 1, static_cast<std::size_t>(q * static_cast<double>(ns.size())))] / 1e3; };
   b.p50_us = at(0.5), b.p99_us = at(0.99), b.p999_us = at(0.999), b.max_us = ns.back() / 1e3;
   b.mean_us = sum / static_cast<double>(ns.size()) / 1e3;
+  return b;
+}
+
+ReloadBench bench_reload(const RunConfig& config, std::size_t reloads) {
+  RunConfig c = config;
+  c.journal.clear();
+  c.paper.port = -1;
+  c.paper.pause_file.clear();
+  c.paper.reload = true;
+  c.paper.snapshot_every = std::numeric_limits<std::size_t>::max();
+  const fs::path dir = fs::temp_directory_path() / ("onepath-bench-reload-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  c.paper.dir = (dir / "paper").string();
+  // A copy of the strategy to edit: a comment line changes on every reload.
+  const std::string original = read_file(c.session.strategy);
+  c.session.strategy = (dir / "strategy.lua").string();
+  write_file_atomic(c.session.strategy, original);
+  SynthOptions g = c.generate.value_or(SynthOptions{});
+  g.symbols.clear();
+  for (const auto& s : c.session.symbols) g.symbols.push_back(preset_symbol(s, 0.8));
+  g.timeframe = Timeframe::parse("15m");
+  g.bars = c.paper.reload_candles + reloads * 10'000;  // 200 ms of session per reload at the pace below
+  g.with_defects = false;
+  // Paced at a slice every 20 us, so the session is still running when the reloads come.
+  const double speed = static_cast<double>(g.timeframe.duration_ms()) / 0.02;
+
+  std::vector<double> latency, validate;
+  Clock::time_point written{};
+  bool waiting = false;
+  std::size_t next_edit = c.paper.reload_candles * c.session.symbols.size();
+  PaperOptions o;
+  o.fresh = true;
+  o.reload_after = [&](std::size_t candles) {
+    if (waiting || latency.size() >= reloads || candles < next_edit) return false;
+    std::ofstream(c.session.strategy) << original << "\n-- edit " << latency.size() << "\n";
+    written = Clock::now();
+    waiting = true;
+    return false;  // the file watcher notices it
+  };
+  o.on_reload = [&](const std::string& json) {
+    if (!waiting) return;
+    latency.push_back(std::chrono::duration<double, std::milli>(Clock::now() - written).count());
+    validate.push_back(nlohmann::json::parse(json).value("validate_ms", 0.0));
+    waiting = false;
+  };
+  run_paper(c, make_replay_feed(generate_market(g), g.timeframe, speed), o);
+  fs::remove_all(dir);
+  ReloadBench b;
+  b.reloads = latency.size();
+  b.dry_run_candles = c.paper.reload_candles * c.session.symbols.size();
+  if (latency.empty()) return b;
+  auto pct = [](std::vector<double> v, double q) {
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
+  };
+  b.p50_ms = pct(latency, 0.5), b.p99_ms = pct(latency, 0.99), b.max_ms = pct(latency, 1.0), b.validate_p50_ms = pct(validate, 0.5);
   return b;
 }
 

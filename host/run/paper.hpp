@@ -25,6 +25,8 @@ struct PaperOptions {
   // Tests and benchmarks: asked after every time slice with the candles so far; true
   // reloads the strategy then (as POST /control/reload does).
   std::function<bool(std::size_t candles)> reload_after;
+  // Tests and benchmarks: told the outcome of every reload (its JSON, as journaled).
+  std::function<void(const std::string& result_json)> on_reload;
 };
 
 struct PaperOutcome {
@@ -49,5 +51,14 @@ struct PaperBench {
   double p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0, mean_us = 0;
 };
 PaperBench bench_paper(const RunConfig& config, std::size_t candles);
+
+// onepath bench reload: from a change of the strategy file on disk to the swap (inotify,
+// the settle time, the dry run in a child, the swap), over `reloads` reloads of a copy of
+// the config's strategy while a paper session replays generated candles.
+struct ReloadBench {
+  std::size_t reloads = 0, dry_run_candles = 0;
+  double p50_ms = 0, p99_ms = 0, max_ms = 0, validate_p50_ms = 0;
+};
+ReloadBench bench_reload(const RunConfig& config, std::size_t reloads);
 
 }  // namespace onepath

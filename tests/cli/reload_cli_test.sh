@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Hot reload from outside a running paper session: an edit on disk is picked up by itself,
+# `onepath reload` asks for one (exit 0 swapped, 1 rejected with the reason), /status and
+# the journal show them.
+set -u
+onepath=$(realpath "$1")
+root=$2
+work=$(mktemp -d)
+trap 'kill -9 $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+cd "$work" || exit 1
+mkdir s
+cp "$root/scripts/strategies/ema_crossover.lua" s/strategy.lua
+cat >run.toml <<TOML
+[data]
+symbols = ["BTC", "ETH"]
+[data.generate]
+bars = 20000
+seed = 2
+[strategy]
+script = "s/strategy.lua"
+scripts_root = "s"
+[output]
+db = "$work/j.db"
+[paper]
+speed = 40000     # a 15m candle every 22 ms: the session runs for minutes
+port = 0
+TOML
+wait_for() {  # wait_for FILE PATTERN: until the log says so (10 s at most)
+  for _ in $(seq 200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+  return 1
+}
+
+"$onepath" paper run.toml --no-progress >out.txt 2>err.txt &
+pid=$!
+wait_for err.txt paper_start || fail "the session did not start: $(cat err.txt)"
+wait_for runs/run/paper/http.url http || fail "no http.url"
+
+# An edit on disk: picked up without being asked.
+echo "-- tuned" >>s/strategy.lua
+wait_for err.txt strategy_reloaded || fail "the edit was not picked up: $(cat err.txt)"
+grep -q "trigger=\"file change\"" err.txt || fail "not a file-change reload: $(grep strategy_reload err.txt)"
+
+# onepath reload: swapped (exit 0) ...
+out=$("$onepath" reload run.toml 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q '"result": "swapped"' <<<"$out" || fail "onepath reload: exit $rc, $out"
+# ... and a broken edit rejected (exit 1) with file and line, the old strategy still trading.
+printf 'local S = {\nS.params =\n' >s/strategy.lua
+out=$("$onepath" reload run.toml 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q 'strategy.lua:2:' <<<"$out" || fail "a broken edit: exit $rc, $out"
+url=$(cat runs/run/paper/http.url)
+status=$(exec 3<>"/dev/tcp/127.0.0.1/${url##*:}"; printf 'GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3; cat <&3)
+grep -q '"rejected": [1-9]' <<<"$status" || fail "/status does not count the rejection: $status"
+grep -q '"swapped": [2-9]' <<<"$status" || fail "/status does not count the swaps: $status"
+kill -INT $pid
+wait $pid || fail "the session exited $?: $(tail -5 err.txt)"
+grep -q "paper session stopped" out.txt || fail "not stopped: $(cat out.txt)"
+out=$("$onepath" reload run.toml 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "no running paper session" <<<"$out" || fail "reload with no session: exit $rc, $out"
+
+[ "$failures" -eq 0 ] && echo "cli reload: all checks passed"
+exit $((failures > 0))
