@@ -1,4 +1,5 @@
 #include "lua/feature_file.hpp"
+#include "lua/sandbox.hpp"
 
 #include <lua.hpp>
 
@@ -49,34 +50,6 @@ void count_hook(lua_State* L, lua_Debug*) {
 struct StateCloser {
   void operator()(lua_State* L) const { lua_close(L); }
 };
-
-// A global table holding only pure, data-building functions.
-void push_sandbox_env(lua_State* L) {
-  luaL_openlibs(L);  // then copy the safe parts into a fresh table
-  lua_newtable(L);  // env
-  for (const char* name : {"assert", "error", "ipairs", "next", "pairs", "pcall", "select", "tonumber", "tostring", "type",
-                           "unpack", "rawequal", "rawget", "rawlen"}) {
-    lua_getglobal(L, name);
-    lua_setfield(L, -2, name);
-  }
-  for (const char* lib : {"math", "table", "string"}) {
-    lua_newtable(L);  // env, copy
-    lua_getglobal(L, lib);  // env, copy, lib
-    lua_pushnil(L);
-    while (lua_next(L, -2) != 0) {  // env, copy, lib, key, value
-      bool unsafe = std::string_view(lib) == "string" && lua_type(L, -2) == LUA_TSTRING && std::string_view(lua_tostring(L, -2)) == "dump";
-      if (unsafe) {
-        lua_pop(L, 1);
-        continue;
-      }
-      lua_pushvalue(L, -2);  // env, copy, lib, key, value, key
-      lua_insert(L, -2);     // env, copy, lib, key, key, value
-      lua_settable(L, -5);   // env, copy, lib, key
-    }
-    lua_pop(L, 1);            // env, copy
-    lua_setfield(L, -2, lib);  // env
-  }
-}
 
 std::string entry_origin(const std::string& name, int index, const std::string& feature) {
   return name + ": entry " + std::to_string(index) + (feature.empty() ? "" : " ('" + feature + "')");
@@ -137,7 +110,7 @@ FeatureSet parse_feature_source(std::string_view code, const std::string& name) 
   std::unique_ptr<lua_State, StateCloser> owner(lua_newstate(capped_alloc, &budget));
   lua_State* L = owner.get();
   if (!L) throw std::runtime_error("cannot create a Lua state");
-  push_sandbox_env(L);                                          // env
+  push_sandbox_env(L, SandboxProfile::feature_file);           // env
   // After the libraries (opening `jit` turns the compiler on): hooks do not run in traces.
   luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
   if (luaL_loadbuffer(L, code.data(), code.size(), ("@" + name).c_str()) != 0)  // env, chunk | env, err

@@ -15,6 +15,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "lua/sandbox.hpp"
 
 namespace onepath {
 namespace {
@@ -163,40 +164,7 @@ LuaRuntime::LuaRuntime(std::string scripts_root, ScriptLimits limits)
   guard_->cap = limits.memory_bytes;
   L_ = lua_newstate(capped_alloc, static_cast<CallGuard*>(guard_.get()));
   if (!L_) throw std::runtime_error("cannot create a Lua state");
-  luaL_openlibs(L_);
-
-  // The sandbox: a fresh global table with the safe parts only.
-  lua_newtable(L_);  // env
-  for (const char* name : {"assert", "error", "ipairs", "next", "pairs", "pcall", "xpcall", "select", "tonumber", "tostring",
-                           "type", "unpack", "rawequal", "rawget", "rawset", "setmetatable", "getmetatable"}) {
-    lua_getglobal(L_, name);
-    lua_setfield(L_, -2, name);
-  }
-  for (const char* lib : {"math", "string", "table", "bit"}) {
-    lua_newtable(L_);       // env, copy
-    lua_getglobal(L_, lib);  // env, copy, lib
-    lua_pushnil(L_);
-    while (lua_next(L_, -2) != 0) {  // env, copy, lib, key, value
-      bool dump = std::string_view(lib) == "string" && lua_type(L_, -2) == LUA_TSTRING && std::string_view(lua_tostring(L_, -2)) == "dump";
-      if (!dump) {
-        lua_pushvalue(L_, -2);
-        lua_insert(L_, -2);
-        lua_settable(L_, -5);
-      } else {
-        lua_pop(L_, 1);
-      }
-    }
-    lua_pop(L_, 1);
-    lua_setfield(L_, -2, lib);
-  }
-  lua_newtable(L_);  // env, os
-  for (const char* name : {"time", "clock", "date", "difftime"}) {
-    lua_getglobal(L_, "os");
-    lua_getfield(L_, -1, name);
-    lua_setfield(L_, -3, name);
-    lua_pop(L_, 1);
-  }
-  lua_setfield(L_, -2, "os");
+  push_sandbox_env(L_, SandboxProfile::script);  // env
   lua_pushcfunction(L_, lua_service);
   lua_setfield(L_, -2, "service");
   lua_pushvalue(L_, -1);

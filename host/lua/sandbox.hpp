@@ -1,0 +1,20 @@
+#pragma once
+// One builder for the sandboxes scripts run in, with a profile per kind of script, so that
+// a script is always checked (a hot reload's candidate included) under exactly the rules it
+// runs under. Never in any profile: io, os.execute and the rest of os, load / loadstring /
+// loadfile / dofile, debug, ffi, string.dump.
+struct lua_State;
+
+namespace onepath {
+
+enum class SandboxProfile {
+  feature_file,  // builds data: pure functions only
+  script,        // strategies and filters: also metatables, xpcall, bit, os.time/clock/date/difftime
+};
+
+// Opens the standard libraries in L (if not yet) and pushes a fresh global table holding
+// the profile's safe parts. The caller adds what its scripts get beyond them (require,
+// service, _G).
+void push_sandbox_env(lua_State* L, SandboxProfile profile);
+
+}  // namespace onepath
