@@ -38,6 +38,8 @@ class ExecutionEngine {
   ExecutionEngine(ExecConfig config, RiskLimits limits, std::vector<std::string> symbols, LedgerSink* ledger = nullptr);
 
   FilterChain& filters() { return filters_; }
+  // A rebuilt chain (hot reload), its state already loaded.
+  void replace_filters(FilterChain chain) { filters_ = std::move(chain); }
   // A new bar of a symbol: the daily limit's day, the venue's open and range.
   void on_bar(int symbol, const Candle& c);
   // An intent decided at the close of the symbol's current bar.

@@ -1,5 +1,7 @@
 #include "exec/filter.hpp"
 
+#include <utility>
+
 #include "core/error.hpp"
 #include "core/state_archive.hpp"
 
@@ -123,6 +125,12 @@ std::unique_ptr<Filter> make_filter(const std::string& kind, const FilterArgs& a
   std::string known;
   for (const auto& r : registered()) known += (known.empty() ? "" : ", ") + r.kind.name;
   throw InputError("no filter kind '" + kind + "' (known: " + known + "; a Lua filter is given as script = ...)");
+}
+
+FilterFactory replace_filter_kind(const std::string& name, FilterFactory make) {
+  for (auto& r : registered())
+    if (r.kind.name == name && r.kind.origin != "built-in") return std::exchange(r.make, std::move(make));
+  throw InputError("filter kind '" + name + "' is not a plugin's");
 }
 
 void add_filter_kind(FilterKind kind, FilterFactory make) {

@@ -68,6 +68,8 @@ const FilterKind* find_filter_kind(const std::string& name);
 std::unique_ptr<Filter> make_filter(const std::string& kind, const FilterArgs& args);
 // InputError when the name is taken.
 void add_filter_kind(FilterKind kind, FilterFactory make);
+// Hot reload of a plugin: the kind's name now builds with `make`; returns the factory it had.
+FilterFactory replace_filter_kind(const std::string& name, FilterFactory make);
 
 struct ChainVerdict {
   bool passed = true;

@@ -1,6 +1,7 @@
 #include "indicators/registry.hpp"
 
 #include <functional>
+#include <utility>
 #include <optional>
 #include <set>
 
@@ -320,6 +321,12 @@ std::vector<IndicatorKind> indicator_kinds() {
   for (const auto& e : entries()) v.push_back(e.info);
   for (const auto& a : added()) v.push_back(a.info);
   return v;
+}
+
+IndicatorFactory replace_indicator_kind(const std::string& kind, IndicatorFactory make) {
+  for (auto& a : added())
+    if (a.info.kind == kind) return std::exchange(a.make, std::move(make));
+  throw InputError("indicator kind '" + kind + "' is not a plugin's");
 }
 
 void add_indicator_kind(IndicatorKind info, IndicatorFactory make) {

@@ -35,5 +35,7 @@ using IndicatorFactory = std::function<std::unique_ptr<Indicator>(const Indicato
 // Adds a kind. InputError when the name is taken (by a built-in kind or another plugin).
 // Not thread-safe against make_indicator: plugins load before any indicator is built.
 void add_indicator_kind(IndicatorKind info, IndicatorFactory make);
+// Hot reload of a plugin: the kind's name now builds with `make`; returns the factory it had.
+IndicatorFactory replace_indicator_kind(const std::string& kind, IndicatorFactory make);
 
 }  // namespace onepath

@@ -168,22 +168,11 @@ void check_kinds(const std::string& file, const char* what, const Kind* const* k
 
 std::string hex_id(const char* s) { return s && *s ? s : "-"; }
 
-}  // namespace
-
-const PluginInfo& load_plugin(const std::string& path, const ScriptParams& params) {
-  namespace fs = std::filesystem;
-  auto& s = state();
-  std::error_code ec;
-  const std::string canonical = fs::weakly_canonical(path, ec).string();
-  {
-    std::lock_guard lock(s.mutex);
-    for (const auto& p : s.plugins)
-      if (p->info.path == canonical) return p->info;
-  }
-  if (!fs::exists(canonical)) throw InputError(path + ": no such plugin file");
+// dlopen `file` and check its manifest; errors name `path` (what the user gave).
+const onepath_manifest* open_manifest(const std::string& path, const std::string& file) {
   // RTLD_LOCAL: plugins do not see each other's symbols; RTLD_NOW: a missing symbol is
   // found now, not in the middle of a session.
-  void* handle = ::dlopen(canonical.c_str(), RTLD_NOW | RTLD_LOCAL);
+  void* handle = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) throw InputError(path + ": not a loadable plugin: " + std::string(::dlerror()));
   auto entry = reinterpret_cast<onepath_manifest_fn>(::dlsym(handle, ONEPATH_MANIFEST_SYMBOL));
   if (!entry) throw InputError(path + ": not an onepath plugin (it exports no " + std::string(ONEPATH_MANIFEST_SYMBOL) + "())");
@@ -201,6 +190,30 @@ const PluginInfo& load_plugin(const std::string& path, const ScriptParams& param
   check_kinds(path, "filter", m->filters, m->filter_count);
   check_kinds(path, "feed", m->feeds, m->feed_count);
   check_kinds(path, "service", m->services, m->service_count);
+  return m;
+}
+
+template <class Kind>
+std::vector<std::string> names_of(const Kind* const* kinds, std::uint32_t count) {
+  std::vector<std::string> v;
+  for (std::uint32_t i = 0; i < count; ++i) v.push_back(kinds[i]->name);
+  return v;
+}
+
+}  // namespace
+
+const PluginInfo& load_plugin(const std::string& path, const ScriptParams& params) {
+  namespace fs = std::filesystem;
+  auto& s = state();
+  std::error_code ec;
+  const std::string canonical = fs::weakly_canonical(path, ec).string();
+  {
+    std::lock_guard lock(s.mutex);
+    for (const auto& p : s.plugins)
+      if (p->info.path == canonical) return p->info;
+  }
+  if (!fs::exists(canonical)) throw InputError(path + ": no such plugin file");
+  const onepath_manifest* m = open_manifest(path, canonical);
 
   auto loaded = std::make_unique<Loaded>();
   PluginInfo& info = loaded->info;
@@ -268,6 +281,77 @@ const PluginInfo& load_plugin(const std::string& path, const ScriptParams& param
   log::debug("plugin_loaded", {{"path", canonical}, {"name", info.name}, {"version", info.version}});
   s.plugins.push_back(std::move(loaded));
   return s.plugins.back()->info;
+}
+
+const PluginInfo& reload_plugin(const std::string& path, const std::function<void()>& move_state) {
+  namespace fs = std::filesystem;
+  auto& s = state();
+  std::error_code ec;
+  const std::string canonical = fs::weakly_canonical(path, ec).string();
+  Loaded* loaded = nullptr;
+  {
+    std::lock_guard lock(s.mutex);
+    for (const auto& p : s.plugins)
+      if (p->info.path == canonical) loaded = p.get();
+  }
+  if (!loaded) throw InputError(path + ": not a loaded plugin");
+  // dlopen hands back the handle it has for a path it knows: the new build is opened from
+  // a copy of its own.
+  static std::atomic<int> copies{0};
+  const fs::path copy = fs::temp_directory_path() / ("onepath-plugin-" + std::to_string(::getpid()) + "-" + std::to_string(++copies) + "-" +
+                                                     fs::path(canonical).filename().string());
+  fs::copy_file(canonical, copy, fs::copy_options::overwrite_existing, ec);
+  if (ec) throw InputError(path + ": cannot copy the new build: " + ec.message());
+  const onepath_manifest* m = nullptr;
+  try {
+    m = open_manifest(path, copy.string());
+  } catch (...) {
+    fs::remove(copy, ec);
+    throw;
+  }
+  fs::remove(copy, ec);  // mapped: the file is no longer needed
+  const onepath_manifest* old = loaded->manifest;
+  if (std::string(m->name) != loaded->info.name)
+    throw InputError(path + ": the new build is plugin '" + m->name + "', the session has '" + loaded->info.name + "'");
+  if (names_of(m->indicators, m->indicator_count) != names_of(old->indicators, old->indicator_count) ||
+      names_of(m->filters, m->filter_count) != names_of(old->filters, old->filter_count) ||
+      names_of(m->feeds, m->feed_count) != names_of(old->feeds, old->feed_count) ||
+      names_of(m->services, m->service_count) != names_of(old->services, old->service_count))
+    throw InputError(path + ": the new build registers other kinds than the running one; restart the session to change them");
+  if (m->init) {
+    char err[kErrSize] = "";
+    if (m->init(&host_table(), err, sizeof err) != ONEPATH_OK) throw InputError(path + ": the new build's init failed: " + err);
+  }
+  // Point the kinds' names at the new code, move the state; undo both if the state cannot move.
+  std::vector<IndicatorFactory> old_indicators;
+  std::vector<FilterFactory> old_filters;
+  for (std::uint32_t i = 0; i < m->indicator_count; ++i) {
+    const onepath_indicator_kind* k = m->indicators[i];
+    old_indicators.push_back(replace_indicator_kind(k->name, [k, canonical](const IndicatorConfig& c) { return make_plugin_indicator(k, c, canonical); }));
+  }
+  for (std::uint32_t i = 0; i < m->filter_count; ++i) {
+    const onepath_filter_kind* k = m->filters[i];
+    old_filters.push_back(replace_filter_kind(k->name, [k, canonical](const FilterArgs& a) { return make_plugin_filter(k, a, canonical); }));
+  }
+  try {
+    if (move_state) move_state();
+  } catch (...) {
+    for (std::uint32_t i = 0; i < m->indicator_count; ++i) replace_indicator_kind(m->indicators[i]->name, old_indicators[i]);
+    for (std::uint32_t i = 0; i < m->filter_count; ++i) replace_filter_kind(m->filters[i]->name, old_filters[i]);
+    throw;
+  }
+  std::lock_guard lock(s.mutex);
+  for (auto& [k, file] : s.feeds)
+    for (std::uint32_t i = 0; i < m->feed_count; ++i)
+      if (std::string(k->name) == m->feeds[i]->name) k = m->feeds[i];  // for sessions started from now on
+  for (auto& [k, plugin] : s.services)
+    for (std::uint32_t i = 0; i < m->service_count; ++i)
+      if (plugin == loaded && std::string(k->name) == m->services[i]->name) k = m->services[i];
+  loaded->manifest = m;  // the old copy stays mapped: nothing of a plugin is ever unloaded
+  loaded->info.version = m->version ? m->version : "";
+  loaded->info.build_id = hex_id(m->build_id);
+  ++loaded->info.reloads;
+  return loaded->info;
 }
 
 std::vector<PluginInfo> loaded_plugins() {

@@ -20,6 +20,7 @@ struct PluginInfo {
   std::string path, name, version, build_id;
   std::uint32_t abi_major = 0, abi_minor = 0;
   std::vector<std::string> indicators, filters, feeds, services;
+  std::size_t reloads = 0;
 };
 
 // Loads the shared object at `path` (a second call with the same file returns the first
@@ -28,6 +29,14 @@ struct PluginInfo {
 // smaller than any known version, or a name another kind has; nothing is registered then.
 const PluginInfo& load_plugin(const std::string& path, const ScriptParams& params = {});
 std::vector<PluginInfo> loaded_plugins();
+
+// Hot reload: a new build of a loaded plugin's file. A copy of it is opened (dlopen would
+// hand back the old handle for the same path), checked to be the same plugin with the same
+// kinds, and its kinds' names are pointed at the new code; then `move_state` rebuilds
+// what uses them from saved state (Session::rebuild_native). When that throws, the names
+// point at the old code again and the error goes on. The old copy is retired, never
+// unloaded. Running service and feed instances keep the code they started with.
+const PluginInfo& reload_plugin(const std::string& path, const std::function<void()>& move_state);
 
 // A loaded plugin's feed kind by name (nullptr: none), and the file it came from.
 const onepath_feed_kind* find_feed_kind(const std::string& name, std::string* origin = nullptr);

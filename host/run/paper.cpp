@@ -9,6 +9,7 @@
 #include <cmath>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -99,6 +100,7 @@ class PaperRun final : public SessionSink {
   // candles, journal and report either way.
   nlohmann::json reload(const std::string& trigger);
   void watch_files();
+  std::vector<std::string> watched_files() const;
   void await_file_change();
   std::vector<CandleSeries> recent() const;
 
@@ -140,6 +142,7 @@ class PaperRun final : public SessionSink {
   std::unique_ptr<asio::posix::stream_descriptor> watch_stream_;
   std::size_t reloads_ = 0, reloads_rejected_ = 0;
   nlohmann::json last_reload_;
+  std::map<std::string, std::string> plugin_shas_;  // each [[plugins]] file as loaded
 };
 
 void PaperRun::open(PaperOutcome& out) {
@@ -147,6 +150,7 @@ void PaperRun::open(PaperOutcome& out) {
   session_ = std::make_unique<Session>(c_.session, feed_->timeframe(), *this);
   last_candle_.assign(symbols.size(), Candle{});
   ring_.assign(symbols.size(), {});
+  for (const auto& p : c_.session.plugins) plugin_shas_[p.path] = file_sha256(p.path);
   for (const auto& f : session_->script_files()) scripts_.emplace_back(f, file_sha256(f));
   for (const auto& f : c_.session.filters)
     if (!f.script.empty()) scripts_.emplace_back(f.script, file_sha256(f.script));
@@ -335,8 +339,36 @@ std::vector<CandleSeries> PaperRun::recent() const {
 nlohmann::json PaperRun::reload(const std::string& trigger) {
   const auto t0 = Clock::now();
   std::vector<CandleSeries> candles = recent();
+  std::string error;
+  // Native plugins rebuilt on disk, and Lua filters edited: new code, the running state.
+  nlohmann::json plugins = nlohmann::json::array();
+  bool rebuilt = false;
+  for (const auto& p : c_.session.plugins) {
+    const std::string sha = file_sha256(p.path);
+    if (sha == plugin_shas_[p.path] || !error.empty()) continue;
+    try {
+      const PluginInfo& info = reload_plugin(p.path, [this] { session_->rebuild_native(); });
+      plugins.push_back({{"path", p.path}, {"old_sha256", plugin_shas_[p.path]}, {"new_sha256", sha}, {"build_id", info.build_id}});
+      plugin_shas_[p.path] = sha;
+      rebuilt = true;
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  bool filters_changed = false;
+  for (const auto& f : c_.session.filters)
+    if (!f.script.empty())
+      for (const auto& [path, sha] : scripts_) filters_changed = filters_changed || (path == f.script && file_sha256(path) != sha);
+  if (error.empty() && filters_changed && !rebuilt) {
+    try {
+      session_->rebuild_native();
+      rebuilt = true;
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
   const auto deadline = std::chrono::milliseconds(2 * c_.session.limits.timeout_ms + 2000);
-  std::string error = validate_in_child(c_.session, feed_->timeframe(), candles, deadline);
+  if (error.empty()) error = validate_in_child(c_.session, feed_->timeframe(), candles, deadline);
   const auto validated = Clock::now();
   Session::Reload r;
   r.old_version = session_->strategy_version();
@@ -360,7 +392,9 @@ nlohmann::json PaperRun::reload(const std::string& trigger) {
                            {"result", error.empty() ? "swapped" : "rejected"},
                            {"old_version", r.old_version},
                            {"validate_ms", std::chrono::duration<double, std::milli>(validated - t0).count()},
-                           {"files", files}};
+                           {"files", files},
+                           {"plugins", plugins},
+                           {"native_rebuilt", rebuilt}};
   if (error.empty()) {
     result["new_version"] = r.new_version;
     result["features_changed"] = r.features_changed;
@@ -371,7 +405,7 @@ nlohmann::json PaperRun::reload(const std::string& trigger) {
     ++reloads_;
     log::info("strategy_reloaded", {{"trigger", trigger}, {"old", r.old_version}, {"new", r.new_version},
                                     {"features_changed", r.features_changed ? "yes" : "no"}});
-    if (watcher_) watcher_->watch(session_->script_files());  // it may require other modules now
+    if (watcher_) watcher_->watch(watched_files());  // it may require other modules now
   } else {
     result["error"] = error;
     ++reloads_rejected_;
@@ -383,6 +417,15 @@ nlohmann::json PaperRun::reload(const std::string& trigger) {
   return result;
 }
 
+// The strategy's files, the Lua filters' scripts and the plugins' shared objects.
+std::vector<std::string> PaperRun::watched_files() const {
+  std::vector<std::string> files = session_->script_files();
+  for (const auto& f : c_.session.filters)
+    if (!f.script.empty()) files.push_back(f.script);
+  for (const auto& p : c_.session.plugins) files.push_back(p.path);
+  return files;
+}
+
 void PaperRun::watch_files() {
   try {
     watcher_ = std::make_unique<FileWatcher>();
@@ -390,7 +433,7 @@ void PaperRun::watch_files() {
     log::warn("reload_watch_unavailable", {{"error", e.what()}});
     return;
   }
-  watcher_->watch(session_->script_files());
+  watcher_->watch(watched_files());
   watch_stream_ = std::make_unique<asio::posix::stream_descriptor>(io_, ::dup(watcher_->fd()));
   await_file_change();
 }

@@ -161,6 +161,20 @@ Session::Reload Session::reload_strategy(const std::vector<CandleSeries>& histor
   return r;
 }
 
+void Session::rebuild_native() {
+  std::vector<std::unique_ptr<Enricher>> enrichers;
+  for (std::size_t s = 0; s < enrichers_.size(); ++s) {
+    auto e = std::make_unique<Enricher>(strategy_->features(), timeframe_);
+    if (enrichers_[s]->has_data()) e->load_snapshot(enrichers_[s]->save_snapshot(config_.symbols[s]), config_.symbols[s]);
+    enrichers.push_back(std::move(e));
+  }
+  FilterChain chain;
+  for (const auto& f : config_.filters) chain.add(filter_of(f, config_));
+  chain.load(engine_.filters().save());
+  enrichers_ = std::move(enrichers);
+  engine_.replace_filters(std::move(chain));
+}
+
 std::vector<std::string> Session::script_files() const { return strategy_->runtime().files(); }
 
 // Fills reach the strategy here and nowhere else, after the engine has finished with them.

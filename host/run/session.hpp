@@ -102,6 +102,11 @@ class Session {
     bool features_changed = false;
   };
   Reload reload_strategy(const std::vector<CandleSeries>& history);
+  // Hot reload of native code and Lua filters: new enrichers and a new filter chain, built
+  // by the kinds' current code (a plugin's new build, a filter script as it now is) and
+  // loaded with the running ones' saved state. Throws, changing nothing, when the state
+  // does not load.
+  void rebuild_native();
 
   // Everything that continues a session: engine (portfolio, orders, filters, risk day),
   // enrichers, every symbol's ctx.state, the counters. Restoring into a Session built from

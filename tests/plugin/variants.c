@@ -5,8 +5,13 @@
 
 #include "onepath/plugin.h"
 
+#ifdef PLUGIN_NAME_OVERRIDE /* two builds of one plugin */
+#undef PLUGIN_NAME
+#define PLUGIN_NAME PLUGIN_NAME_OVERRIDE
+#endif
+
 static const char* const outputs[] = {"value"};
-static onepath_status create(const onepath_params* p, void** out, char* err, size_t n) {
+__attribute__((unused)) static onepath_status create(const onepath_params* p, void** out, char* err, size_t n) {
   (void)p, (void)err, (void)n;
   *out = (void*)1;
   return ONEPATH_OK;
@@ -17,6 +22,53 @@ static onepath_status clone(const void* x, void** out, char* err, size_t n) {
   *out = (void*)x;
   return ONEPATH_OK;
 }
+static int32_t warmup(const void* x) {
+  (void)x;
+  return 0;
+}
+static void reset(void* x) { (void)x; }
+#if VARIANT_RELOAD_A || VARIANT_RELOAD_B
+/* Two builds of one plugin for hot reload: a candle counter whose state (the count) moves
+ * from one build to the next; build A emits the count, build B twice the count. */
+#if VARIANT_RELOAD_B
+#define FACTOR 2.0
+#else
+#define FACTOR 1.0
+#endif
+typedef struct {
+  int64_t count;
+} counter;
+static onepath_status counter_create(const onepath_params* p, void** out, char* err, size_t n) {
+  static counter slots[64];
+  static int used;
+  (void)p;
+  if (used == 64) {
+    snprintf(err, n, "out of counters");
+    return ONEPATH_ERROR;
+  }
+  slots[used].count = 0;
+  *out = &slots[used++];
+  return ONEPATH_OK;
+}
+static onepath_status counter_update(void* x, const onepath_candle* c) {
+  (void)c;
+  ++((counter*)x)->count;
+  return ONEPATH_OK;
+}
+static void counter_emit(const void* x, double* out) { out[0] = FACTOR * (double)((const counter*)x)->count; }
+static onepath_status counter_save(const void* x, onepath_buffer* out) { return out->append(out->ctx, x, sizeof(counter)); }
+static onepath_status counter_load(void* x, const void* b, size_t size, char* err, size_t n) {
+  if (size != sizeof(counter)) {
+    snprintf(err, n, "saved state has another size");
+    return ONEPATH_ERROR;
+  }
+  memcpy(x, b, size);
+  return ONEPATH_OK;
+}
+static const onepath_indicator_kind kind = {sizeof(onepath_indicator_kind), "test_counter", "counts candles", outputs, 1,
+                                            counter_create, destroy, clone, counter_update, counter_emit, warmup, NULL, reset,
+                                            counter_save, counter_load};
+#else
 static onepath_status update(void* x, const onepath_candle* c) {
   (void)x, (void)c;
   return ONEPATH_OK;
@@ -25,11 +77,6 @@ static void emit(const void* x, double* out) {
   (void)x;
   out[0] = 1;
 }
-static int32_t warmup(const void* x) {
-  (void)x;
-  return 0;
-}
-static void reset(void* x) { (void)x; }
 static onepath_status save(const void* x, onepath_buffer* out) {
   (void)x, (void)out;
   return ONEPATH_OK;
@@ -38,6 +85,7 @@ static onepath_status load(void* x, const void* b, size_t s, char* err, size_t n
   (void)x, (void)b, (void)s, (void)err, (void)n;
   return ONEPATH_OK;
 }
+
 
 #if VARIANT_SMALL_STRUCT
 #define KIND_SIZE 8 /* a registration smaller than any version of the ABI */
@@ -54,6 +102,7 @@ static onepath_status load(void* x, const void* b, size_t s, char* err, size_t n
 
 static const onepath_indicator_kind kind = {KIND_SIZE, KIND_NAME, "always 1", outputs, 1, create, destroy, clone, update, emit, warmup,
                                             NULL, reset, save, load};
+#endif
 static const onepath_indicator_kind* const kinds[] = {&kind};
 
 #if VARIANT_INIT_FAILS
