@@ -286,7 +286,8 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
   if (!(timeout >= 1) || !(memory >= 1)) r.wrong("strategy.timeout_ms / memory_mb", "positive");
   session.limits.timeout_ms = static_cast<std::int64_t>(timeout);
   session.limits.memory_bytes = static_cast<std::size_t>(memory) << 20;
-  session.params = read_params(r.at("strategy.params"), "strategy.params");
+  // [strategy.params] override the signal config's params, name by name.
+  for (auto& [key, value] : read_params(r.at("strategy.params"), "strategy.params")) session.params[key] = std::move(value);
 
   // [[filters]]
   if (const toml::node* filters = r.at("filters")) {

@@ -93,6 +93,19 @@ TEST_CASE("atr_breakout from its signal config: in on a break of the previous ch
   CHECK(r.trades[0].reason == ExitReason::signal);
 }
 
+TEST_CASE("a signal config's params hold unless [strategy.params] overrides them, name by name") {
+  std::string data = write_series("sig", std::vector<double>(30, 100.0));
+  std::string toml = kWork + "/sig.toml";
+  std::ofstream(toml) << "[data]\nfiles = { X = \"" << data << "\" }\n[strategy]\nsignal = \"" << kSource
+                      << "/scripts/signals/ema_crossover_9_21.lua\"\nscripts_root = \"" << kSource << "/scripts\"\n";
+  RunConfig c = load_run_config(toml);
+  CHECK(std::get<double>(c.session.params.at("fast")) == 9);
+  CHECK(std::get<double>(c.session.params.at("slow")) == 21);
+  RunConfig d = load_run_config(toml, {"strategy.params.slow=30"});
+  CHECK(std::get<double>(d.session.params.at("fast")) == 9);
+  CHECK(std::get<double>(d.session.params.at("slow")) == 30);
+}
+
 TEST_CASE("a declared timeframe that is not the data's is an error naming both, and a gap is not a mismatch") {
   std::vector<double> closes;
   for (int i = 0; i < 40; ++i) closes.push_back(100 + i % 7);
