@@ -154,6 +154,7 @@ void PaperRun::open(PaperOutcome& out) {
   for (const auto& f : session_->script_files()) scripts_.emplace_back(f, file_sha256(f));
   for (const auto& f : c_.session.filters)
     if (!f.script.empty()) scripts_.emplace_back(f.script, file_sha256(f.script));
+  if (!c_.session.signal.empty()) scripts_.emplace_back(c_.session.signal, file_sha256(c_.session.signal));
 
   std::optional<Snapshot> snap;
   if (!o_.fresh && fs::exists(snapshot_path_)) {
@@ -367,14 +368,28 @@ nlohmann::json PaperRun::reload(const std::string& trigger) {
       error = e.what();
     }
   }
+  // The strategy: its script, or the script and params of a changed signal config.
+  SessionConfig candidate = session_->config();
+  if (error.empty() && !candidate.signal.empty()) {
+    for (const auto& [path, sha] : scripts_)
+      if (path == candidate.signal && file_sha256(path) != sha) {
+        try {
+          const RunConfig fresh = load_run_config_text(c_.text, c_.path);  // the signal config read again, overrides applied
+          candidate.strategy = fresh.session.strategy;
+          candidate.params = fresh.session.params;
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+      }
+  }
   const auto deadline = std::chrono::milliseconds(2 * c_.session.limits.timeout_ms + 2000);
-  if (error.empty()) error = validate_in_child(c_.session, feed_->timeframe(), candles, deadline);
+  if (error.empty()) error = validate_in_child(candidate, feed_->timeframe(), candles, deadline);
   const auto validated = Clock::now();
   Session::Reload r;
   r.old_version = session_->strategy_version();
   if (error.empty()) {
     try {
-      r = session_->reload_strategy(candles);
+      r = session_->reload_strategy(candles, candidate.strategy, candidate.params);
     } catch (const std::exception& e) {
       error = e.what();
     }
@@ -401,6 +416,7 @@ nlohmann::json PaperRun::reload(const std::string& trigger) {
     result["swap_ms"] = std::chrono::duration<double, std::milli>(Clock::now() - validated).count();
     for (const auto& f : c_.session.filters)
       if (!f.script.empty()) now.emplace_back(f.script, file_sha256(f.script));
+    if (!c_.session.signal.empty()) now.emplace_back(c_.session.signal, file_sha256(c_.session.signal));
     scripts_ = std::move(now);
     ++reloads_;
     log::info("strategy_reloaded", {{"trigger", trigger}, {"old", r.old_version}, {"new", r.new_version},
@@ -423,6 +439,7 @@ std::vector<std::string> PaperRun::watched_files() const {
   for (const auto& f : c_.session.filters)
     if (!f.script.empty()) files.push_back(f.script);
   for (const auto& p : c_.session.plugins) files.push_back(p.path);
+  if (!c_.session.signal.empty()) files.push_back(c_.session.signal);
   return files;
 }
 

@@ -32,9 +32,18 @@ int gate_column_of(LuaStrategy& s, const std::vector<std::string>& columns) {
   throw InputError(s.path() + ": gate '" + s.gate() + "' is not one of its feature columns (" + known + ")");
 }
 
-// A strategy's version: the SHA-256 (12 hex) of every file its state ran, names and bytes.
-std::string version_of(const std::vector<std::string>& files) {
+// A strategy's version: the SHA-256 (12 hex) of every file its state ran (names and bytes)
+// and of its params.
+std::string version_of(const std::vector<std::string>& files, const ScriptParams& params) {
   Sha256 h;
+  for (const auto& [key, value] : params) {
+    std::string text = key + "=";
+    std::visit([&](const auto& v) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string>) text += v;
+      else text += std::to_string(v);
+    }, value);
+    h.update(text.data(), text.size() + 1);
+  }
   for (const auto& f : files) {
     std::string bytes;
     try {
@@ -67,7 +76,7 @@ Session::Session(const SessionConfig& c, Timeframe tf, SessionSink& sink, bool w
   for (std::size_t s = 0; s < c.symbols.size(); ++s) enrichers_.push_back(std::make_unique<Enricher>(strategy_->features(), tf));
   strategy_->bind(enrichers_[0]->columns());
   gate_ = gate_column_of(*strategy_, enrichers_[0]->columns());
-  strategy_version_ = version_of(strategy_->runtime().files());
+  strategy_version_ = version_of(strategy_->runtime().files(), c.params);
   for (const auto& f : c.filters) engine_.filters().add(filter_of(f, c));
   seen_.assign(c.symbols.size(), 0);
 }
@@ -135,12 +144,12 @@ void Session::finish() {
   strategy_->on_stop();
 }
 
-Session::Reload Session::reload_strategy(const std::vector<CandleSeries>& history) {
+Session::Reload Session::reload_strategy(const std::vector<CandleSeries>& history, const std::string& script, const ScriptParams& params) {
   // Everything new is built and checked before anything of the running session changes.
-  auto fresh = std::make_unique<LuaStrategy>(config_.strategy, config_.scripts_root, config_.symbols, config_.params, config_.limits);
+  auto fresh = std::make_unique<LuaStrategy>(script, config_.scripts_root, config_.symbols, params, config_.limits);
   Reload r;
   r.old_version = strategy_version_;
-  r.new_version = version_of(fresh->runtime().files());
+  r.new_version = version_of(fresh->runtime().files(), params);
   std::vector<std::unique_ptr<Enricher>> enrichers;
   for (std::size_t s = 0; s < config_.symbols.size(); ++s) enrichers.push_back(std::make_unique<Enricher>(fresh->features(), timeframe_));
   r.features_changed = enrichers[0]->version() != enrichers_[0]->version();
@@ -156,6 +165,8 @@ Session::Reload Session::reload_strategy(const std::vector<CandleSeries>& histor
   if (r.features_changed) enrichers_ = std::move(enrichers);
   for (std::size_t s = 0; s < enrichers_.size(); ++s) enrichers_[s]->emit(fresh->row(static_cast<int>(s)));
   strategy_ = std::move(fresh);
+  config_.strategy = script;
+  config_.params = params;
   gate_ = gate;
   strategy_version_ = r.new_version;
   return r;

@@ -87,7 +87,7 @@ class Session {
   // Every symbol has seen the candles its features need (warm-up included).
   bool warm() const;
 
-  // The strategy's version: SHA-256 (12 hex) of every file its Lua state ran.
+  // The strategy's version: SHA-256 (12 hex) of every file its Lua state ran and its params.
   const std::string& strategy_version() const { return strategy_version_; }
   // The files the strategy's Lua state ran (the script and the modules it required).
   std::vector<std::string> script_files() const;
@@ -101,7 +101,8 @@ class Session {
     std::string old_version, new_version;
     bool features_changed = false;
   };
-  Reload reload_strategy(const std::vector<CandleSeries>& history);
+  // `script` and `params` may differ from the running ones (a signal config changed).
+  Reload reload_strategy(const std::vector<CandleSeries>& history, const std::string& script, const ScriptParams& params);
   // Hot reload of native code and Lua filters: new enrichers and a new filter chain, built
   // by the kinds' current code (a plugin's new build, a filter script as it now is) and
   // loaded with the running ones' saved state. Throws, changing nothing, when the state

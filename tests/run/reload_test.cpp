@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "data/candle_io.hpp"
 #include "data/synth.hpp"
@@ -295,4 +296,37 @@ TEST_CASE("a native plugin rebuilt mid-session is swapped, its indicator state c
     after += swapped;
   }
   CHECK(after == m[0].size() + m[1].size() - K);
+}
+
+TEST_CASE("a signal config edited mid-session: its new params are swapped in, the decisions name the new version") {
+  Fixture f;
+  f.write(kV1);
+  const fs::path sig = f.dir / "sig.lua";
+  std::ofstream(sig) << "return { type = 'ema_crossover', params = { fast = 3, slow = 8 } }\n";
+  const std::string toml = (f.dir / "RUN.toml").string();
+  f.config();  // writes RUN.toml; now name the signal config instead of the script
+  {
+    std::string text = read_file(toml);
+    const auto at = text.find("script = ");
+    text.replace(at, text.find('\n', at) - at, "signal = \"" + sig.string() + "\"");
+    text.replace(text.find("scripts_root = "), text.find('\n', text.find("scripts_root = ")) - text.find("scripts_root = "),
+                 "scripts_root = \"" + kSource + "/scripts\"");
+    std::ofstream(toml) << text;
+  }
+  RunConfig c = load_run_config(toml);
+  REQUIRE(c.session.strategy.ends_with("strategies/ema_crossover.lua"));
+  auto m = market(1200);
+  const std::size_t K = 1000;
+  PaperOutcome p = run(c, m, [&](std::size_t candles) {
+    if (candles != K) return false;
+    std::ofstream(sig) << "return { type = 'ema_crossover', params = { fast = 5, slow = 20 } }\n";
+    return true;
+  });
+  CHECK(p.reloads == 1);
+  auto decisions = Journal::open(c.journal)->decisions(p.run_id);
+  std::set<std::string> before, after;
+  for (const auto& d : decisions) (d.ts <= m[0].ts[K / 2 - 1] ? before : after).insert(d.strategy_version);
+  CHECK(before.size() == 1);
+  CHECK(after.size() == 1);
+  CHECK(*before.begin() != *after.begin());  // same files, new params: a new version
 }
