@@ -156,6 +156,28 @@ inline onepath_status append(onepath_buffer* out, const std::string& bytes) noex
   return out->append(out->ctx, bytes.data(), bytes.size());
 }
 
+// A kind's save and load, for every kind: T::save(std::string&) appends the state;
+// T::load(std::string_view) reads it into a copy, which replaces the state only when whole.
+template <class T>
+onepath_status save(const void* x, onepath_buffer* out) noexcept {
+  try {
+    std::string s;
+    static_cast<const T*>(x)->save(s);
+    return append(out, s);
+  } catch (...) {
+    return ONEPATH_ERROR;
+  }
+}
+
+template <class T>
+onepath_status load(void* x, const void* bytes, size_t size, char* err, size_t n) noexcept {
+  return guard(err, n, [&] {
+    T copy = *static_cast<T*>(x);
+    copy.load(std::string_view(static_cast<const char*>(bytes), size));
+    *static_cast<T*>(x) = std::move(copy);
+  });
+}
+
 }  // namespace detail
 
 template <class T>
@@ -184,22 +206,8 @@ onepath_indicator_kind indicator_kind() {
   k.warmup = [](const void* x) -> int32_t { return static_cast<const T*>(x)->warmup(); };
   k.settle_bars = nullptr;
   k.reset = [](void* x) { static_cast<T*>(x)->reset(); };
-  k.save = [](const void* x, onepath_buffer* out) -> onepath_status {
-    try {
-      std::string s;
-      static_cast<const T*>(x)->save(s);
-      return detail::append(out, s);
-    } catch (...) {
-      return ONEPATH_ERROR;
-    }
-  };
-  k.load = [](void* x, const void* bytes, size_t size, char* err, size_t n) {
-    return detail::guard(err, n, [&] {
-      T copy = *static_cast<T*>(x);  // all or nothing
-      copy.load(std::string_view(static_cast<const char*>(bytes), size));
-      *static_cast<T*>(x) = std::move(copy);
-    });
-  };
+  k.save = detail::save<T>;
+  k.load = detail::load<T>;
   return k;
 }
 
@@ -235,18 +243,8 @@ onepath_filter_kind filter_kind() {
     k.on_exit = [](void* x, int32_t s, int64_t bar) { static_cast<T*>(x)->on_exit(s, bar); };
   if constexpr (requires(T t, const onepath_candle& c) { t.on_bar(int32_t{}, c); })
     k.on_bar = [](void* x, int32_t s, const onepath_candle* c) { static_cast<T*>(x)->on_bar(s, *c); };
-  k.save = [](const void* x, onepath_buffer* out) -> onepath_status {
-    try {
-      std::string s;
-      static_cast<const T*>(x)->save(s);
-      return detail::append(out, s);
-    } catch (...) {
-      return ONEPATH_ERROR;
-    }
-  };
-  k.load = [](void* x, const void* bytes, size_t size, char* err, size_t n) {
-    return detail::guard(err, n, [&] { static_cast<T*>(x)->load(std::string_view(static_cast<const char*>(bytes), size)); });
-  };
+  k.save = detail::save<T>;
+  k.load = detail::load<T>;
   return k;
 }
 
@@ -268,18 +266,8 @@ onepath_feed_kind feed_kind() {
     const onepath_status guarded = detail::guard(err, n, [&] { st = static_cast<T*>(x)->next(*ts, candles, present); });
     return guarded == ONEPATH_OK ? st : guarded;
   };
-  k.save = [](const void* x, onepath_buffer* out) -> onepath_status {
-    try {
-      std::string s;
-      static_cast<const T*>(x)->save(s);
-      return detail::append(out, s);
-    } catch (...) {
-      return ONEPATH_ERROR;
-    }
-  };
-  k.load = [](void* x, const void* bytes, size_t size, char* err, size_t n) {
-    return detail::guard(err, n, [&] { static_cast<T*>(x)->load(std::string_view(static_cast<const char*>(bytes), size)); });
-  };
+  k.save = detail::save<T>;
+  k.load = detail::load<T>;
   return k;
 }
 
