@@ -186,7 +186,7 @@ void PaperRun::open(PaperOutcome& out) {
       written_ = snap->seqs;
       journal_->resume_run(run_id_, written_);
     }
-    log::info("paper_resume", {{"snapshot", snapshot_path_}, {"last_candle", format_iso(session_->last_ts())}, {"candles", session_->candles()}});
+    log::info("paper_resume", {{"snapshot", snapshot_path_}, {"last_candle", session_->candles() ? format_iso(session_->last_ts()) : std::string("none yet")}, {"candles", session_->candles()}});
   } else {
     std::vector<CandleSeries> history = feed_->history(session_->warmup_bars());
     for (std::size_t s = 0; s < history.size(); ++s)
