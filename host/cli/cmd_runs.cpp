@@ -37,7 +37,7 @@ std::string metric(const std::string& json, const std::string& key) {
 }
 
 Journal& journal_at(std::unique_ptr<Journal>& j, const std::string& db) {
-  if (!j) j = Journal::open(db);
+  if (!j) j = Journal::open_existing(db);
   return *j;
 }
 
@@ -59,7 +59,7 @@ std::string trade_line(const TradeRecord& r) {
 void add_runs_commands(CLI::App& app, Action& action) {
   auto db = std::make_shared<std::string>(kDefaultJournal);
   auto journal = std::make_shared<std::unique_ptr<Journal>>();
-  auto* runs = app.add_subcommand("runs", "The journal of runs: list, show, compare, export, verify");
+  auto* runs = app.add_subcommand("runs", "The journal of runs: list, show, compare, export, verify, delete");
   runs->require_subcommand(1);
   runs->add_option("--db", *db, "A SQLite file or postgresql://...")->capture_default_str();
   runs->footer(
@@ -69,6 +69,7 @@ void add_runs_commands(CLI::App& app, Action& action) {
       "  onepath runs compare 3 4\n"
       "  onepath runs export 3 --format csv --out trades.csv\n"
       "  onepath runs verify 3          re-run it on the same data and compare exactly\n"
+      "  onepath runs delete 4 5\n"
       "  onepath runs --db postgresql://user@host/onepath list");
 
   auto* list = runs->add_subcommand("list", "The latest runs");
@@ -175,6 +176,21 @@ void add_runs_commands(CLI::App& app, Action& action) {
         text += "]}\n";
       }
       if (out->empty()) fmt::print("{}", text); else write_file_atomic(*out, text);
+      return 0;
+    };
+  });
+
+  auto ids = std::make_shared<std::vector<std::int64_t>>();
+  auto* del = runs->add_subcommand("delete", "Delete runs and everything of them");
+  del->add_option("ID", *ids, "Run ids")->required();
+  del->callback([=, &action] {
+    action = [=] {
+      Journal& j = journal_at(*journal, *db);
+      for (std::int64_t id : *ids) need_run(j, id);  // all exist, or nothing is deleted
+      for (std::int64_t id : *ids) {
+        j.delete_run(id);
+        fmt::print("deleted run {}\n", id);
+      }
       return 0;
     };
   });

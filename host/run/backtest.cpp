@@ -1,8 +1,11 @@
 #include "run/backtest.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <future>
 #include <filesystem>
+#include <fstream>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -73,8 +76,22 @@ BacktestResult run_backtest(const RunConfig& c, const BacktestProgress& progress
   return r;
 }
 
+// The output folder can take the files: found before the run, not after it.
+void check_output_dir(const RunConfig& c) {
+  if (c.output_dir.empty()) return;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(c.output_dir, ec);
+  if (ec || !fs::is_directory(c.output_dir))
+    throw InputError(c.path + ": [output] dir = \"" + c.output_dir + "\" cannot be a folder" + (ec ? ": " + ec.message() : " (a file is in the way)"));
+  const fs::path probe = fs::path(c.output_dir) / (".onepath-write-test-" + std::to_string(::getpid()));
+  if (!std::ofstream(probe)) throw InputError(c.path + ": [output] dir = \"" + c.output_dir + "\" cannot be written to");
+  fs::remove(probe, ec);
+}
+
 BacktestResult run_recorded_backtest(const RunConfig& c, const std::string& git_revision, std::int64_t* run_id,
                                      const BacktestProgress& progress) {
+  check_output_dir(c);
   if (c.journal.empty()) {
     BacktestResult r = run_backtest(c, progress);
     write_backtest_outputs(c, r);
@@ -103,6 +120,12 @@ BacktestResult run_recorded_backtest(const RunConfig& c, const std::string& git_
                    "{\"candles\":" + std::to_string(r.candles) + ",\"seconds\":" + format_double(r.seconds) +
                        ",\"bars_per_second\":" + format_double(static_cast<double>(r.candles) / r.seconds) +
                        ",\"trades\":" + std::to_string(r.trades.size()) + ",\"decisions\":" + std::to_string(r.decisions) + "}");
+  } catch (const InputError&) {
+    // Bad data or config: the run never started. It is not journaled (the user fixes the
+    // input and runs again); the error goes to the user.
+    journal->delete_run(id);
+    if (run_id) *run_id = 0;
+    throw;
   } catch (const std::exception& e) {
     journal->fail_run(id, e.what());
     journal->event(id, correlation, "backtest_failed", "{}");

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 
 #include "core/error.hpp"
 #include "core/number_format.hpp"
@@ -151,6 +152,29 @@ std::string trades_csv(const std::vector<TradeRecord>& trades) {
 }
 
 Journal::Journal(std::unique_ptr<Db> db) : db_(std::move(db)) { migrate(); }
+
+std::unique_ptr<Journal> Journal::open_existing(const std::string& address) {
+  const bool postgres = address.starts_with("postgresql://") || address.starts_with("postgres://");
+  const std::string file = address.starts_with("sqlite:") ? address.substr(7) : address;
+  if (!postgres && !std::filesystem::exists(file))
+    throw InputError("no journal at " + file + " (a backtest or paper session makes one; --db names another)");
+  return open(address);
+}
+
+bool Journal::delete_run(std::int64_t id) {
+  if (!run(id)) return false;
+  in_transaction([&] {
+    for (const char* table : {"trades", "equity", "decisions", "events"}) {
+      auto del = db_->prepare(std::string("DELETE FROM ") + table + " WHERE run_id = $1");
+      del->bind(1, id);
+      del->step();
+    }
+    auto del = db_->prepare("DELETE FROM runs WHERE id = $1");
+    del->bind(1, id);
+    del->step();
+  });
+  return true;
+}
 
 void Journal::migrate() {
   const bool pg = db_->dialect() == "postgresql";

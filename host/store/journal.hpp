@@ -49,6 +49,9 @@ class Journal {
  public:
   explicit Journal(std::unique_ptr<Db> db);
   static std::unique_ptr<Journal> open(const std::string& address) { return std::make_unique<Journal>(open_db(address)); }
+  // For commands that only read: a SQLite journal that does not exist is an InputError
+  // ("no journal at PATH"), and nothing is created.
+  static std::unique_ptr<Journal> open_existing(const std::string& address);
   const Db& db() const { return *db_; }
 
   // Records a run as running, visible at once. Returns its id.
@@ -62,6 +65,8 @@ class Journal {
                     const std::vector<EquityPoint>& equity, const std::vector<DecisionRecord>& decisions, const Outcome& outcome,
                     std::size_t equity_every = 1);
   void fail_run(std::int64_t id, const std::string& error);
+  // A run and everything of it, gone (one transaction). false: no such run.
+  bool delete_run(std::int64_t id);
 
   // A run that grows while it goes (a paper session): rows appended as they happen, each
   // call one transaction, numbered on from `first`.

@@ -3,7 +3,7 @@
 # one changed candle makes verify report the data change, and a run killed with kill -9
 # shows as failed with no results.
 set -u
-onepath=$1
+onepath=$(realpath "$1")
 root=$2
 work=$(mktemp -d)
 trap 'kill -9 $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
@@ -63,6 +63,32 @@ grep -qE "^ +2 .* failed \(process gone\)" <<<"$out" || fail "killed run not sho
 "$onepath" runs --db "$db" show 1 | grep -q "decisions, 2 events" || fail "run 1 lacks its start and complete events"
 out=$("$onepath" runs --db "$db" verify 2 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "verify of a killed run exited $rc: $out"
+
+# Read-only commands create nothing: no journal is "no journal at PATH", exit 2.
+mkdir "$work/empty"
+out=$(cd "$work/empty" && "$onepath" runs list 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "no journal at runs/onepath.db" <<<"$out" || fail "runs list in an empty folder: exit $rc, $out"
+out=$(cd "$work/empty" && "$onepath" runs --db typo/x.db show 1 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "no journal at typo/x.db" <<<"$out" || fail "runs --db typo: exit $rc, $out"
+[ -z "$(ls -A "$work/empty")" ] || fail "a read-only command created: $(ls -A "$work/empty")"
+
+# A run that never started (bad data) is not journaled; an output folder that cannot be
+# written is found before the run.
+before=$("$onepath" runs --db "$db" list | wc -l)
+printf 'ts,open,high,low,close,volume\n2024-01-01T00:00:00Z,1,1,1,1,1\n2024-01-01T00:00:00Z,1,1,1,1,1\n' >"$work/dup.csv"
+out=$("$onepath" --log-level warn backtest "$work/run.toml" --no-progress --set "data.files.BTC=$work/dup.csv" 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "bad data: exit $rc, $out"
+touch "$work/a-file"
+out=$("$onepath" --log-level warn backtest "$work/run.toml" --no-progress --set "output.dir=$work/a-file" 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "cannot be a folder" <<<"$out" || fail "output.dir is a file: exit $rc, $out"
+[ "$("$onepath" runs --db "$db" list | wc -l)" -eq "$before" ] || fail "input errors were journaled: $("$onepath" runs --db "$db" list)"
+
+# runs delete: all named runs exist, or nothing is deleted.
+out=$("$onepath" runs --db "$db" delete 2 99 2>&1); rc=$?
+[ $rc -eq 2 ] && "$onepath" runs --db "$db" show 2 >/dev/null || fail "delete with an unknown id: exit $rc, $out"
+"$onepath" runs --db "$db" delete 2 | grep -q "deleted run 2" || fail "delete 2"
+out=$("$onepath" runs --db "$db" show 2 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "run 2 still there: $out"
 
 [ "$failures" -eq 0 ] && echo "cli journal: all checks passed"
 exit $((failures > 0))
