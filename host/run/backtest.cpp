@@ -5,7 +5,6 @@
 #include <chrono>
 #include <future>
 #include <filesystem>
-#include <fstream>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -76,17 +75,17 @@ BacktestResult run_backtest(const RunConfig& c, const BacktestProgress& progress
   return r;
 }
 
-// The output folder can take the files: found before the run, not after it.
+// The output folder can take the files: found before the run, not after it, and without
+// making anything (a failed run leaves no folder behind).
 void check_output_dir(const RunConfig& c) {
   if (c.output_dir.empty()) return;
   namespace fs = std::filesystem;
   std::error_code ec;
-  fs::create_directories(c.output_dir, ec);
-  if (ec || !fs::is_directory(c.output_dir))
-    throw InputError(c.path + ": [output] dir = \"" + c.output_dir + "\" cannot be a folder" + (ec ? ": " + ec.message() : " (a file is in the way)"));
-  const fs::path probe = fs::path(c.output_dir) / (".onepath-write-test-" + std::to_string(::getpid()));
-  if (!std::ofstream(probe)) throw InputError(c.path + ": [output] dir = \"" + c.output_dir + "\" cannot be written to");
-  fs::remove(probe, ec);
+  fs::path at = fs::absolute(c.output_dir, ec);
+  while (!at.empty() && !fs::exists(at, ec) && at != at.parent_path()) at = at.parent_path();  // the nearest that exists
+  const std::string where = c.path + ": [output] dir = \"" + c.output_dir + "\"";
+  if (!fs::is_directory(at, ec)) throw InputError(where + " cannot be a folder: " + at.string() + " is a file");
+  if (::access(at.c_str(), W_OK | X_OK) != 0) throw InputError(where + " cannot be written: " + at.string() + " is not writable");
 }
 
 BacktestResult run_recorded_backtest(const RunConfig& c, const std::string& git_revision, std::int64_t* run_id,
