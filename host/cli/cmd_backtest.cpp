@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "cli/commands.hpp"
+#include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "core/number_format.hpp"
 #include "run/backtest.hpp"
@@ -62,6 +63,7 @@ void add_backtest_commands(CLI::App& app, Action& action) {
       "Exit codes: 0 done, 1 the strategy or the run failed, 2 bad config or data.");
   cmd->callback([o, &action] {
     action = [o] {
+      install_interrupt_handler(true);  // Ctrl-C: the run stops at the next time slice and is journaled as interrupted
       RunConfig c = load_run_config(o->config, o->sets);
       if (!o->db.empty()) c.journal = o->db;
       if (o->no_journal) c.journal.clear();

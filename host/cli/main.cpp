@@ -3,6 +3,7 @@
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/interrupt.hpp"
 #include "core/log.hpp"
 
 int main(int argc, char** argv) {
@@ -54,7 +55,11 @@ int main(int argc, char** argv) {
 
   try {
     log::configure(log_format == "json" ? log::Format::json : log::Format::text, log::parse_level(log_level));
+    install_interrupt_handler(false);  // commands that stop cleanly on their own say so
     return action ? action() : 2;
+  } catch (const Interrupted&) {
+    fmt::print(stderr, "interrupted\n");
+    return 130;
   } catch (const InputError& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 2;

@@ -21,6 +21,7 @@ class AtomicFile {
  private:
   std::string path_, tmp_path_;
   std::FILE* file_ = nullptr;
+  int slot_ = -1;  // in the interrupt handler's list of temporary files
 };
 
 // Convenience: the whole content at once.

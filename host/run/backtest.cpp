@@ -8,6 +8,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "core/number_format.hpp"
 #include "core/sha256.hpp"
@@ -119,6 +120,10 @@ BacktestResult run_recorded_backtest(const RunConfig& c, const std::string& git_
                    "{\"candles\":" + std::to_string(r.candles) + ",\"seconds\":" + format_double(r.seconds) +
                        ",\"bars_per_second\":" + format_double(static_cast<double>(r.candles) / r.seconds) +
                        ",\"trades\":" + std::to_string(r.trades.size()) + ",\"decisions\":" + std::to_string(r.decisions) + "}");
+  } catch (const Interrupted&) {
+    journal->end_run(id, "interrupted", {"", "", ""});
+    journal->event(id, correlation, "backtest_interrupted", "{}");
+    throw;
   } catch (const InputError&) {
     // Bad data or config: the run never started. It is not journaled (the user fixes the
     // input and runs again); the error goes to the user.
@@ -169,6 +174,7 @@ BacktestResult run_backtest_on(const SessionConfig& c, const std::vector<CandleS
     for (const auto& [symbol, candle] : slice.candles) session.on_candle(symbol, candle);
     session.close(slice.ts);
     run_plugin_work();  // what plugins posted back, between time slices
+    check_interrupted();
     if (progress && session.candles() - reported >= report_every) progress(reported = session.candles(), total);
   }
   session.finish();

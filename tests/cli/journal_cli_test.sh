@@ -64,6 +64,29 @@ grep -qE "^ +2 .* failed \(process gone\)" <<<"$out" || fail "killed run not sho
 out=$("$onepath" runs --db "$db" verify 2 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "verify of a killed run exited $rc: $out"
 
+# Ctrl-C during a backtest: it stops, says so, exits 130, the run is journaled as
+# interrupted, and no output file (whole or temporary) is left.
+"$onepath" --log-level warn backtest "$work/run.toml" --no-progress --set "strategy.script=$work/s/strategies/slow.lua" \
+  --set "strategy.scripts_root=$work/s" --set "output.dir=$work/int" >"$work/int.out" 2>&1 &
+child=$!
+for _ in $(seq 1 200); do
+  "$onepath" runs --db "$db" list 2>/dev/null | grep -qE " running " && break
+  sleep 0.05
+done
+kill -INT "$child"
+wait "$child"; rc=$?
+[ $rc -eq 130 ] && grep -q "^interrupted" "$work/int.out" || fail "Ctrl-C: exit $rc, $(cat "$work/int.out")"
+"$onepath" runs --db "$db" list | grep -qE " interrupted " || fail "the run is not journaled as interrupted: $("$onepath" runs --db "$db" list)"
+[ -z "$(ls -A "$work/int" 2>/dev/null)" ] || fail "an interrupted backtest left files: $(ls -A "$work/int")"
+# data gen: the same, and no temporary file left behind
+"$onepath" data gen --out "$work/big" --symbols BTC,ETH,SOL --bars 2000000 >/dev/null 2>"$work/gen.err" &
+child=$!
+for _ in $(seq 1 100); do ls "$work/big" 2>/dev/null | grep -q tmp && break; sleep 0.05; done
+kill -INT "$child"
+wait "$child"; rc=$?
+[ $rc -eq 130 ] || fail "Ctrl-C during data gen: exit $rc, $(cat "$work/gen.err")"
+! ls "$work/big" 2>/dev/null | grep -q "\.tmp\." || fail "data gen left temporary files: $(ls "$work/big")"
+
 # Read-only commands create nothing: no journal is "no journal at PATH", exit 2.
 mkdir "$work/empty"
 out=$(cd "$work/empty" && "$onepath" runs list 2>&1); rc=$?
