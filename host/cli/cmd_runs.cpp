@@ -222,7 +222,14 @@ void add_runs_commands(CLI::App& app, Action& action) {
       std::size_t n = std::min(stored.size(), now.trades.size()), i = 0;
       while (i < n && stored[i].trade == [&] { Trade t = now.trades[i]; t.symbol = 0; return t; }() && stored[i].symbol == now.symbols[now.trades[i].symbol]) ++i;
       bool trades_ok = i == n && stored.size() == now.trades.size();
-      bool metrics_ok = metrics_json(c, now) == r.metrics;
+      // The results, not the strings that name where things are: the strategy's path
+      // depends on where the run was started from.
+      auto results = [](const std::string& json) {
+        auto fields = metric_fields(json);
+        std::erase_if(fields, [](const auto& f) { return f.first == "strategy"; });
+        return fields;
+      };
+      bool metrics_ok = results(metrics_json(c, now)) == results(r.metrics);
       auto decisions = j.decisions(r.id);
       bool hashes_ok = decisions.size() == now.decision_log.size();
       for (std::size_t k = 0; hashes_ok && k < decisions.size(); ++k) hashes_ok = decisions[k].feature_row_hash == now.decision_log.record(k).feature_row_hash;

@@ -100,7 +100,7 @@ BacktestResult run_recorded_backtest(const RunConfig& c, const std::string& git_
   auto journal = Journal::open(c.journal);
   RunInfo info;
   info.kind = "backtest";
-  info.config_path = c.path;
+  info.config_path = std::filesystem::absolute(c.path).lexically_normal().string();  // verify finds it from anywhere
   info.config_text = c.text;
   info.config_sha256 = sha256_hex(c.text);
   info.git_revision = git_revision;

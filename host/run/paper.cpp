@@ -196,7 +196,7 @@ void PaperRun::open(PaperOutcome& out) {
   if (journal_ && !run_id_) {
     RunInfo info;
     info.kind = "paper";
-    info.config_path = c_.path;
+    info.config_path = fs::absolute(c_.path).lexically_normal().string();
     info.config_text = c_.text;
     info.config_sha256 = config_sha256_;
     info.git_revision = o_.git_revision;

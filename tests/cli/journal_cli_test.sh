@@ -113,5 +113,18 @@ out=$("$onepath" runs --db "$db" delete 2 99 2>&1); rc=$?
 out=$("$onepath" runs --db "$db" show 2 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "run 2 still there: $out"
 
+# verify gives the same answer from anywhere: a run of a project with relative paths,
+# verified from another folder and from a subfolder.
+mkdir -p "$work/proj/strategies" "$work/proj/sub"
+cp -r "$work/market" "$work/proj/market"
+cp "$root/scripts/strategies/ema_crossover.lua" "$work/proj/strategies/"
+printf '[data]\nsymbols = ["BTC"]\ndir = "market"\n[strategy]\nscript = "strategies/ema_crossover.lua"\nscripts_root = "."\n[output]\ndb = "%s"\n' "$db" >"$work/proj/run.toml"
+out=$(cd "$work/proj" && "$onepath" --log-level warn backtest run.toml --no-progress 2>&1) || fail "project backtest: $out"
+pid=$(grep -o 'journal: run [0-9]*' <<<"$out" | grep -o '[0-9]*$')
+for where in / "$work/proj/sub"; do
+  out=$(cd "$where" && "$onepath" runs --db "$db" verify "$pid" 2>&1) || fail "verify from $where: $out"
+  grep -q "VERIFIED" <<<"$out" || fail "verify from $where: $out"
+done
+
 [ "$failures" -eq 0 ] && echo "cli journal: all checks passed"
 exit $((failures > 0))
