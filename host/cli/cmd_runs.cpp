@@ -2,6 +2,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
 #include "cli/commands.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -45,6 +50,29 @@ RunInfo need_run(Journal& j, std::int64_t id) {
   auto r = j.run(id);
   if (!r) throw InputError("no run " + std::to_string(id) + " in the journal " + j.db().describe() + " ('onepath runs list')");
   return *r;
+}
+
+// `-` (or nothing) is stdout; a regular file or a new path is written whole or not at all
+// (through a symlink, to its target: the link stays); anything else (a FIFO, /dev/stdout,
+// a device) is streamed to, never replaced.
+void write_output(const std::string& out, const std::string& text) {
+  namespace fs = std::filesystem;
+  if (out.empty() || out == "-") {
+    fmt::print("{}", text);
+    return;
+  }
+  std::error_code ec;
+  const fs::file_status st = fs::status(out, ec);  // what a link points at
+  if (!fs::exists(st) || fs::is_regular_file(st)) {
+    const bool link = fs::is_symlink(fs::symlink_status(out, ec));
+    write_file_atomic(link && fs::exists(st) ? fs::canonical(out).string() : out, text);
+    return;
+  }
+  if (fs::is_directory(st)) throw InputError("--out " + out + " is a folder; name a file");
+  std::FILE* f = std::fopen(out.c_str(), "wb");
+  if (!f) throw std::runtime_error("cannot write '" + out + "': " + std::strerror(errno));
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (std::fclose(f) != 0 || !ok) throw std::runtime_error("cannot write '" + out + "': " + std::strerror(errno));
 }
 
 std::string trade_line(const TradeRecord& r) {
@@ -141,7 +169,7 @@ void add_runs_commands(CLI::App& app, Action& action) {
   exp->add_option("ID", *id_a, "Run id")->required();
   exp->add_option("--format", *format, "csv (the trades) or json (run, metrics, trades, equity)")
       ->check(CLI::IsMember({"csv", "json"}))->capture_default_str();
-  exp->add_option("--out", *out, "Output file (whole or not at all); stdout when absent");
+  exp->add_option("--out", *out, "Output file (whole or not at all); '-' or absent: stdout; a FIFO or device is streamed to");
   exp->callback([=, &action] {
     action = [=] {
       Journal& j = journal_at(*journal, *db);
@@ -175,7 +203,7 @@ void add_runs_commands(CLI::App& app, Action& action) {
           text += (i ? "," : "") + std::string("[") + std::to_string(eq[i].ts) + "," + num(eq[i].equity) + "]";
         text += "]}\n";
       }
-      if (out->empty()) fmt::print("{}", text); else write_file_atomic(*out, text);
+      write_output(*out, text);
       return 0;
     };
   });

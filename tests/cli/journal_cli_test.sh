@@ -126,5 +126,19 @@ for where in / "$work/proj/sub"; do
   grep -q "VERIFIED" <<<"$out" || fail "verify from $where: $out"
 done
 
+# runs export --out: a symlink stays a symlink, a FIFO is streamed to, '-' and /dev/stdout are stdout.
+touch "$work/real.csv"
+ln -s "$work/real.csv" "$work/link.csv"
+"$onepath" runs --db "$db" export 1 --out "$work/link.csv" || fail "export to a symlink"
+[ -L "$work/link.csv" ] && [ "$(wc -l <"$work/real.csv")" -gt 1 ] || fail "the symlink was replaced or its target not written"
+mkfifo "$work/fifo"
+cat "$work/fifo" >"$work/from-fifo.csv" &
+reader=$!
+"$onepath" runs --db "$db" export 1 --out "$work/fifo" || fail "export to a FIFO"
+wait $reader
+[ -p "$work/fifo" ] && cmp -s "$work/from-fifo.csv" "$work/real.csv" || fail "the FIFO was replaced or got other bytes"
+[ "$("$onepath" runs --db "$db" export 1 --out - | wc -l)" -eq "$(wc -l <"$work/real.csv")" ] || fail "--out - is not stdout"
+[ "$("$onepath" runs --db "$db" export 1 --out /dev/stdout | wc -l)" -eq "$(wc -l <"$work/real.csv")" ] || fail "--out /dev/stdout"
+
 [ "$failures" -eq 0 ] && echo "cli journal: all checks passed"
 exit $((failures > 0))
