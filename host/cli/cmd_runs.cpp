@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +12,8 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/number_format.hpp"
+#include "core/sha256.hpp"
+#include "data/candle_io.hpp"
 #include "run/backtest.hpp"
 #include "store/journal.hpp"
 
@@ -75,6 +78,34 @@ void write_output(const std::string& out, const std::string& text) {
   if (std::fclose(f) != 0 || !ok) throw std::runtime_error("cannot write '" + out + "': " + std::strerror(errno));
 }
 
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    if (end > at) out.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
+// Lines of A not in B ("-") and of B not in A ("+"), each in its own order.
+void print_line_diff(const char* what, const std::string& a, const std::string& b, std::int64_t ia, std::int64_t ib) {
+  const auto la = lines_of(a), lb = lines_of(b);
+  std::vector<std::string> gone, added;
+  for (const auto& l : la)
+    if (std::find(lb.begin(), lb.end(), l) == lb.end()) gone.push_back(l);
+  for (const auto& l : lb)
+    if (std::find(la.begin(), la.end(), l) == la.end()) added.push_back(l);
+  if (gone.empty() && added.empty()) {
+    fmt::print("{}: identical\n", what);
+    return;
+  }
+  fmt::print("{}: differ (- run {}, + run {})\n", what, ia, ib);
+  for (const auto& l : gone) fmt::print("  - {}\n", l);
+  for (const auto& l : added) fmt::print("  + {}\n", l);
+}
+
 std::string trade_line(const TradeRecord& r) {
   const Trade& t = r.trade;
   return fmt::format("{} {} {} @ {} ({}) -> {} ({}), pnl {}, {}", r.symbol, t.direction > 0 ? "long" : "short", format_double(t.quantity),
@@ -134,6 +165,12 @@ void add_runs_commands(CLI::App& app, Action& action) {
       for (const auto& [k, v] : metric_fields(r.metrics)) fmt::print("  {:<20} {}\n", k, v);
       auto trades = j.trades(r.id);
       for (std::size_t i = 0; i < trades.size() && i < 5; ++i) fmt::print("  trade {}: {}\n", i + 1, trade_line(trades[i]));
+      fmt::print("config (as run, --set values applied):\n");
+      for (const auto& l : lines_of(r.config_text)) fmt::print("  {}\n", l);
+      if (!r.files.empty()) {
+        fmt::print("files (SHA-256):\n");
+        for (const auto& l : lines_of(r.files)) fmt::print("  {}\n", l);
+      }
       return 0;
     };
   });
@@ -145,6 +182,9 @@ void add_runs_commands(CLI::App& app, Action& action) {
     action = [=] {
       Journal& j = journal_at(*journal, *db);
       RunInfo a = need_run(j, *id_a), b = need_run(j, *id_b);
+      // What the runs were first, then what they gave.
+      print_line_diff("config", a.config_text, b.config_text, a.id, b.id);
+      print_line_diff("files", a.files, b.files, a.id, b.id);
       auto fb = metric_fields(b.metrics);
       fmt::print("{:<22} {:>24} {:>24}\n", "", "run " + std::to_string(a.id), "run " + std::to_string(b.id));
       for (const auto& [k, v] : metric_fields(a.metrics)) {
@@ -268,6 +308,18 @@ void add_runs_commands(CLI::App& app, Action& action) {
         fmt::print("  first differing trade #{}: stored {} / now {}\n", i + 1, i < stored.size() ? trade_line(stored[i]) : "(none)",
                    i < now.trades.size() ? trade_line({now.symbols[now.trades[i].symbol], now.trades[i]}) : "(none)");
       bool ok = trades_ok && metrics_ok && hashes_ok;
+      if (!ok) {  // what changed since the run: its scripts and files as they are now
+        for (const auto& l : lines_of(r.files)) {
+          const std::string sha = l.substr(0, l.find(' ')), path = l.size() > 66 ? l.substr(66) : "";
+          std::string now_sha;
+          try {
+            now_sha = sha256_hex(read_file(path));
+          } catch (const std::exception&) {
+            now_sha = "(gone)";
+          }
+          if (now_sha != sha) fmt::print("  changed since the run: {} ({} -> {})\n", path, sha.substr(0, 12), now_sha.substr(0, 12));
+        }
+      }
       fmt::print("{}\n", ok ? "VERIFIED: the run reproduces exactly" : "NOT REPRODUCED");
       return ok ? 0 : 1;
     };

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <filesystem>
@@ -56,6 +57,36 @@ std::vector<CandleSeries> load_market(const RunConfig& c, Timeframe& tf) {
   return market;
 }
 
+std::string files_digest(const RunConfig& c, const std::vector<std::string>& more) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> paths = {c.path, c.session.strategy};
+  if (!c.session.signal.empty()) paths.push_back(c.session.signal);
+  for (const auto& f : c.session.filters)
+    if (!f.script.empty()) paths.push_back(f.script);
+  for (const auto& p : c.session.plugins) paths.push_back(p.path);
+  for (const auto& [symbol, file] : c.files) paths.push_back(file);
+  paths.insert(paths.end(), more.begin(), more.end());
+  std::string out;
+  std::vector<std::string> seen;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    const std::string abs = fs::absolute(p, ec).lexically_normal().string();
+    if (std::find(seen.begin(), seen.end(), abs) != seen.end()) continue;
+    seen.push_back(abs);
+    std::string sha;
+    try {
+      Sha256 h;
+      const std::string bytes = read_file(abs);
+      h.update(bytes.data(), bytes.size());
+      sha = h.hex();
+    } catch (const std::exception&) {
+      sha = "(unreadable)";
+    }
+    out += sha + "  " + abs + "\n";
+  }
+  return out;
+}
+
 std::string market_fingerprint(const std::vector<CandleSeries>& market) {
   Sha256 h;  // the columns' bytes as they are in memory (x86-64: little-endian IEEE)
   for (const auto& s : market) {
@@ -104,6 +135,7 @@ BacktestResult run_recorded_backtest(const RunConfig& c, const std::string& git_
   info.config_text = c.text;
   info.config_sha256 = sha256_hex(c.text);
   info.git_revision = git_revision;
+  info.files = files_digest(c);
   for (const auto& s : c.session.symbols) info.symbols += (info.symbols.empty() ? "" : ",") + s;
   const std::int64_t id = journal->start_run(info);
   if (run_id) *run_id = id;
@@ -115,7 +147,7 @@ BacktestResult run_recorded_backtest(const RunConfig& c, const std::string& git_
     r = run_backtest(c, progress);
     write_backtest_outputs(c, r);
     journal->complete_run(id, r.symbols, r.trades, r.equity, r.decision_log.records(),
-                          {r.feature_set_version, r.data_fingerprint, metrics_json(c, r)}, c.equity_every);
+                          {r.feature_set_version, r.data_fingerprint, metrics_json(c, r), files_digest(c, r.script_files)}, c.equity_every);
     journal->event(id, correlation, "backtest_complete",
                    "{\"candles\":" + std::to_string(r.candles) + ",\"seconds\":" + format_double(r.seconds) +
                        ",\"bars_per_second\":" + format_double(static_cast<double>(r.candles) / r.seconds) +
@@ -161,6 +193,7 @@ BacktestResult run_backtest_on(const SessionConfig& c, const std::vector<CandleS
   Session session(c, tf, collector);
   res.feature_set_version = session.feature_set_version();
   res.feature_columns = session.feature_columns();
+  res.script_files = session.script_files();
 
   MarketMerge merge(market);
   const std::size_t total = merge.total();

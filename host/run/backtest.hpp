@@ -19,6 +19,7 @@ struct BacktestResult {
   std::vector<std::string> feature_columns;
   std::size_t candles = 0, decisions = 0, placed = 0;
   std::string data_fingerprint;  // SHA-256 of every candle of every symbol (run_backtest)
+  std::vector<std::string> script_files;  // every file the strategy's Lua state ran
   DecisionLog decision_log;
   std::vector<Trade> trades;
   std::vector<EquityPoint> equity;
@@ -50,6 +51,9 @@ BacktestBench bench_backtest(const RunConfig& config, std::size_t candles, int r
 // complete with its results together.
 BacktestResult run_recorded_backtest(const RunConfig& config, const std::string& git_revision, std::int64_t* run_id,
                                      const BacktestProgress& progress = {});
+
+// "SHA-256  path" lines for the config, its scripts, plugins and data files, and `more`.
+std::string files_digest(const RunConfig& config, const std::vector<std::string>& more = {});
 
 // trades.csv, equity.csv and metrics.json in the output folder, each whole or not at all.
 void write_backtest_outputs(const RunConfig& config, const BacktestResult& result);

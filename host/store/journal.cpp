@@ -49,6 +49,8 @@ std::vector<std::string> migrations(std::string_view dialect) {
       "ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'backtest'",
       // 3: decisions name the strategy version that made them (hot reload)
       "ALTER TABLE decisions ADD COLUMN strategy_version TEXT",
+      // 4: the files a run used, with their SHA-256
+      "ALTER TABLE runs ADD COLUMN files TEXT",
   };
 }
 
@@ -112,7 +114,7 @@ void insert_rows(Db& db, const std::string& table, const std::vector<std::string
 
 const char* kRunColumns =
     "id, created_at, finished_at, status, pid, host, config_path, config_text, config_sha256, git_revision, feature_set_version, "
-    "data_fingerprint, symbols, metrics, error, kind";
+    "data_fingerprint, symbols, metrics, error, kind, files";
 
 RunInfo read_run(const Statement& s) {
   RunInfo r;
@@ -132,6 +134,7 @@ RunInfo read_run(const Statement& s) {
   r.metrics = s.text(13);
   r.error = s.text(14);
   r.kind = s.text(15);
+  r.files = s.text(16);
   return r;
 }
 
@@ -206,7 +209,7 @@ void Journal::migrate() {
 std::int64_t Journal::start_run(const RunInfo& info) {
   auto s = db_->prepare(
       "INSERT INTO runs (created_at, status, pid, host, config_path, config_text, config_sha256, git_revision, "
-      "feature_set_version, data_fingerprint, symbols, kind) VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+      "feature_set_version, data_fingerprint, symbols, kind, files) VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
       "RETURNING id");
   s->bind(1, now_ms());
   s->bind(2, static_cast<std::int64_t>(::getpid()));
@@ -219,6 +222,7 @@ std::int64_t Journal::start_run(const RunInfo& info) {
   s->bind(9, info.data_fingerprint);
   s->bind(10, info.symbols);
   s->bind(11, info.kind);
+  s->bind(12, info.files);
   if (!s->step()) throw std::runtime_error("journal: no id returned for a new run");
   return s->int64(0);
 }
@@ -265,6 +269,12 @@ void Journal::set_outcome(std::int64_t id, const std::string& status, const Outc
   done->bind(5, outcome.data_fingerprint);
   done->bind(6, id);
   done->step();
+  if (!outcome.files.empty()) {
+    auto files = db_->prepare("UPDATE runs SET files = $1 WHERE id = $2");
+    files->bind(1, outcome.files);
+    files->bind(2, id);
+    files->step();
+  }
 }
 
 template <class F>

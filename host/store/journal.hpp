@@ -12,7 +12,7 @@
 
 namespace onepath {
 
-constexpr int kJournalSchemaVersion = 3;
+constexpr int kJournalSchemaVersion = 4;
 constexpr const char* kDefaultJournal = "runs/onepath.db";
 
 struct RunInfo {
@@ -22,6 +22,7 @@ struct RunInfo {
   std::string status;             // running | complete | failed | stopped
   std::string config_path, config_text, config_sha256, git_revision, feature_set_version, data_fingerprint;
   std::string metrics, error, host;
+  std::string files;  // every script and data file the run used: "SHA-256  path" lines, as sha256sum prints
   std::int64_t pid = 0;
   std::string symbols;  // comma-separated
 };
@@ -60,6 +61,7 @@ class Journal {
   // the metrics, and marks the run complete: one transaction, visible together.
   struct Outcome {
     std::string feature_set_version, data_fingerprint, metrics_json;
+    std::string files = "";  // when not empty, replaces the run's files (the run knows them all now)
   };
   void complete_run(std::int64_t id, const std::vector<std::string>& symbols, const std::vector<Trade>& trades,
                     const std::vector<EquityPoint>& equity, const std::vector<DecisionRecord>& decisions, const Outcome& outcome,

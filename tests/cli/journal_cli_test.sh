@@ -140,5 +140,18 @@ wait $reader
 [ "$("$onepath" runs --db "$db" export 1 --out - | wc -l)" -eq "$(wc -l <"$work/real.csv")" ] || fail "--out - is not stdout"
 [ "$("$onepath" runs --db "$db" export 1 --out /dev/stdout | wc -l)" -eq "$(wc -l <"$work/real.csv")" ] || fail "--out /dev/stdout"
 
+# The journal shows what a run was: show prints the config and the files' SHA-256; compare
+# diffs them before the metrics; verify names the file that changed since the run.
+out=$("$onepath" runs --db "$db" show "$pid")
+grep -q "files (SHA-256):" <<<"$out" && grep -q "proj/strategies/ema_crossover.lua" <<<"$out" && grep -q 'dir = .market.' <<<"$out" ||
+  fail "runs show lacks the config or the files: $out"
+out=$(cd "$work/proj" && "$onepath" --log-level warn backtest run.toml --no-progress --set strategy.params.fast=9 2>&1) || fail "second run: $out"
+pid2=$(grep -o 'journal: run [0-9]*' <<<"$out" | grep -o '[0-9]*$')
+out=$("$onepath" runs --db "$db" compare "$pid" "$pid2")
+grep -q "^config: differ" <<<"$out" && grep -q "+ *fast = 9" <<<"$out" && grep -q "^files: identical" <<<"$out" || fail "compare: $out"
+sed -i 's/size = S.params.size/size = S.params.size \/ 2/' "$work/proj/strategies/ema_crossover.lua"
+out=$("$onepath" runs --db "$db" verify "$pid" 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q "changed since the run: .*proj/strategies/ema_crossover.lua" <<<"$out" || fail "verify after an edit: exit $rc, $out"
+
 [ "$failures" -eq 0 ] && echo "cli journal: all checks passed"
 exit $((failures > 0))
