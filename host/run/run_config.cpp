@@ -167,6 +167,13 @@ std::string resolve(const std::string& p, const std::string& config_path) {
 
 }  // namespace
 
+std::vector<std::string> run_config_keys() {
+  std::vector<std::string> keys;
+  for (const auto& [table, names] : schema())
+    for (const auto& name : names) keys.push_back(table.empty() ? name : table + "." + name);
+  return keys;
+}
+
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides) {
   return load_run_config_text(read_file(path), path, overrides);
 }

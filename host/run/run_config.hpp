@@ -49,6 +49,10 @@ struct RunConfig {
 // Reads RUN.toml; `overrides` are "key.path=value" (--set). Unknown keys and wrong types
 // are InputErrors naming the key's path.
 RunConfig load_run_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// Every key the reader knows, as dotted paths ("data.generate.bars"; "strategy.params.*"
+// for a table of any keys): docs/config.md is tested against this list.
+std::vector<std::string> run_config_keys();
+
 // The same from a config's text (a journal keeps it); relative paths resolve against `path`.
 RunConfig load_run_config_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides = {});
 

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "data/candle_io.hpp"
 #include "run/backtest.hpp"
@@ -128,4 +129,17 @@ TEST_CASE("a declared timeframe that is not the data's is an error naming both, 
   std::ofstream(data) << to_csv(gapped);
   CHECK(run_backtest(load_run_config(toml_with("15m"))).candles == gapped.size());
   std::filesystem::remove_all(kWork);
+}
+
+TEST_CASE("docs/config.md names every RUN.toml key the reader knows, and no other") {
+  std::ifstream doc(kSource + "/docs/config.md");
+  std::string line;
+  std::set<std::string> documented;
+  while (std::getline(doc, line))
+    if (line.starts_with("| `")) documented.insert(line.substr(3, line.find('`', 3) - 3));
+  std::set<std::string> known;
+  for (const auto& k : run_config_keys()) known.insert(k);
+  for (const auto& k : known) CHECK_MESSAGE(documented.count(k), "not in docs/config.md: " << k);
+  for (const auto& k : documented) CHECK_MESSAGE(known.count(k), "docs/config.md names a key the reader does not know: " << k);
+  CHECK(known.size() > 60);
 }
