@@ -3,6 +3,8 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <chrono>
+#include <limits>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -118,7 +120,7 @@ std::string trade_line(const TradeRecord& r) {
 void add_runs_commands(CLI::App& app, Action& action) {
   auto db = std::make_shared<std::string>(kDefaultJournal);
   auto journal = std::make_shared<std::unique_ptr<Journal>>();
-  auto* runs = app.add_subcommand("runs", "The journal of runs: list, show, compare, export, verify, delete");
+  auto* runs = app.add_subcommand("runs", "The journal of runs: list, show, compare, export, verify, delete, prune");
   runs->require_subcommand(1);
   runs->add_option("--db", *db, "A SQLite file or postgresql://...")->capture_default_str();
   runs->footer(
@@ -129,6 +131,7 @@ void add_runs_commands(CLI::App& app, Action& action) {
       "  onepath runs export 3 --format csv --out trades.csv\n"
       "  onepath runs verify 3          re-run it on the same data and compare exactly\n"
       "  onepath runs delete 4 5\n"
+      "  onepath runs prune --keep 50\n"
       "  onepath runs --db postgresql://user@host/onepath list");
 
   auto* list = runs->add_subcommand("list", "The latest runs");
@@ -259,6 +262,38 @@ void add_runs_commands(CLI::App& app, Action& action) {
         j.delete_run(id);
         fmt::print("deleted run {}\n", id);
       }
+      return 0;
+    };
+  });
+
+  struct Prune {
+    std::size_t keep = 0;
+    double older_than_days = 0;
+    bool dry_run = false;
+  };
+  auto pr = std::make_shared<Prune>();
+  auto* prune = runs->add_subcommand("prune", "Delete old runs: beyond the newest --keep, or older than --older-than days");
+  prune->add_option("--keep", pr->keep, "Keep the newest N runs")->check(CLI::NonNegativeNumber);
+  prune->add_option("--older-than", pr->older_than_days, "Delete runs created more than DAYS ago")->check(CLI::PositiveNumber);
+  prune->add_flag("--dry-run", pr->dry_run, "Only say what would be deleted");
+  prune->footer("Running runs are never pruned. Example:\n  onepath runs prune --keep 50\n  onepath runs prune --older-than 30 --dry-run");
+  prune->callback([=, &action] {
+    action = [=] {
+      if (!pr->keep && pr->older_than_days <= 0) throw InputError("runs prune needs --keep N or --older-than DAYS");
+      Journal& j = journal_at(*journal, *db);
+      const auto all = j.list_runs(std::numeric_limits<std::int64_t>::max());  // newest first
+      const TimestampMs now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      const auto cutoff = now - static_cast<TimestampMs>(pr->older_than_days * 86'400'000.0);
+      std::size_t n = 0;
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        const RunInfo& r = all[i];
+        const bool beyond = pr->keep && i >= pr->keep, old = pr->older_than_days > 0 && r.created_at < cutoff;
+        if (!(beyond || old) || Journal::display_status(r) == "running") continue;
+        if (!pr->dry_run) j.delete_run(r.id);
+        fmt::print("{} run {} ({}, {})\n", pr->dry_run ? "would delete" : "deleted", r.id, format_iso(r.created_at / 1000 * 1000), r.status);
+        ++n;
+      }
+      fmt::print("{} {} run{}\n", pr->dry_run ? "would delete" : "deleted", n, n == 1 ? "" : "s");
       return 0;
     };
   });

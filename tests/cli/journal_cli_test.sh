@@ -153,5 +153,14 @@ sed -i 's/size = S.params.size/size = S.params.size \/ 2/' "$work/proj/strategie
 out=$("$onepath" runs --db "$db" verify "$pid" 2>&1); rc=$?
 [ $rc -eq 1 ] && grep -q "changed since the run: .*proj/strategies/ema_crossover.lua" <<<"$out" || fail "verify after an edit: exit $rc, $out"
 
+# runs prune: the newest N stay.
+total=$("$onepath" runs --db "$db" list --limit 1000 | tail -n +2 | wc -l)
+out=$("$onepath" runs --db "$db" prune --keep 2 --dry-run) || fail "prune --dry-run: $out"
+[ "$("$onepath" runs --db "$db" list --limit 1000 | tail -n +2 | wc -l)" -eq "$total" ] || fail "a dry run deleted runs"
+"$onepath" runs --db "$db" prune --keep 2 >/dev/null || fail "prune --keep 2"
+[ "$("$onepath" runs --db "$db" list --limit 1000 | tail -n +2 | wc -l)" -eq 2 ] || fail "prune kept other than 2: $("$onepath" runs --db "$db" list)"
+out=$("$onepath" runs --db "$db" prune 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "prune without a rule: exit $rc, $out"
+
 [ "$failures" -eq 0 ] && echo "cli journal: all checks passed"
 exit $((failures > 0))
