@@ -1,10 +1,47 @@
 #include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
+
+namespace {
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// "unknown command 'backtes'; did you mean 'backtest'?" for a word where a command of
+// `app` belongs; "" when the word is a command.
+std::string unknown_command(const CLI::App& app, const std::string& word) {
+  std::string closest, names;
+  std::size_t best = std::max<std::size_t>(2, word.size() / 3 + 1);  // suggest only what is a few edits away
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    const std::string& name = sub->get_name();
+    if (name == word) return "";
+    names += (names.empty() ? "" : ", ") + name;
+    if (const std::size_t d = edit_distance(word, name); d < best) best = d, closest = name;
+  }
+  return "unknown command '" + word + "'" + (closest.empty() ? "" : "; did you mean '" + closest + "'?") + " (commands: " + names + ")";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace onepath;
@@ -40,8 +77,46 @@ int main(int argc, char** argv) {
   cli::add_runs_commands(app, action);
   cli::add_bench_commands(app, action);
 
+  // `onepath help [COMMAND...]` is `onepath [COMMAND...] --help`.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "help") {
+    args.erase(args.begin());
+    args.push_back("--help");
+  }
+  // Words that are not options (nor an option's value) name commands, down to a command
+  // without subcommands: each must be one.
+  const CLI::App* at = &app;
+  for (std::size_t i = 0; i < args.size() && !at->get_subcommands([](const CLI::App*) { return true; }).empty(); ++i) {
+    if (args[i].starts_with("-")) {
+      const CLI::Option* opt = args[i].find('=') == std::string::npos ? at->get_option_no_throw(args[i]) : nullptr;
+      if (!opt && at != &app) opt = app.get_option_no_throw(args[i]);
+      if (opt && opt->get_expected_min() > 0) ++i;  // its value
+      continue;
+    }
+    if (std::string why = unknown_command(*at, args[i]); !why.empty()) {
+      fmt::print(stderr, "error: {}\n", why);
+      return 2;
+    }
+    at = at->get_subcommand(args[i]);
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last first
+
   try {
-    app.parse(argc, argv);
+    app.parse(args);
+  } catch (const CLI::RequiredError& e) {
+    // A command of commands given alone (`onepath runs`): what it has, not just that it needs one.
+    const CLI::App* at = &app;
+    for (;;) {
+      auto parsed = at->get_subcommands();
+      if (parsed.empty()) break;
+      at = parsed.front();
+    }
+    if (std::string(e.what()).find("subcommand") != std::string::npos) {
+      fmt::print(stderr, "{}", at->help());
+      return 2;
+    }
+    app.exit(e);
+    return 2;
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

@@ -49,5 +49,14 @@ expect 1 "boom.lua:3: boom" bt --set "strategy.script=$work/s/strategies/boom.lu
 printf 'local S = {params = {fast = 1, slow = 2}, features = {{name = "e", kind = "ema", period = 3}}}\nfunction S.on_bar(ctx, bar, f)\n  if bar.index > 50 then while true do end end\nend\nreturn S\n' >"$work/s/strategies/spin.lua"
 expect 1 "spin.lua: on_bar ran longer than 300 ms" bt --set "strategy.script=$work/s/strategies/spin.lua" --set strategy.timeout_ms=300
 
+# A CLI that forgives: unknown commands named with a suggestion, commands of commands
+# given alone list what they have, help COMMAND.
+expect 2 "unknown command 'backtes'; did you mean 'backtest'\?" "$onepath" backtes "$cfg"
+expect 2 "unknown command 'lst'; did you mean 'list'\?" "$onepath" runs --db "$work/none.db" lst
+expect 2 "Subcommands:.*" "$onepath" runs
+expect 2 "prune" "$onepath" runs
+expect 0 "Usage: backtest" "$onepath" help backtest
+expect 0 "Usage: runs list" "$onepath" help runs list
+
 [ "$failures" -eq 0 ] && echo "cli backtest: all checks passed"
 exit $((failures > 0))
