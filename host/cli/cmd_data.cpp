@@ -88,7 +88,7 @@ void add_gen(CLI::App& data, Action& action) {
     std::size_t bars = 10'000;
     std::uint64_t seed = 1;
     double corr = 0.8;
-    bool no_defects = false;
+    bool no_defects = false, force = false;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = data.add_subcommand("gen", "Generate a deterministic synthetic market (same seed, same bytes)");
@@ -104,6 +104,7 @@ void add_gen(CLI::App& data, Action& action) {
   cmd->add_option("--corr", o->corr, "Correlation of each follower's shocks with the leader's")
       ->check(CLI::Range(-1.0, 1.0))->capture_default_str();
   cmd->add_flag("--no-defects", o->no_defects, "No gaps and no zero-volume candles");
+  cmd->add_flag("--force", o->force, "Replace files that exist (without it, an existing file is an error)");
   cmd->add_option("--ts-format", o->ts_format, "Timestamps as 'iso' (2024-03-01T00:00:00Z) or 'ms' (epoch ms)")
       ->check(CLI::IsMember({"iso", "ms"}))->capture_default_str();
   cmd->footer(
@@ -128,6 +129,14 @@ void add_gen(CLI::App& data, Action& action) {
       so.with_defects = !o->no_defects;
       auto names = split_list(o->symbols);
       if (names.empty()) throw InputError("--symbols names no symbol");
+      {  // nothing is overwritten unasked, and that is known before the generating
+        namespace fs = std::filesystem;
+        const bool one_file = o->out.size() > 4 && o->out.ends_with(".csv");
+        for (const auto& n : names) {
+          const fs::path path = one_file ? fs::path(o->out) : fs::path(o->out) / (n + ".csv");
+          if (!o->force && fs::exists(path)) throw InputError(path.string() + " exists; --force replaces it");
+        }
+      }
       for (const auto& n : names) so.symbols.push_back(preset_symbol(n, o->corr));
       auto market = generate_market(so);
 

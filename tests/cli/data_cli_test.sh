@@ -83,5 +83,13 @@ expect 2 "" "$onepath" data gen
 expect 2 "" "$onepath" data frobnicate
 expect 2 "unknown timeframe" "$onepath" data gen --out "$work/x" --timeframe 2m
 
+# data gen does not overwrite without --force.
+"$onepath" data gen --out "$work/again" --symbols BTC --bars 300 >/dev/null || fail "data gen into a new folder"
+cp "$work/again/BTC.csv" "$work/btc-before.csv"
+expect 2 "BTC.csv exists; --force replaces it" "$onepath" data gen --out "$work/again" --symbols BTC --bars 300 --seed 9
+cmp -s "$work/again/BTC.csv" "$work/btc-before.csv" || fail "data gen overwrote without --force"
+expect 0 "" "$onepath" data gen --out "$work/again" --symbols BTC --bars 300 --seed 9 --force
+cmp -s "$work/again/BTC.csv" "$work/btc-before.csv" && fail "--force did not replace the file"
+
 [ "$failures" -eq 0 ] && echo "cli data: all checks passed"
 exit $((failures > 0))
