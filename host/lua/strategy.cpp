@@ -186,8 +186,16 @@ void LuaStrategy::bind(const std::vector<std::string>& columns) {
   code += "} onepath_row;\n";
   for (std::size_t k = 0; k < symbols_.size(); ++k)
     code += "typedef struct { double time, bar, position, equity, cash; } onepath_ctx_" + std::to_string(k) + ";\n";
+  // A name that is not a field: an error naming it and what there is, at the script's line
+  // (fields themselves resolve without the metatable, so reads stay compiled).
+  std::string known;
+  for (const auto& c : columns) known += (known.empty() ? "" : ", ") + c;
+  code += "]]\nffi.metatype('onepath_row', { __index = function(_, k) error(\"unknown feature '\" .. tostring(k) .. \"' (known: " +
+          (known.empty() ? std::string("none") : known) + ")\", 2) end })\n";
+  code += "ffi.metatype('onepath_bar', { __index = function(_, k) error(\"bar has no field '\" .. tostring(k) .. "
+          "\"' (it has: ts, open, high, low, close, volume, index)\", 2) end })\n";
   code +=
-      "]]\nreturn function(k, bar, row, ctx, methods)\n"
+      "return function(k, bar, row, ctx, methods)\n"
       "  local ct = 'onepath_ctx_' .. k\n"
       "  ffi.metatype(ct, { __index = methods })\n"
       "  return ffi.cast('onepath_bar*', bar), ffi.cast('onepath_row*', row), ffi.cast(ct .. '*', ctx)\n"

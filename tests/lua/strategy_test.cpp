@@ -91,6 +91,13 @@ TEST_CASE("a runtime error names the file, the line and the callback, with a tra
   CHECK(e.find("(in on_bar)") != std::string::npos);
 }
 
+TEST_CASE("reading a feature or a bar field that does not exist names it, what there is, and the line") {
+  auto s = load("nosuch", std::string(kHeader) + "function S.on_bar(ctx, bar, f)\n  return f.nosuch\nend\nreturn S");
+  CHECK(error_of([&] { s->on_bar(0, bar(0), 0, 0, 1, 1); }).find("nosuch.lua:3: unknown feature 'nosuch' (known: x)") != std::string::npos);
+  auto t = load("nobar", std::string(kHeader) + "function S.on_bar(ctx, bar, f)\n  return bar.clsoe\nend\nreturn S");
+  CHECK(error_of([&] { t->on_bar(0, bar(0), 0, 0, 1, 1); }).find("nobar.lua:3: bar has no field 'clsoe'") != std::string::npos);
+}
+
 TEST_CASE("a wrong order option is an error naming the option and the line") {
   auto s = load("badopt", std::string(kHeader) + "function S.on_bar(ctx, bar, f)\n  ctx:buy{ sise = 0.1 }\nend\nreturn S");
   std::string e = error_of([&] { s->on_bar(0, bar(0), 0, 0, 1, 1); });
