@@ -46,20 +46,25 @@ std::string join(const std::set<std::string>& keys) {
   return out;
 }
 
-void check_keys(const toml::table& t, const std::string& path, const std::string& file) {
+// An unknown key is blamed on where it came from: the --set that made it, else the file.
+void check_keys(const toml::table& t, const std::string& path, const std::string& file, const std::vector<std::string>& overrides) {
   auto it = schema().find(path);
   if (it == schema().end()) return;
   const auto& allowed = it->second;
   for (const auto& [key, node] : t) {
     std::string k(key.str());
     std::string full = path.empty() ? k : path + "." + k;
-    if (!allowed.count("*") && !allowed.count(k))
-      throw InputError(file + ": unknown key '" + full + "' (known in " + (path.empty() ? "the top level" : "[" + path + "]") + ": " +
+    if (!allowed.count("*") && !allowed.count(k)) {
+      std::string origin = file;
+      for (const auto& o : overrides)
+        if (o.starts_with(full + "=") || o.starts_with(full + ".")) origin = "--set " + o;
+      throw InputError(origin + ": unknown key '" + full + "' (known in " + (path.empty() ? "the top level" : "[" + path + "]") + ": " +
                        join(allowed) + ")");
-    if (const toml::table* sub = node.as_table()) check_keys(*sub, full, file);
+    }
+    if (const toml::table* sub = node.as_table()) check_keys(*sub, full, file, overrides);
     if (const toml::array* arr = node.as_array())
       for (const auto& item : *arr)
-        if (const toml::table* sub = item.as_table()) check_keys(*sub, full, file);
+        if (const toml::table* sub = item.as_table()) check_keys(*sub, full, file, overrides);
   }
 }
 
@@ -187,7 +192,7 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
     throw InputError(path + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": " + std::string(e.description()));
   }
   for (const auto& o : overrides) apply_override(root, o);
-  check_keys(root, "", path);
+  check_keys(root, "", path, overrides);
   Reader r(root, path);
   // A params table: numbers, text and booleans by name.
   auto read_params = [&](const toml::node* node, const std::string& at) {

@@ -31,7 +31,7 @@ cmp -s "$work/a/trades.csv" "$work/nj/trades.csv" || fail "--no-journal gave ano
 expect 0 "comparison only" bt --set execution.fill=close
 expect 0 "" bt --set strategy.params.fast=9 --set execution.costs=clean
 
-expect 2 "unknown key 'execution.fil'" bt --set execution.fil=close
+expect 2 "error: --set execution.fil=close: unknown key 'execution.fil'" bt --set execution.fil=close
 expect 2 "'execution.taker_fee_bps' must be a number" bt --set execution.taker_fee_bps=cheap
 expect 2 "'execution.fill' must be one of" bt --set execution.fill=later
 expect 2 "no param 'fats' to set" bt --set strategy.params.fats=3
