@@ -97,6 +97,14 @@ CandleFile parse_csv(std::string_view text, std::string path) {
     std::size_t n = split(line, parts);
     if (first) {
       first = false;
+      // Only commas separate columns; a file of another separator is said to be one.
+      if (n == 1)
+        for (char sep : {';', '\t', '|'})
+          if (line.find(sep) != std::string_view::npos)
+            throw InputError(file.path + ":" + std::to_string(line_no) + ": the columns are separated by " +
+                             (sep == '\t' ? std::string("tabs") : "'" + std::string(1, sep) + "'") +
+                             "; only commas are read (e.g. tr '" + (sep == '\t' ? std::string("\\t") : std::string(1, sep)) +
+                             "' ',' < file > file.csv)");
       if (!looks_numeric(parts[0])) {
         column.fill(-1);
         for (std::size_t i = 0; i < n; ++i) {

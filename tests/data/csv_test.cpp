@@ -98,3 +98,10 @@ TEST_CASE("symbol names come from the file name") {
   CHECK(symbol_from_path("market/BTC.csv") == "BTC");
   CHECK(symbol_from_path("ETH.json") == "ETH");
 }
+
+TEST_CASE("a file separated by semicolons or tabs says so: only commas are read") {
+  CHECK_THROWS_WITH_AS(parse_csv("ts;open;high;low;close;volume\n2024-01-01T00:00:00Z;1;1;1;1;1\n", "semi.csv"),
+                       doctest::Contains("semi.csv:1: the columns are separated by ';'; only commas are read"), InputError);
+  CHECK_THROWS_WITH_AS(parse_csv("ts\topen\thigh\tlow\tclose\tvolume\n", "tabs.csv"),
+                       doctest::Contains("tabs.csv:1: the columns are separated by tabs"), InputError);
+}
