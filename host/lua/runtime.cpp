@@ -155,7 +155,7 @@ struct LuaRuntime::Guard : CallGuard {
   std::thread watchdog;
   std::mutex mutex;
   std::condition_variable wake;
-  bool stop = false;
+  bool stop = false, running = false;
 };
 
 LuaRuntime::LuaRuntime(std::string scripts_root, ScriptLimits limits)
@@ -186,6 +186,8 @@ LuaRuntime::LuaRuntime(std::string scripts_root, ScriptLimits limits)
     std::uint64_t seen = ~0ULL;
     auto since = std::chrono::steady_clock::now();
     std::unique_lock lock(g->mutex);
+    g->running = true;
+    g->wake.notify_all();
     while (!g->wake.wait_for(lock, poll, [g] { return g->stop; })) {
       if (!g->busy.load(std::memory_order_acquire)) {
         seen = ~0ULL;
@@ -200,6 +202,10 @@ LuaRuntime::LuaRuntime(std::string scripts_root, ScriptLimits limits)
       }
     }
   });
+  // Returns once the thread runs: a thread still starting may hold a runtime library's
+  // locks, and a hot reload forks a validator right after (a child can inherit them held).
+  std::unique_lock lock(g->mutex);
+  g->wake.wait(lock, [g] { return g->running; });
 }
 
 LuaRuntime::~LuaRuntime() {
