@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   CLI::App app{"onepath: a trading research and execution host. One code path for backtest, paper and live."};
   app.set_version_flag("--version", std::string("onepath ") + ONEPATH_VERSION + " (" + ONEPATH_GIT_REV + ")");
   app.require_subcommand(1);
+  app.fallthrough();  // options of a command (runs --db) and global ones (--log-level) also after a subcommand
   app.footer(
       "Examples:\n"
       "  onepath backtest examples/quickstart.toml               backtest a Lua strategy\n"

@@ -162,5 +162,9 @@ out=$("$onepath" runs --db "$db" prune --keep 2 --dry-run) || fail "prune --dry-
 out=$("$onepath" runs --db "$db" prune 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "prune without a rule: exit $rc, $out"
 
+# Options on either side of the subcommand: runs list --db X, --log-level after the command.
+"$onepath" runs list --db "$db" | grep -qE "^ +[0-9]+ +backtest" || fail "runs list --db X"
+out=$("$onepath" runs --db "$db" list --log-level warn 2>&1) || fail "--log-level after the subcommand: $out"
+
 [ "$failures" -eq 0 ] && echo "cli journal: all checks passed"
 exit $((failures > 0))
