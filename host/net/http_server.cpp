@@ -81,6 +81,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<const Shared> shared_;
 };
 
+bool is_loopback(const std::string& host) {
+  if (host == "localhost") return true;
+  beast::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
+}
+
 }  // namespace
 
 struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
@@ -96,12 +103,6 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<const Shared> shared;
 };
 
-bool is_loopback(const std::string& host) {
-  if (host == "localhost") return true;
-  beast::error_code ec;
-  auto address = asio::ip::make_address(host, ec);
-  return !ec && address.is_loopback();
-}
 
 HttpServer::HttpServer(asio::io_context& io, const std::string& host, int port, std::string token, HttpHandler handler) {
   if (!is_loopback(host) && token.empty())

@@ -39,6 +39,4 @@ class HttpServer {
   std::shared_ptr<Impl> impl_;
 };
 
-bool is_loopback(const std::string& host);
-
 }  // namespace onepath

@@ -426,8 +426,6 @@ Services::~Services() {
   while (!instances_.empty()) instances_.pop_back();  // stopped in the reverse order of starting
 }
 
-std::size_t Services::size() const { return instances_.size(); }
-
 std::string Services::call(const std::string& service, const std::string& function, const std::string& request) {
   for (const auto& i : instances_) {
     if (service != i->kind->name) continue;

@@ -59,7 +59,6 @@ class Services {
   ~Services();
   Services(const Services&) = delete;
   Services& operator=(const Services&) = delete;
-  std::size_t size() const;
   // A service's answer; InputError for an unknown service or function, std::runtime_error
   // for a call that failed.
   std::string call(const std::string& service, const std::string& function, const std::string& request);
