@@ -17,5 +17,6 @@ void add_runs_commands(CLI::App& app, Action& action);
 void add_paper_commands(CLI::App& app, Action& action);
 void add_plugins_commands(CLI::App& app, Action& action);
 void add_reload_commands(CLI::App& app, Action& action);
+void add_ai_commands(CLI::App& app, Action& action);
 
 }  // namespace onepath::cli

@@ -1,12 +1,14 @@
 #include "plugin/loader.hpp"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -69,6 +71,10 @@ struct State {
   std::vector<std::pair<const onepath_service_kind*, const Loaded*>> services;
   std::map<std::string, double> counters;
   std::vector<std::pair<void (*)(void*), void*>> posted;
+  struct Event {
+    std::string plugin, name, fields;
+  };
+  std::vector<Event> events;  // journal events waiting for the session's thread
   std::atomic<bool> has_posted{false};
   std::function<void()> wake;
   std::function<void(const std::string&, const std::string&, const std::string&)> event_sink;
@@ -105,11 +111,23 @@ const char* host_config_value(void*, const char* plugin, const char* key) {
   return nullptr;
 }
 
+// From any thread: queued, and written by the session's thread in run_plugin_work (the
+// journal has one writer).
 void host_journal_event(void*, const char* plugin, const char* name, const char* fields) {
   auto& s = state();
-  const std::string p = plugin ? plugin : "?", n = name ? name : "event", f = fields ? fields : "{}";
-  if (s.event_sink) s.event_sink(p, n, f);
-  else log::debug("plugin_event", {{"plugin", p}, {"name", n}, {"fields", f}});
+  std::string p = plugin ? plugin : "?", n = name ? name : "event", f = fields ? fields : "{}";
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(s.mutex);
+    if (!s.event_sink) {
+      log::debug("plugin_event", {{"plugin", p}, {"name", n}, {"fields", f}});
+      return;
+    }
+    s.events.push_back({std::move(p), std::move(n), std::move(f)});
+    s.has_posted.store(true, std::memory_order_release);
+    wake = s.wake;
+  }
+  if (wake) wake();
 }
 
 void host_counter_add(void*, const char* name, double delta) {
@@ -354,6 +372,35 @@ const PluginInfo& reload_plugin(const std::string& path, const std::function<voi
   return loaded->info;
 }
 
+std::string find_plugin(const std::string& name) {
+  namespace fs = std::filesystem;
+  if (name.find('/') != std::string::npos || name.ends_with(".so")) return name;
+  std::vector<fs::path> dirs;
+  if (const char* env = std::getenv("ONEPATH_PLUGIN_PATH")) {
+    std::string list = env;
+    for (std::size_t at = 0; at <= list.size();) {
+      const std::size_t end = std::min(list.find(':', at), list.size());
+      if (end > at) dirs.emplace_back(list.substr(at, end - at));
+      at = end + 1;
+    }
+  }
+  char self[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    const fs::path exe_dir = fs::path(std::string(self, static_cast<std::size_t>(n))).parent_path();
+    dirs.push_back(exe_dir / "plugins");                         // a build tree: build/onepath, build/plugins/
+    dirs.push_back(exe_dir.parent_path() / ONEPATH_PLUGIN_RELDIR);  // installed: bin/onepath, lib/.../onepath/plugins/
+  }
+  std::string looked;
+  for (const auto& d : dirs) {
+    const fs::path candidate = d / (name + ".so");
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec)) return candidate.string();
+    looked += "\n  " + candidate.string();
+  }
+  throw InputError("plugin '" + name + "' not found; looked at:" + looked + "\n(set ONEPATH_PLUGIN_PATH, or give the .so file's path)");
+}
+
 std::vector<PluginInfo> loaded_plugins() {
   std::lock_guard lock(state().mutex);
   std::vector<PluginInfo> out;
@@ -463,11 +510,17 @@ void run_plugin_work() {
   auto& s = state();
   if (!s.has_posted.load(std::memory_order_acquire)) return;
   std::vector<std::pair<void (*)(void*), void*>> work;
+  std::vector<State::Event> events;
+  std::function<void(const std::string&, const std::string&, const std::string&)> sink;
   {
     std::lock_guard lock(s.mutex);
     work.swap(s.posted);
+    events.swap(s.events);
+    sink = s.event_sink;
     s.has_posted.store(false, std::memory_order_release);
   }
+  for (const auto& e : events)
+    if (sink) sink(e.plugin, e.name, e.fields);
   for (const auto& [fn, arg] : work) fn(arg);
 }
 
@@ -479,6 +532,12 @@ void set_plugin_wake(std::function<void()> wake) {
 void set_plugin_event_sink(std::function<void(const std::string&, const std::string&, const std::string&)> sink) {
   std::lock_guard lock(state().mutex);
   state().event_sink = std::move(sink);
+}
+
+std::string event_correlation(const std::string& fields_json, const std::string& fallback) {
+  const auto j = nlohmann::json::parse(fields_json, nullptr, false);
+  if (j.is_object() && j.contains("correlation_id") && j["correlation_id"].is_string()) return j["correlation_id"].get<std::string>();
+  return fallback;
 }
 
 std::map<std::string, double> plugin_counters() {

@@ -29,6 +29,10 @@ struct PluginInfo {
 // smaller than any known version, or a name another kind has; nothing is registered then.
 const PluginInfo& load_plugin(const std::string& path, const ScriptParams& params = {});
 std::vector<PluginInfo> loaded_plugins();
+// A plugin's file from its name ("ai_router"): the folders of $ONEPATH_PLUGIN_PATH, then
+// plugins/ beside the program (a build tree), then the installed plugins folder. A path (a
+// '/' or ".so") is returned as given. InputError listing where it looked.
+std::string find_plugin(const std::string& name);
 
 // Hot reload: a new build of a loaded plugin's file. A copy of it is opened (dlopen would
 // hand back the old handle for the same path), checked to be the same plugin with the same
@@ -75,6 +79,8 @@ void run_plugin_work();
 void set_plugin_wake(std::function<void()> wake);
 // Journal events plugins send (onepath_host.journal_event) go here; unset, to the log.
 void set_plugin_event_sink(std::function<void(const std::string& plugin, const std::string& name, const std::string& fields)> sink);
+// The correlation id of a plugin's event: its fields' "correlation_id", else `fallback`.
+std::string event_correlation(const std::string& fields_json, const std::string& fallback);
 // Counters plugins keep (onepath_host.counter_add).
 std::map<std::string, double> plugin_counters();
 

@@ -239,10 +239,15 @@ PaperOutcome PaperRun::run() {
   // Plugins post work from their own threads: it runs on this loop, between steps.
   set_plugin_wake([this] { asio::post(io_, [] { run_plugin_work(); }); });
   set_plugin_event_sink([this](const std::string& plugin, const std::string& name, const std::string& fields) {
-    if (journal_) journal_->event(run_id_, correlation_, plugin + "." + name, fields);
+    if (journal_) journal_->event(run_id_, event_correlation(fields, correlation_), plugin + "." + name, fields);
   });
   struct Unhook {
     ~Unhook() {
+      try {
+        run_plugin_work();  // events plugins sent last still reach the journal
+      } catch (const std::exception& e) {
+        log::warn("plugin_work_failed", {{"error", e.what()}});
+      }
       set_plugin_wake({});
       set_plugin_event_sink({});
     }

@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 // Allowed keys per table path; "*" allows any key (params).
 const std::map<std::string, std::set<std::string>>& schema() {
   static const std::map<std::string, std::set<std::string>> s = {
-      {"", {"plugins", "data", "strategy", "filters", "execution", "risk", "output", "paper"}},
+      {"", {"plugins", "data", "strategy", "filters", "execution", "risk", "output", "paper", "ai"}},  // [ai]: the ai_router plugin reads and checks it
       {"plugins", {"path", "params"}},
       {"plugins.params", {"*"}},
       {"data", {"symbols", "timeframe", "files", "dir", "generate"}},

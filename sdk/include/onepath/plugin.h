@@ -90,7 +90,9 @@ typedef struct onepath_host {
   int64_t (*now_ms)(void* host_data); /* wall clock, UTC ms */
   /* The plugin's own [[plugins]] params, as text; NULL when absent. */
   const char* (*config_value)(void* host_data, const char* plugin, const char* key);
-  /* An event in the journal of the running session (fields: a JSON object, or NULL). */
+  /* An event in the journal of the running session (fields: a JSON object, or NULL; a
+   * "correlation_id" field in it is the event's correlation id). Safe from any thread: the
+   * session's thread writes it between candles. */
   void (*journal_event)(void* host_data, const char* plugin, const char* name, const char* fields_json);
   /* A counter, shown with the session's metrics as onepath_plugin_counter{name="..."}. */
   void (*counter_add)(void* host_data, const char* name, double delta);
