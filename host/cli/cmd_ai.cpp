@@ -36,7 +36,7 @@ std::unique_ptr<Services> start_ai(const Opts& o) {
   if (!fs::is_regular_file(o.config))
     throw InputError("no AI config at " + o.config + ": give --config FILE (an ai.toml, or a RUN.toml with an [ai] table); docs/ai-router.md");
   load_plugin(find_plugin(o.plugin), {{"config", fs::absolute(o.config).lexically_normal().string()}});
-  return std::make_unique<Services>();
+  return std::make_unique<Services>("cli");
 }
 
 std::string read_text(const std::string& path) {

@@ -15,6 +15,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "lua/json_lib.hpp"
 #include "lua/sandbox.hpp"
 
 namespace onepath {
@@ -167,6 +168,7 @@ LuaRuntime::LuaRuntime(std::string scripts_root, ScriptLimits limits)
   push_sandbox_env(L_, SandboxProfile::script);  // env
   lua_pushcfunction(L_, lua_service);
   lua_setfield(L_, -2, "service");
+  add_json_library(L_);
   lua_pushvalue(L_, -1);
   lua_setfield(L_, -2, "_G");
   lua_pushstring(L_, root_.c_str());  // env, root

@@ -436,7 +436,7 @@ struct Services::Instance {
   }
 };
 
-Services::Services() {
+Services::Services(const std::string& driver) {
   std::vector<std::pair<const onepath_service_kind*, const Loaded*>> kinds;
   {
     std::lock_guard lock(state().mutex);
@@ -448,6 +448,7 @@ Services::Services() {
     inst->file = plugin->info.path;
     ScriptParams params;
     for (const auto& [key, text] : plugin->params) params[key] = text;
+    params["onepath.driver"] = driver;
     CParams c(params);
     char err[kErrSize] = "";
     if (k->create(static_cast<const onepath_params*>(c.get()), &host_table(), &inst->p, err, sizeof err) != ONEPATH_OK)

@@ -59,7 +59,8 @@ struct CParams {
 // call_service reach it.
 class Services {
  public:
-  Services();  // InputError when a service cannot be created or started
+  // `driver` (backtest, paper, cli) reaches each service as its `onepath.driver` parameter.
+  explicit Services(const std::string& driver);  // InputError when a service cannot be created or started
   ~Services();
   Services(const Services&) = delete;
   Services& operator=(const Services&) = delete;

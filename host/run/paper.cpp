@@ -147,7 +147,7 @@ class PaperRun final : public SessionSink {
 
 void PaperRun::open(PaperOutcome& out) {
   const std::vector<std::string>& symbols = c_.session.symbols;
-  session_ = std::make_unique<Session>(c_.session, feed_->timeframe(), *this);
+  session_ = std::make_unique<Session>(c_.session, feed_->timeframe(), *this, Driver::paper);
   last_candle_.assign(symbols.size(), Candle{});
   ring_.assign(symbols.size(), {});
   for (const auto& p : c_.session.plugins) plugin_shas_[p.path] = file_sha256(p.path);

@@ -30,7 +30,7 @@ struct NullSink : SessionSink {
   std::string error;
   try {
     NullSink sink;
-    Session s(c, tf, sink, /*with_services=*/false);
+    Session s(c, tf, sink, Driver::validation);
     MarketMerge merge(recent);
     TimeSlice slice;
     s.start();

@@ -226,9 +226,12 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
       if (!t) r.wrong(at, "a table");
       Reader pr(*t, path);
       PluginSpec p;
-      p.path = resolve(pr.text("path").value_or(""), path);
-      if (p.path.empty()) r.wrong(at + ".path", "the plugin's shared object (a .so file)");
+      const std::string given = pr.text("path").value_or("");
+      // a bare name ("ai_router") is looked up in the plugin folders; a file is relative to the config
+      p.path = given.find('/') == std::string::npos && !given.ends_with(".so") && !given.empty() ? find_plugin(given) : resolve(given, path);
+      if (p.path.empty()) r.wrong(at + ".path", "the plugin's shared object (a .so file), or a shipped plugin's name");
       p.params = read_params(pr.at("params"), at + ".params");
+      p.params["onepath.config"] = fs::absolute(path).lexically_normal().string();  // for paths in its params
       load_plugin(p.path, p.params);
       session.plugins.push_back(std::move(p));
     }

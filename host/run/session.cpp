@@ -67,9 +67,9 @@ struct Session::Ledger : LedgerSink {
   void on_mark(const EquityPoint& m) override { s.sink_.on_mark(m); }
 };
 
-Session::Session(const SessionConfig& c, Timeframe tf, SessionSink& sink, bool with_services)
+Session::Session(const SessionConfig& c, Timeframe tf, SessionSink& sink, Driver driver)
     : config_(c), timeframe_(tf), sink_(sink), ledger_(std::make_unique<Ledger>(*this)),
-      services_(with_services ? std::make_unique<Services>() : nullptr),
+      services_(driver == Driver::validation ? nullptr : std::make_unique<Services>(driver == Driver::paper ? "paper" : "backtest")),
       strategy_(std::make_unique<LuaStrategy>(c.strategy, c.scripts_root, c.symbols, c.params, c.limits)),
       engine_(c.execution, c.risk, c.symbols, ledger_.get()) {
   if (c.symbols.empty()) throw InputError("a session needs at least one symbol");

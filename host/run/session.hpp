@@ -44,11 +44,15 @@ class SessionSink {
   virtual void on_mark(const EquityPoint& m) = 0;
 };
 
+// What drives a session. Plugins' services are started for a backtest or a paper session
+// and told which (their `onepath.driver` parameter); a validation (a reload candidate's
+// dry run) starts none.
+enum class Driver { backtest, paper, validation };
+
 class Session {
  public:
-  // Loads the strategy and its filters; throws InputError or ScriptError. Without
-  // services, plugins' services are not started (a dry run of a reload candidate).
-  Session(const SessionConfig& config, Timeframe timeframe, SessionSink& sink, bool with_services = true);
+  // Loads the strategy and its filters; throws InputError or ScriptError.
+  Session(const SessionConfig& config, Timeframe timeframe, SessionSink& sink, Driver driver = Driver::backtest);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;

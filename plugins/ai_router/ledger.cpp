@@ -78,6 +78,20 @@ void exec(sqlite3* db, const char* sql) {
   }
 }
 
+// Opening: switching to WAL needs a lock SQLite's busy handler does not wait for, so two
+// processes opening a new ledger at once retry here (for up to 30 s).
+void exec_when_free(sqlite3* db, const char* sql) {
+  for (int tries = 0;; ++tries) {
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+    if (rc == SQLITE_OK) return;
+    std::string m = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || tries >= 3000) throw std::runtime_error("ledger: " + m);
+    ::usleep(10000);
+  }
+}
+
 constexpr const char* kSchema = R"(
 CREATE TABLE IF NOT EXISTS calls(id INTEGER PRIMARY KEY, provider TEXT NOT NULL, day INTEGER NOT NULL, ts INTEGER NOT NULL,
   tokens INTEGER NOT NULL, cost REAL NOT NULL, correlation_id TEXT);
@@ -125,9 +139,9 @@ Ledger::Ledger(const std::string& path) : path_(path) {
     throw std::runtime_error("quota ledger " + path + ": " + m);
   }
   sqlite3_busy_timeout(db_, 30000);
-  exec(db_, "PRAGMA journal_mode=WAL");
+  exec_when_free(db_, "PRAGMA journal_mode=WAL");
   exec(db_, "PRAGMA synchronous=NORMAL");
-  exec(db_, kSchema);
+  exec_when_free(db_, (std::string("BEGIN IMMEDIATE;") + kSchema + "COMMIT;").c_str());
   owner_ = std::to_string(::getpid()) + ":" + start_time_of(::getpid());
   reap_dead_owners();
 }

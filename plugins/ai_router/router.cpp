@@ -88,7 +88,16 @@ Task task_from_json(const json& j, const std::string& where) {
   return t;
 }
 
+std::string content_of(const Task& t) {
+  return dump({{"id", t.id}, {"prompt", t.prompt}, {"system", t.system}, {"model", t.model_class}, {"max_tokens", t.max_tokens},
+               {"provider", t.provider_hint}, {"parent", t.parent}});
+}
+
 }  // namespace
+
+std::string answer_key(const Task& t) {
+  return sha256_hex(dump({{"prompt", t.prompt}, {"system", t.system}, {"model", t.model_class}, {"max_tokens", t.max_tokens}, {"parent", t.parent}}));
+}
 
 TaskBatch parse_tasks(const std::string& request) {
   json r = json::parse(request, nullptr, false);
@@ -434,8 +443,7 @@ std::int64_t Router::submit(std::vector<Task> tasks, bool fresh) {
     for (auto& t : tasks) {
       auto job = std::make_shared<Impl::Job>();
       job->handle = impl_->next_handle_++;
-      const std::string content = dump({{"id", t.id}, {"prompt", t.prompt}, {"system", t.system}, {"model", t.model_class},
-                                        {"max_tokens", t.max_tokens}, {"provider", t.provider_hint}, {"parent", t.parent}});
+      const std::string content = content_of(t);
       job->key = sha256_hex(content + "#" + std::to_string(seen[content]++));
       job->fresh = fresh;
       job->task = std::move(t);

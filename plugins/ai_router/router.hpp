@@ -30,6 +30,10 @@ struct TaskBatch {
 };
 TaskBatch parse_tasks(const std::string& request);
 
+// What a task asks, as a SHA-256: equal for tasks that ask the same thing (recorded answers
+// are found by it).
+std::string answer_key(const Task& t);
+
 class Router {
  public:
   struct Hooks {

@@ -274,7 +274,7 @@ TEST_CASE("router: retry hints: retry-after seconds and HTTP date, retry-after-m
   CHECK(planned(rule("*", 429, 1, {{"retry-after-ms", "10"}}), Wire::openai) == 100);
 }
 
-TEST_CASE("router: at most max_retries per provider, then the next tier; a fallback does not refill the task's budget") {
+TEST_CASE("router: at most max_retries per provider, then the next tier, a fallback does not refill the task's budget") {
   {
     mock::Server server({rule("openai", 503, 100)});
     Recorder rec;
@@ -360,7 +360,7 @@ TEST_CASE("router: a hinted provider is honoured when it has quota") {
   CHECK(one(r, t)["provider"] == "free");  // its quota is gone: the tiers decide
 }
 
-TEST_CASE("router: hand-offs pass the parent's answer and chain id; a missing context is an error") {
+TEST_CASE("router: hand-offs pass the parent's answer and chain id, a missing context is an error") {
   mock::Server server;
   Recorder rec;
   Router r(make_config({make_provider("a", Wire::anthropic, server.url(), 1)}), rec.hooks());
@@ -402,7 +402,7 @@ TEST_CASE("router: API keys never appear in results, events or logs") {
   CHECK(sent);
 }
 
-TEST_CASE("router: a batch run again is not paid twice; fresh asks again") {
+TEST_CASE("router: a batch run again is not paid twice, fresh asks again") {
   mock::Server server;
   Config c = make_config({make_provider("a", Wire::openai, server.url(), 1)});
   Recorder rec;
@@ -467,7 +467,7 @@ TEST_CASE("router: quota alerts at 50, 80 and 90 percent as events and warnings"
   CHECK(warnings == 3);
 }
 
-TEST_CASE("router: HTTPS with a CA the config names; an untrusted certificate is refused") {
+TEST_CASE("router: HTTPS with a CA the config names, an untrusted certificate is refused") {
   const std::string dir = temp_dir();
   const std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
   const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +

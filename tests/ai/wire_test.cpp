@@ -144,7 +144,7 @@ TEST_CASE("wire: Gemini quota violations: per day is exhausted, per minute is re
   CHECK(minute.retry_after_ms == 7500);
 }
 
-TEST_CASE("wire: retry hints: retry-after in seconds and as an HTTP date, retry-after-ms; the latest wins") {
+TEST_CASE("wire: retry hints: retry-after in seconds and as an HTTP date, retry-after-ms, the latest wins") {
   CHECK(retry_after_from_headers({{"retry-after", "3"}}, kNow) == 3000);
   CHECK(retry_after_from_headers({{"retry-after-ms", "250"}}, kNow) == 250);
   CHECK(retry_after_from_headers({{"retry-after", "2"}, {"retry-after-ms", "2500"}}, kNow) == 2500);

@@ -6,6 +6,7 @@
 set -u
 onepath=$(realpath "$1")
 mock=$(realpath "$2")
+root=$3
 work=$(mktemp -d)
 mocks=()
 cleanup() {
@@ -26,9 +27,9 @@ start_mock() {
   for _ in $(seq 1 500); do [ -s "$work/$name.port" ] && return; sleep 0.01; done
   fail "mock $name did not start"
 }
-stop_mock() {  # prints its {"calls": N, ...}
-  kill "${mocks[$1]}"
-  wait "${mocks[$1]}" 2>/dev/null
+stop_mock() {  # prints its {"calls": N, ...}, which it writes when it stops
+  kill "${mocks[$1]}" 2>/dev/null
+  for _ in $(seq 1 500); do [ -s "$work/$2.out" ] && break; sleep 0.01; done
   cat "$work/$2.out"
 }
 
@@ -117,6 +118,48 @@ quota=$("$onepath" ai quota --config "$work/ai2.toml" --json 2>&1)
 total=$(grep -o '"requests_today": [0-9]*' <<<"$quota" | awk '{s += $2} END {print s + 0}')
 [ "$total" -eq 80 ] || fail "the ledger counts $total calls for 80 tasks: $quota"
 grep -q '"reservations": 0' <<<"$quota" || fail "the killed process's reservations were kept: $quota"
+
+# --- Lua in a paper session: ai.submit returns at once, the answer comes on a later bar;
+# a backtest is refused unless it replays recorded answers ---
+start_mock lua
+cat >"$work/run.toml" <<TOML
+[[plugins]]
+path = "ai_router"
+params = { record = "answers.jsonl" }
+[data]
+symbols = ["BTC", "ETH"]
+timeframe = "15m"
+[data.generate]
+bars = 300
+seed = 3
+[strategy]
+script = "$root/tests/ai/ai_strategy.lua"
+scripts_root = "$root/scripts"
+[output]
+db = "$work/j.db"
+[paper]
+port = -1
+speed = 180000
+dir = "paper"
+[ai]
+ledger = "ledger3.db"
+[[ai.providers]]
+name = "local"
+wire = "openai-compatible"
+base_url = "http://127.0.0.1:$(cat "$work/lua.port")"
+models = { default = "llama3.2" }
+TOML
+out=$(cd "$work" && "$onepath" paper run.toml --no-progress 2>&1) || fail "a paper session with ai: $out"
+answers=$(grep "ai answer on bar" <<<"$out")
+[ "$(grep -c "for bar 30: echo: advice for" <<<"$answers")" -eq 2 ] || fail "two answers expected: $out"
+while read -r bar; do [ "$bar" -gt 30 ] || fail "an answer arrived on bar $bar, not after bar 30"; done < <(grep -o "on bar [0-9]*" <<<"$answers" | grep -o "[0-9]*$")
+[ "$(wc -l <"$work/answers.jsonl")" -eq 2 ] || fail "the answers were not recorded: $(cat "$work/answers.jsonl")"
+out=$(cd "$work" && "$onepath" backtest run.toml --no-progress --set output.dir=bt 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q "ai.submit is refused in a backtest" <<<"$out" || fail "a backtest calling ai.submit: exit $rc, $out"
+sed 's/params = { record = "answers.jsonl" }/params = { recorded = "answers.jsonl" }/' "$work/run.toml" >"$work/replay.toml"
+out=$(cd "$work" && "$onepath" backtest replay.toml --no-progress --set output.dir=bt 2>&1) || fail "a backtest replaying answers: $out"
+grep -q "ai answer on bar 31 for bar 30: echo: advice for BTC at bar 30" <<<"$out" || fail "the recorded answer was not replayed on the next bar: $out"
+[ "$(grep -o '"calls": [0-9]*' <<<"$(stop_mock 2 lua)")" = '"calls": 2' ] || fail "the backtest called a provider"
 
 # --- bad input: exit 2, the file and line named, nothing journaled ---
 printf '{"prompt": "ok"}\n{"promt": "typo"}\n' >"$work/bad.jsonl"
