@@ -167,3 +167,27 @@ TEST_CASE("ctx.state is saved and restored") {
   CHECK(s->on_bar(0, bar(3), 3, 0, 1, 1).size() == 1);  // n = 3: closes
   CHECK_THROWS(s->load_state(saved.substr(0, saved.size() - 2)));
 }
+
+TEST_CASE("json.encode and json.decode: lists, objects, integers, null, and clear errors") {
+  auto ok = load("json_ok", std::string(kHeader) + R"(
+local s = json.encode({ prompt = "a \"quoted\"\n line", max_tokens = 16, ratio = 0.5, tags = { "x", "y" }, empty = {} })
+local t = json.decode(s)
+assert(t.prompt == "a \"quoted\"\n line", "string")
+assert(t.max_tokens == 16 and s:find('"max_tokens":16', 1, true), "whole numbers as integers: " .. s)
+assert(t.ratio == 0.5 and #t.tags == 2 and t.tags[2] == "y", "numbers and lists")
+assert(json.decode('{"a": null}').a == json.null, "null")
+assert(json.encode(json.decode('[1, 2.5, true, "s"]')) == '[1,2.5,true,"s"]', "round trip")
+function S.on_bar() end
+return S)");
+  CHECK(ok->on_bar(0, bar(0), 0, 0, 1, 1).empty());
+  for (const auto& [code, message] : std::vector<std::pair<std::string, std::string>>{
+           {"local t = {} t.self = t json.encode(t)", "nested deeper than 64"},
+           {"json.encode({ f = function() end })", "a function has no JSON form"},
+           {"json.encode({ 1, 2, x = 3 })", "a list (keys 1..n) or have only string keys"},
+           {"json.encode(0/0)", "is not a JSON number"},
+           {"json.decode('{oops')", "json.decode: not JSON"}}) {
+    CAPTURE(code);
+    CHECK(error_of([&] { load("json_bad", std::string(kHeader) + code + "\nfunction S.on_bar() end\nreturn S"); }).find(message) !=
+          std::string::npos);
+  }
+}
