@@ -1,5 +1,5 @@
-// onepath ai run TASKS.jsonl | ai quota: the ai_router plugin's "ai" service from the
-// command line. The host knows nothing of LLMs: it loads the plugin, starts its service,
+// onepath ai run TASKS.jsonl | ai quota | explain RUN DECISION: the ai_router plugin's "ai"
+// service from the command line. The host knows nothing of LLMs: it loads the plugin, starts its service,
 // passes JSON both ways, draws the progress and journals the calls the plugin reports.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -17,6 +17,7 @@
 #include "core/interrupt.hpp"
 #include "core/log.hpp"
 #include "core/sha256.hpp"
+#include "core/time.hpp"
 #include "plugin/loader.hpp"
 #include "store/journal.hpp"
 
@@ -28,7 +29,9 @@ using json = nlohmann::json;
 
 struct Opts {
   std::string config = "ai.toml", plugin = "ai_router", tasks, out, db = kDefaultJournal;
-  bool fresh = false, no_journal = false, no_progress = false, as_json = false;
+  bool fresh = false, no_journal = false, no_progress = false, as_json = false, prompt_only = false;
+  std::int64_t run = 0, decision = 0;
+  int max_tokens = 600;
 };
 
 // The plugin loaded with the config, its service started.
@@ -167,6 +170,74 @@ int run_tasks(const Opts& o) {
   return failed ? 1 : 0;
 }
 
+// One task through the service, waited for; the plugin's events go to `journal` under `run_id`.
+json ask_one(Services& services, const json& task, Journal* journal, std::int64_t run_id, const std::string& correlation) {
+  if (journal)
+    set_plugin_event_sink([&](const std::string& plugin, const std::string& name, const std::string& fields) {
+      journal->event(run_id, event_correlation(fields, correlation), plugin + "." + name, fields);
+    });
+  struct Unhook {
+    ~Unhook() { set_plugin_event_sink({}); }
+  } unhook;
+  services.call("ai", "submit", task.dump());
+  for (;;) {
+    const json polled = json::parse(services.call("ai", "poll", R"({"wait_ms":200})"));
+    run_plugin_work();
+    if (!polled["results"].empty()) return polled["results"][0];
+  }
+}
+
+// The audit record of one decision, as text a model (and a person) can read.
+std::string audit_record(const RunInfo& run, const DecisionRecord& d, std::int64_t number, std::size_t count) {
+  std::vector<std::string> symbols;
+  for (std::string rest = run.symbols; !rest.empty();) {
+    const auto comma = rest.find(',');
+    symbols.push_back(rest.substr(0, comma));
+    rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+  }
+  const std::string symbol = d.symbol >= 0 && static_cast<std::size_t>(d.symbol) < symbols.size() ? symbols[static_cast<std::size_t>(d.symbol)] : "?";
+  std::string s = fmt::format("Run {} ({}), config {}, feature set {}\n", run.id, run.kind, run.config_path, run.feature_set_version);
+  s += fmt::format("Decision {} of {}: {} {} {} quantity {:.10g}, strategy version {}\n", number, count, format_iso(d.ts), symbol, d.action,
+                   d.quantity, d.strategy_version.empty() ? "-" : d.strategy_version.substr(0, 16));
+  s += "Outcome: " + d.outcome + "\n";
+  if (!d.filter.empty() || !d.reason.empty()) s += "Filter: " + (d.filter.empty() ? "-" : d.filter) + (d.reason.empty() ? "" : ": " + d.reason) + "\n";
+  if (!d.risk.empty()) s += "Risk manager's answer: " + d.risk + "\n";
+  s += "Features at the decision:\n";
+  for (std::size_t i = 0; i < d.features.size(); ++i)
+    s += fmt::format("  {} = {:.10g}\n", i < run.feature_columns.size() ? run.feature_columns[i] : "feature " + std::to_string(i), d.features[i]);
+  return s;
+}
+
+int explain(const Opts& o) {
+  auto journal = Journal::open_existing(o.db);
+  const auto run = journal->run(o.run);
+  if (!run) throw InputError("no run " + std::to_string(o.run) + " in " + o.db + " ('onepath runs list' shows them)");
+  const auto decisions = journal->decisions(o.run);
+  if (o.decision < 1 || static_cast<std::size_t>(o.decision) > decisions.size())
+    throw InputError(fmt::format("run {} has {} decisions: DECISION is a number from 1 to {}", o.run, decisions.size(), decisions.size()));
+  const std::string record = audit_record(*run, decisions[static_cast<std::size_t>(o.decision - 1)], o.decision, decisions.size());
+  const std::string system =
+      "You are the forensics assistant of a systematic trading system. From the audit record alone, explain why this "
+      "decision came out as it did: which features drove the strategy's signal, what the filters and the risk manager "
+      "answered, and what would have changed the outcome. Be concise and concrete; say so where the record does not tell.";
+  if (o.prompt_only) {
+    fmt::print("{}\n\n{}", system, record);
+    return 0;
+  }
+  auto services = start_ai(o);
+  const std::string correlation = fmt::format("explain-{}-{}", o.run, o.decision);
+  const json r = ask_one(*services, {{"system", system}, {"prompt", record}, {"max_tokens", o.max_tokens}}, journal.get(), o.run, correlation);
+  journal->event(o.run, correlation, "explain", json{{"decision", o.decision}, {"ok", r.value("ok", false)}, {"provider", r.value("provider", "")}}.dump());
+  fmt::print("{}\n", record);
+  if (!r.value("ok", false)) {
+    fmt::print(stderr, "no explanation: {}\n", r.value("error", std::string("?")));
+    return 1;
+  }
+  fmt::print("{}\n\n({} {}, {} + {} tokens, ${:.6f}{})\n", r["text"].get<std::string>(), r.value("provider", ""), r.value("model", ""),
+             r.value("input_tokens", 0), r.value("output_tokens", 0), r.value("cost_usd", 0.0), r.value("cached", false) ? ", from the ledger" : "");
+  return 0;
+}
+
 std::string limit(std::int64_t used, std::int64_t lim) { return lim > 0 ? fmt::format("{}/{}", used, lim) : fmt::format("{}", used); }
 
 int show_quota(const Opts& o) {
@@ -226,6 +297,20 @@ void add_ai_commands(CLI::App& app, Action& action) {
   quota->add_flag("--json", o->as_json, "The report as JSON");
   common(quota);
   quota->callback([o, &action] { action = [o] { return show_quota(*o); }; });
+
+  auto* ex = app.add_subcommand("explain", "Ask a model why a journaled decision came out as it did (its audit record)");
+  ex->add_option("RUN", o->run, "The run's id ('onepath runs list')")->required();
+  ex->add_option("DECISION", o->decision, "The decision's number in the run, from 1")->required();
+  ex->add_option("--db", o->db, "Journal: a SQLite file or postgresql://...")->capture_default_str();
+  ex->add_option("--max-tokens", o->max_tokens, "The answer's length limit")->capture_default_str()->check(CLI::Range(1, 100000));
+  ex->add_flag("--prompt-only", o->prompt_only, "Print what would be asked (the audit record), ask nothing");
+  common(ex);
+  ex->footer(
+      "The record sent: the decision's time, symbol, action, outcome, filter verdict, the risk manager's answer and\n"
+      "every feature by name. The call is journaled with the run (an ai.call and an explain event).\n"
+      "Example:\n"
+      "  onepath explain 3 17 --config examples/ai/ai.toml");
+  ex->callback([o, &action] { action = [o] { return explain(*o); }; });
 }
 
 }  // namespace onepath::cli

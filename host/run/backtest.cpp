@@ -147,7 +147,7 @@ BacktestResult run_recorded_backtest(const RunConfig& c, const std::string& git_
     r = run_backtest(c, progress);
     write_backtest_outputs(c, r);
     journal->complete_run(id, r.symbols, r.trades, r.equity, r.decision_log.records(),
-                          {r.feature_set_version, r.data_fingerprint, metrics_json(c, r), files_digest(c, r.script_files)}, c.equity_every);
+                          {r.feature_set_version, r.data_fingerprint, metrics_json(c, r), files_digest(c, r.script_files), r.feature_columns}, c.equity_every);
     journal->event(id, correlation, "backtest_complete",
                    "{\"candles\":" + std::to_string(r.candles) + ",\"seconds\":" + format_double(r.seconds) +
                        ",\"bars_per_second\":" + format_double(static_cast<double>(r.candles) / r.seconds) +

@@ -51,6 +51,8 @@ std::vector<std::string> migrations(std::string_view dialect) {
       "ALTER TABLE decisions ADD COLUMN strategy_version TEXT",
       // 4: the files a run used, with their SHA-256
       "ALTER TABLE runs ADD COLUMN files TEXT",
+      // 5: the names of a decision's features, in order (comma-separated), for explain and show
+      "ALTER TABLE runs ADD COLUMN feature_columns TEXT",
   };
 }
 
@@ -114,7 +116,7 @@ void insert_rows(Db& db, const std::string& table, const std::vector<std::string
 
 const char* kRunColumns =
     "id, created_at, finished_at, status, pid, host, config_path, config_text, config_sha256, git_revision, feature_set_version, "
-    "data_fingerprint, symbols, metrics, error, kind, files";
+    "data_fingerprint, symbols, metrics, error, kind, files, feature_columns";
 
 RunInfo read_run(const Statement& s) {
   RunInfo r;
@@ -135,6 +137,11 @@ RunInfo read_run(const Statement& s) {
   r.error = s.text(14);
   r.kind = s.text(15);
   r.files = s.text(16);
+  for (std::string rest = s.text(17); !rest.empty();) {
+    const auto comma = rest.find(',');
+    r.feature_columns.push_back(rest.substr(0, comma));
+    rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+  }
   return r;
 }
 
@@ -274,6 +281,14 @@ void Journal::set_outcome(std::int64_t id, const std::string& status, const Outc
     files->bind(1, outcome.files);
     files->bind(2, id);
     files->step();
+  }
+  if (!outcome.feature_columns.empty()) {
+    auto columns = db_->prepare("UPDATE runs SET feature_columns = $1 WHERE id = $2");
+    std::string joined;
+    for (const auto& name : outcome.feature_columns) joined += (joined.empty() ? "" : ",") + name;
+    columns->bind(1, joined);
+    columns->bind(2, id);
+    columns->step();
   }
 }
 

@@ -12,17 +12,18 @@
 
 namespace onepath {
 
-constexpr int kJournalSchemaVersion = 4;
+constexpr int kJournalSchemaVersion = 5;
 constexpr const char* kDefaultJournal = "runs/onepath.db";
 
 struct RunInfo {
   std::int64_t id = 0;
   TimestampMs created_at = 0, finished_at = 0;
-  std::string kind = "backtest";  // backtest | paper
+  std::string kind = "backtest";  // backtest | paper | ai
   std::string status;             // running | complete | failed | stopped
   std::string config_path, config_text, config_sha256, git_revision, feature_set_version, data_fingerprint;
   std::string metrics, error, host;
   std::string files;  // every script and data file the run used: "SHA-256  path" lines, as sha256sum prints
+  std::vector<std::string> feature_columns;  // the names of each decision's features, in order
   std::int64_t pid = 0;
   std::string symbols;  // comma-separated
 };
@@ -62,6 +63,7 @@ class Journal {
   struct Outcome {
     std::string feature_set_version, data_fingerprint, metrics_json;
     std::string files = "";  // when not empty, replaces the run's files (the run knows them all now)
+    std::vector<std::string> feature_columns = {};  // when not empty: the decisions' feature names
   };
   void complete_run(std::int64_t id, const std::vector<std::string>& symbols, const std::vector<Trade>& trades,
                     const std::vector<EquityPoint>& equity, const std::vector<DecisionRecord>& decisions, const Outcome& outcome,

@@ -161,6 +161,35 @@ out=$(cd "$work" && "$onepath" backtest replay.toml --no-progress --set output.d
 grep -q "ai answer on bar 31 for bar 30: echo: advice for BTC at bar 30" <<<"$out" || fail "the recorded answer was not replayed on the next bar: $out"
 [ "$(grep -o '"calls": [0-9]*' <<<"$(stop_mock 2 lua)")" = '"calls": 2' ] || fail "the backtest called a provider"
 
+# --- explain: a journaled decision's audit record, asked of a model, journaled with the run ---
+start_mock explain
+cat >"$work/bt.toml" <<TOML
+[data]
+symbols = ["BTC"]
+timeframe = "15m"
+[data.generate]
+bars = 2000
+seed = 4
+[strategy]
+script = "$root/scripts/strategies/ema_crossover.lua"
+scripts_root = "$root/scripts"
+[output]
+db = "$work/j.db"
+dir = "btout"
+TOML
+out=$(cd "$work" && "$onepath" --log-level warn backtest bt.toml --no-progress 2>&1) || fail "backtest for explain: $out"
+bt=$(grep -o 'journal: run [0-9]*' <<<"$out" | grep -o '[0-9]*$')
+write_config "$work/ai3.toml" "$(cat "$work/explain.port")" "$work/ledger4.db"
+out=$("$onepath" explain "$bt" 3 --db "$work/j.db" --prompt-only 2>&1) || fail "explain --prompt-only: $out"
+grep -q "Decision 3 of" <<<"$out" && grep -qE "^  ema_slow = [0-9.]+" <<<"$out" || fail "the audit record lacks the decision or named features: $out"
+events() { "$onepath" runs show "$bt" --db "$work/j.db" | grep -o '[0-9]* events' | grep -o '[0-9]*'; }
+before=$(events)
+out=$("$onepath" explain "$bt" 3 --db "$work/j.db" --config "$work/ai3.toml" 2>&1) || fail "explain: $out"
+grep -q "echo: Run $bt (backtest)" <<<"$out" || fail "explain did not print the model's answer: $out"
+[ "$(events)" -eq $((before + 2)) ] || fail "explain's call and its explain event are not in the run's journal ($before, then $(events) events)"
+"$onepath" explain "$bt" 999999 --db "$work/j.db" --config "$work/ai3.toml" >"$work/out" 2>&1; rc=$?
+[ $rc -eq 2 ] && grep -q "decisions: DECISION is a number from 1 to" "$work/out" || fail "explain of a decision that is not there: exit $rc, $(cat "$work/out")"
+
 # --- bad input: exit 2, the file and line named, nothing journaled ---
 printf '{"prompt": "ok"}\n{"promt": "typo"}\n' >"$work/bad.jsonl"
 "$onepath" ai run "$work/bad.jsonl" --config "$work/ai.toml" --db "$work/j.db" >"$work/out" 2>&1; rc=$?
