@@ -155,7 +155,9 @@ Config load_config(const std::string& path) {
   Config c;
   c.path = path;
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  auto beside = [&](const std::string& p) { return p.empty() || p[0] == '/' ? p : (dir / p).lexically_normal().string(); };
+  auto beside = [&](const std::string& p) {
+    return p.empty() || p[0] == '/' || p.find("://") != std::string::npos ? p : (dir / p).lexically_normal().string();
+  };
   c.concurrency = static_cast<int>(t.whole("concurrency", 10, 1, 1000));
   c.ledger = beside(t.text("ledger", "runs/ai.db"));
   c.ca_file = beside(t.text("ca_file", ""));

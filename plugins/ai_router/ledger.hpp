@@ -1,20 +1,22 @@
 #pragma once
 // The quota ledger: what each provider has been asked today and this minute, what is
 // reserved for calls in flight, cooldowns, alerts already sent, answered tasks (so a
-// restarted batch does not pay twice) and hand-off contexts. One SQLite file in WAL mode;
-// every change is one IMMEDIATE transaction, so several processes can share the file and
-// never reserve past a limit between them. Times are UTC milliseconds, passed in (tests
-// drive the clock); a day is [00:00, 24:00) UTC, a minute is the last 60 000 ms.
+// restarted batch does not pay twice) and hand-off contexts. A SQLite file (WAL) or a
+// PostgreSQL database (tables ai_*); every change is one transaction under the ledger's
+// write lock, so several processes can share it and never reserve past a limit between
+// them. Times are UTC milliseconds, passed in (tests drive the clock); a day is
+// [00:00, 24:00) UTC, a minute is the last 60 000 ms.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "config.hpp"
 
-struct sqlite3;
-
 namespace ai {
+
+class LedgerDb;
 
 struct Alert {
   std::string provider, metric;  // requests_per_day | tokens_per_day
@@ -36,7 +38,8 @@ struct Handoff {
 
 class Ledger {
  public:
-  explicit Ledger(const std::string& path);  // creates the file and its folder; std::runtime_error
+  // A SQLite file (created, with its folder) or "postgresql://..."; std::runtime_error.
+  explicit Ledger(const std::string& address);
   ~Ledger();
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
@@ -84,11 +87,11 @@ class Ledger {
     std::int64_t req_day = 0, tok_day = 0, req_min = 0, tok_min = 0, res_req = 0, res_tok = 0;
   };
   Used used(const std::string& provider, std::int64_t now_ms);
-  void reap_dead_owners();
+  void reap_dead_owners(std::int64_t now_ms);
   template <class F>
-  auto immediate(F&& work);
-  sqlite3* db_ = nullptr;
-  std::string path_, owner_;
+  auto locked(F&& work);
+  std::unique_ptr<LedgerDb> db_;
+  std::string host_, owner_;
 };
 
 }  // namespace ai

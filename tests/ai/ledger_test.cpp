@@ -1,25 +1,36 @@
 // The quota ledger: limits never exceeded (also by two processes at once), reservations
 // released, daily windows reset at 00:00 UTC, minute windows slide, alerts once per
 // threshold per day, cooldowns keep the later deadline, a dead process's reservations go.
+// On SQLite; and on PostgreSQL when ONEPATH_TEST_PG_DSN names a server
+// (tests/store/with_postgres.sh runs these cases so).
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "ledger.hpp"
+#include "ledger_db.hpp"
 
 using namespace ai;
 
 namespace {
 
+const char* pg_dsn() { return std::getenv("ONEPATH_TEST_PG_DSN"); }
+
 std::string path_of(const char* name) {
+  if (pg_dsn()) return pg_dsn();
   const auto dir = std::filesystem::temp_directory_path() / ("onepath_ledger_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   return (dir / name).string();
 }
 
 std::string fresh_path(const char* name) {
+  if (pg_dsn()) {
+    open_ledger_db(pg_dsn())->exec("DROP TABLE IF EXISTS ai_calls, ai_reservations, ai_alerts, ai_cooldowns, ai_answers, ai_handoffs");
+    return pg_dsn();
+  }
   const std::string p = path_of(name);
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p + suffix);
   return p;
