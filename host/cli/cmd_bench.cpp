@@ -551,6 +551,7 @@ void add_bench_commands(CLI::App& app, Action& action) {
   add_bench_abi(*bench, action);
   add_bench_reload(*bench, action);
   add_bench_journal(*bench, action);
+  add_bench_infer(*bench, action);
 }
 
 }  // namespace onepath::cli

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -16,7 +17,7 @@ using json = nlohmann::json;
 // Trees up to this depth are padded to perfect trees (2^depth leaves); deeper ones would
 // cost too much memory padded and are walked node by node instead.
 constexpr int kMaxPaddedDepth = 10;
-constexpr std::uint32_t kMissingRight = 0x80000000u;
+constexpr std::size_t kLanes = 8;  // trees walked together
 
 [[noreturn]] void bad(const std::string& origin, const std::string& why) { throw InputError(origin + ": " + why); }
 
@@ -119,87 +120,103 @@ TreeModel TreeModel::parse(const std::string& text, const std::string& origin) {
   }
   m.padded_ = depth <= kMaxPaddedDepth;
   m.depth_ = depth;
+  auto input_of = [](const RawTree& r, std::size_t n) { return 2 * r.feature[n] + (r.default_left[n] ? 0u : 1u); };
+  const std::size_t internal = (std::size_t{1} << depth) - 1;
   for (std::size_t i = 0; i < raw.size(); ++i) {
     const RawTree& r = raw[i];
-    Tree t;
-    t.group = info[i].get<int>();
-    if (t.group < 0 || t.group >= m.groups_) bad(origin, "tree " + std::to_string(i) + " belongs to class " + std::to_string(t.group));
+    const int group = info[i].get<int>();
+    if (group < 0 || group >= m.groups_) bad(origin, "tree " + std::to_string(i) + " belongs to class " + std::to_string(group));
+    m.group_.push_back(group);
     if (m.padded_) {
-      // Breadth-first into the perfect layout; a leaf above the last level is copied down.
-      const std::size_t internal = (std::size_t{1} << depth) - 1;
-      t.feature.assign(internal, 0);
-      t.threshold.assign(internal, 0.0f);
-      t.leaf.assign(std::size_t{1} << depth, 0.0f);
-      std::vector<int> at(internal + t.leaf.size(), -1);  // padded slot -> raw node
+      // Breadth-first into the perfect layout; a leaf above the last level is copied down
+      // (the splits above its copies do not matter: every path ends at the same value).
+      // Trees go in blocks of kLanes, their nodes interleaved: node j of lane l at j * kLanes + l.
+      const std::size_t block = i / kLanes, lane = i % kLanes;
+      if (lane == 0) {
+        m.nodes_.resize((block + 1) * internal * kLanes, Node{0, 0.0f});
+        m.leaves_.resize((block + 1) * (internal + 1) * kLanes, 0.0f);
+      }
+      Node* nodes = m.nodes_.data() + block * internal * kLanes;
+      float* leaves = m.leaves_.data() + block * (internal + 1) * kLanes;
+      std::vector<int> at(2 * internal + 1, -1);  // padded slot -> XGBoost node
       at[0] = 0;
       for (std::size_t slot = 0; slot < at.size(); ++slot) {
-        const int node = at[slot];
-        const auto n = static_cast<std::size_t>(node);
+        const auto n = static_cast<std::size_t>(at[slot]);
         if (slot >= internal) {
-          t.leaf[slot - internal] = r.value[n];
+          leaves[(slot - internal) * kLanes + lane] = r.value[n];
           continue;
         }
         const bool leaf = r.left[n] < 0;
-        if (!leaf) {
-          t.feature[slot] = r.feature[n] | (r.default_left[n] ? 0u : kMissingRight);
-          t.threshold[slot] = r.value[n];
-        }
-        at[2 * slot + 1] = leaf ? node : r.left[n];
-        at[2 * slot + 2] = leaf ? node : r.right[n];
+        if (!leaf) nodes[slot * kLanes + lane] = Node{input_of(r, n), r.value[n]};
+        at[2 * slot + 1] = leaf ? at[slot] : r.left[n];
+        at[2 * slot + 2] = leaf ? at[slot] : r.right[n];
       }
     } else {
-      t.left = r.left;
-      t.right = r.right;
-      t.threshold = r.value;
-      for (std::size_t n = 0; n < r.feature.size(); ++n) t.feature.push_back(r.feature[n] | (r.default_left[n] ? 0u : kMissingRight));
+      const int base = static_cast<int>(m.nodes_.size());
+      m.root_.push_back(m.nodes_.size());
+      for (std::size_t n = 0; n < r.left.size(); ++n) {
+        const bool leaf = r.left[n] < 0;
+        m.nodes_.push_back(leaf ? Node{0, r.value[n]} : Node{input_of(r, n), r.value[n]});
+        m.left_.push_back(leaf ? -1 : base + r.left[n]);
+        m.right_.push_back(leaf ? -1 : base + r.right[n]);
+      }
     }
-    m.trees_.push_back(std::move(t));
   }
   return m;
 }
 
-// Right when x >= threshold; a missing x (NaN) goes where the split's default says.
-static inline std::uint32_t goes_right(float x, float threshold, std::uint32_t feature) {
-  return static_cast<std::uint32_t>(x >= threshold) | ((feature >> 31) & static_cast<std::uint32_t>(x != x));
+// Each feature twice: as it is (a missing value, NaN, compares false: left), and with a
+// missing value as +inf (compares true: right).
+void TreeModel::prepare(const float* row, float* inputs) const {
+  for (int j = 0; j < features_; ++j) {
+    const float x = row[j];
+    inputs[2 * j] = x;
+    inputs[2 * j + 1] = x != x ? std::numeric_limits<float>::infinity() : x;
+  }
 }
 
-float TreeModel::leaf_of(const Tree& t, const float* row) const {
-  if (padded_) {
-    std::uint32_t i = 0;
-    for (int d = 0; d < depth_; ++d) {
-      const std::uint32_t f = t.feature[i];
-      i = 2 * i + 1 + goes_right(row[f & ~kMissingRight], t.threshold[i], f);
-    }
-    return t.leaf[i - ((1u << depth_) - 1)];
-  }
-  int i = 0;
-  while (t.left[static_cast<std::size_t>(i)] >= 0) {
-    const auto n = static_cast<std::size_t>(i);
-    i = goes_right(row[t.feature[n] & ~kMissingRight], t.threshold[n], t.feature[n]) ? t.right[n] : t.left[n];
-  }
-  return t.threshold[static_cast<std::size_t>(i)];
+float TreeModel::walk_deep(std::size_t tree, const float* in) const {
+  auto i = static_cast<std::size_t>(root_[tree]);
+  while (left_[i] >= 0) i = static_cast<std::size_t>(in[nodes_[i].input] >= nodes_[i].threshold ? right_[i] : left_[i]);
+  return nodes_[i].threshold;
 }
 
 void TreeModel::predict(const float* row, float* out) const {
-  for (int g = 0; g < groups_; ++g) out[g] = base_margin_;
-  std::size_t k = 0;
-  if (padded_) {
-    // Eight trees at a time: eight independent walks keep the core busy; their leaves are
-    // then added in tree order, as XGBoost adds them.
-    constexpr std::size_t kLanes = 8;
-    const std::uint32_t first_leaf = (1u << depth_) - 1;
-    for (; k + kLanes <= trees_.size(); k += kLanes) {
-      std::uint32_t at[kLanes] = {};
-      for (int d = 0; d < depth_; ++d)
-        for (std::size_t l = 0; l < kLanes; ++l) {
-          const Tree& t = trees_[k + l];
-          const std::uint32_t f = t.feature[at[l]];
-          at[l] = 2 * at[l] + 1 + goes_right(row[f & ~kMissingRight], t.threshold[at[l]], f);
-        }
-      for (std::size_t l = 0; l < kLanes; ++l) out[trees_[k + l].group] += trees_[k + l].leaf[at[l] - first_leaf];
-    }
+  constexpr int kStackFeatures = 256;
+  float stack[2 * kStackFeatures];
+  std::vector<float> heap;
+  float* in = stack;
+  if (features_ > kStackFeatures) {
+    heap.resize(2 * static_cast<std::size_t>(features_));
+    in = heap.data();
   }
-  for (; k < trees_.size(); ++k) out[trees_[k].group] += leaf_of(trees_[k], row);
+  prepare(row, in);
+  for (int g = 0; g < groups_; ++g) out[g] = base_margin_;
+  const std::size_t trees = group_.size();
+  if (!padded_) {
+    for (std::size_t t = 0; t < trees; ++t) out[group_[t]] += walk_deep(t, in);
+    finish(out);
+    return;
+  }
+  // A block of kLanes trees at a time: independent walks keep the core busy (their nodes
+  // are interleaved, one base address for all); the leaves are then added in tree order,
+  // as XGBoost adds them. A last, partial block walks padding lanes it does not add.
+  const std::size_t internal = (std::size_t{1} << depth_) - 1, leaves = internal + 1;
+  for (std::size_t first = 0; first < trees; first += kLanes) {
+    const Node* nodes = nodes_.data() + first * internal;
+    const float* leaf = leaves_.data() + first * leaves;
+    // pos = node index x kLanes: the offset of the lane's node within the block.
+    std::uint32_t pos[kLanes] = {};
+    for (int d = 0; d < depth_; ++d) {
+#pragma GCC unroll 8
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        const Node& n = nodes[pos[l] + l];
+        pos[l] = 2 * pos[l] + kLanes + kLanes * static_cast<std::uint32_t>(in[n.input] >= n.threshold);
+      }
+    }
+    const std::size_t lanes = std::min(kLanes, trees - first);
+    for (std::size_t l = 0; l < lanes; ++l) out[group_[first + l]] += leaf[pos[l] - internal * kLanes + l];
+  }
   finish(out);
 }
 

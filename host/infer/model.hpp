@@ -19,7 +19,7 @@ class TreeModel {
   const std::string& objective() const { return objective_; }
   int features() const { return features_; }
   int outputs() const { return groups_; }  // 1, or the number of classes for multi:softprob
-  std::size_t trees() const { return trees_.size(); }
+  std::size_t trees() const { return group_.size(); }
 
   // One row of features() values -> outputs() scores.
   void predict(const float* row, float* out) const;
@@ -27,27 +27,32 @@ class TreeModel {
   void predict_batch(const float* rows, std::size_t n, float* out) const;
 
  private:
-  // Padded (the model's depth <= 10): a perfect binary tree of depth_ levels, node i's
-  // children at 2i+1 and 2i+2, a leaf above the last level copied down to it. Otherwise
-  // the nodes as XGBoost wrote them (left < 0: a leaf, its value in threshold).
-  struct Tree {
-    int group = 0;
-    std::vector<std::uint32_t> feature;  // per node: the feature's index; top bit: a missing value goes right
-    std::vector<float> threshold;        // per node: go right when x >= threshold
-    std::vector<float> leaf;             // padded: 2^depth_ leaf values
-    std::vector<int> left, right;        // not padded: children
+  // A split: go right when the input >= threshold. `input` indexes the row as prepared by
+  // predict: 2 * feature, + 1 when a missing value goes right; a missing value becomes -inf
+  // at 2f and +inf at 2f + 1, so that one comparison also decides the missing direction.
+  struct Node {
+    std::uint32_t input;
+    float threshold;
   };
   enum class Transform { none, sigmoid, softmax };
-  float leaf_of(const Tree& t, const float* row) const;
+  void prepare(const float* row, float* inputs) const;
+  float walk_deep(std::size_t tree, const float* inputs) const;
   void finish(float* margins) const;
 
+  // Padded (every tree at most 10 deep): each tree a perfect binary tree of depth_ levels,
+  // node i's children at 2i+1 and 2i+2, a leaf above the last level copied down to it;
+  // all trees' nodes in one array. Deeper models keep XGBoost's own node numbering.
+  bool padded_ = true;
+  int depth_ = 0;
+  std::vector<Node> nodes_;     // padded: blocks of 8 trees, nodes interleaved; deep: every tree's nodes (leaves: value as threshold)
+  std::vector<float> leaves_;   // padded: trees x 2^depth
+  std::vector<int> left_, right_;               // deep: children, global indices (< 0: a leaf)
+  std::vector<std::size_t> root_;               // deep: each tree's first node
+  std::vector<int> group_;                      // per tree: the output it adds to
   std::string objective_;
   Transform transform_ = Transform::none;
   int features_ = 0, groups_ = 1;
   float base_margin_ = 0;
-  bool padded_ = true;
-  int depth_ = 0;
-  std::vector<Tree> trees_;
 };
 
 }  // namespace onepath

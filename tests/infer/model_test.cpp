@@ -4,7 +4,6 @@
 // bit for bit.
 #include <doctest/doctest.h>
 #include <unistd.h>
-#include <xgboost/c_api.h>
 
 #include <cmath>
 #include <cstring>
@@ -16,12 +15,11 @@
 
 #include "core/error.hpp"
 #include "infer/model.hpp"
+#include "infer/xgboost.hpp"
 
 using namespace onepath;
 
 namespace {
-
-#define XGB_CHECK(call) REQUIRE_MESSAGE((call) == 0, std::string(XGBGetLastError()))
 
 const std::string kDir = [] {
   const auto d = std::filesystem::temp_directory_path() / ("onepath_infer_" + std::to_string(::getpid()));
@@ -48,8 +46,8 @@ struct Spec {
   const char* base_score = nullptr;
 };
 
-// Trains with libxgboost and saves the JSON model; returns the booster for its predictions.
-BoosterHandle train(const Spec& s, int features, const std::string& path) {
+// Trains with libxgboost (one thread, a fixed seed) and saves the JSON model.
+XgbBooster train(const Spec& s, int features, const std::string& path) {
   const std::size_t n = 4000;
   const std::vector<float> x = make_rows(n, features, 7);
   std::vector<float> y(n);
@@ -60,37 +58,14 @@ BoosterHandle train(const Spec& s, int features, const std::string& path) {
     else if (std::string(s.objective) == "reg:squarederror") y[i] = s1 * 3 + (std::isnan(c) ? 1 : c);
     else y[i] = s1 > 0 ? 1.0f : 0.0f;
   }
-  DMatrixHandle d;
-  XGB_CHECK(XGDMatrixCreateFromMat(x.data(), n, static_cast<bst_ulong>(features), NAN, &d));
-  XGB_CHECK(XGDMatrixSetFloatInfo(d, "label", y.data(), n));
-  BoosterHandle b;
-  XGB_CHECK(XGBoosterCreate(&d, 1, &b));
-  XGB_CHECK(XGBoosterSetParam(b, "objective", s.objective));
-  XGB_CHECK(XGBoosterSetParam(b, "max_depth", std::to_string(s.depth).c_str()));
-  XGB_CHECK(XGBoosterSetParam(b, "nthread", "1"));
-  XGB_CHECK(XGBoosterSetParam(b, "seed", "3"));
-  XGB_CHECK(XGBoosterSetParam(b, "eta", "0.2"));
-  XGB_CHECK(XGBoosterSetParam(b, "min_child_weight", "0"));
-  if (s.classes) XGB_CHECK(XGBoosterSetParam(b, "num_class", std::to_string(s.classes).c_str()));
-  if (s.base_score) XGB_CHECK(XGBoosterSetParam(b, "base_score", s.base_score));
-  for (int i = 0; i < s.rounds; ++i) XGB_CHECK(XGBoosterUpdateOneIter(b, i, d));
-  XGB_CHECK(XGBoosterSaveModel(b, path.c_str()));
-  XGB_CHECK(XGDMatrixFree(d));
+  std::vector<std::pair<std::string, std::string>> params = {
+      {"objective", s.objective}, {"max_depth", std::to_string(s.depth)}, {"nthread", "1"}, {"seed", "3"}, {"eta", "0.2"}, {"min_child_weight", "0"}};
+  if (s.classes) params.emplace_back("num_class", std::to_string(s.classes));
+  if (s.base_score) params.emplace_back("base_score", s.base_score);
+  XgbBooster b;
+  b.train(x.data(), y.data(), n, features, params, s.rounds);
+  b.save(path);
   return b;
-}
-
-// libxgboost's in-place prediction of a dense float matrix, NaN missing.
-std::vector<float> reference(BoosterHandle b, const std::vector<float>& x, std::size_t n, int features) {
-  const std::string array = "{\"data\": [" + std::to_string(reinterpret_cast<std::uintptr_t>(x.data())) + ", true], \"shape\": [" +
-                            std::to_string(n) + ", " + std::to_string(features) + "], \"typestr\": \"<f4\", \"version\": 3}";
-  const char* config = R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false, "missing": NaN, "cache_id": 0})";
-  const bst_ulong* shape = nullptr;
-  bst_ulong dim = 0;
-  const float* out = nullptr;
-  XGB_CHECK(XGBoosterPredictFromDense(b, array.c_str(), config, nullptr, &shape, &dim, &out));
-  std::size_t size = 1;
-  for (bst_ulong i = 0; i < dim; ++i) size *= shape[i];
-  return std::vector<float>(out, out + size);
 }
 
 std::size_t differing(const std::vector<float>& a, const std::vector<float>& b) {
@@ -116,9 +91,7 @@ TEST_CASE("native scores equal libxgboost's bit for bit: objectives, depths, mis
     CAPTURE(objective);
     CAPTURE(s.depth);
     const std::string path = kDir + "/model" + std::to_string(k) + ".json";
-    BoosterHandle b = train(s, features, path);
-    const std::vector<float> want = reference(b, x, rows, features);
-    XGBoosterFree(b);
+    const std::vector<float> want = train(s, features, path).predict(x.data(), rows, features);
     const TreeModel m = TreeModel::load(path);
     CHECK(m.features() == features);
     CHECK(m.outputs() == (s.classes ? s.classes : 1));
@@ -149,8 +122,7 @@ TEST_CASE("a model the scorer cannot score exactly is refused, naming the file a
   CHECK(error_of("not json").find("m.json: not JSON") == 0);
   CHECK(error_of(R"({"learner": {}})").find("no learner.learner_model_param") != std::string::npos);
   const std::string path = kDir + "/small.json";
-  BoosterHandle b = train({"binary:logistic", 2, 3}, 4, path);
-  XGBoosterFree(b);
+  train({"binary:logistic", 2, 3}, 4, path);
   std::ifstream in(path);
   const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto replaced = [&](const std::string& from, const std::string& to) {
