@@ -13,6 +13,7 @@
 #include "core/log.hpp"
 #include "core/sha256.hpp"
 #include "core/state_archive.hpp"
+#include "infer/model_feature.hpp"
 
 namespace onepath {
 
@@ -31,6 +32,7 @@ struct Enricher::Node {
   int tf = -1;                  // -1: base timeframe, else index into resamplers_
   std::int64_t factor = 1;      // base bars per bar of its timeframe
   std::vector<Input> inputs;    // empty: the indicator reads candles itself
+  std::vector<double> values;   // the inputs' values of the current candle
   std::vector<std::size_t> feeds_from;  // nodes whose columns it reads
   bool feeds_others = false;    // its values go to current_ on every update
   std::size_t need_bars = 0;    // base candles until it has settled
@@ -62,10 +64,15 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
       if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_')) spec_error(f, "names use letters, digits and _ only");
     auto n = std::make_unique<Node>();
     n->name = f.name;
-    try {
-      n->indicator = make_indicator(f.indicator);
-    } catch (const InputError& e) {
-      spec_error(f, e.what());
+    if (f.indicator.kind == "model") {
+      n->indicator = make_model_feature(f);  // its errors name the feature already
+    } else {
+      if (!f.inputs.empty()) spec_error(f, "'inputs' (a list of columns) is for kind = \"model\"; an indicator reads input / input2");
+      try {
+        n->indicator = make_indicator(f.indicator);
+      } catch (const InputError& e) {
+        spec_error(f, e.what());
+      }
     }
     if (f.timeframe && !(*f.timeframe == base_)) {
       const Timeframe& t = *f.timeframe;
@@ -96,11 +103,11 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
   for (std::size_t i = 0; i < built.size(); ++i) {
     const FeatureSpec& f = set_.features[i];
     Node& n = *built[i];
-    if (f.input.empty() && f.input2.empty()) continue;
+    if (f.input.empty() && f.input2.empty() && f.inputs.empty()) continue;
     int needs = n.indicator->series_inputs();
     if (needs == 0) spec_error(f, f.indicator.kind + " reads whole candles; it cannot take another feature as input");
     for (int k = 0; k < needs; ++k) {
-      const std::string& name = k == 0 ? f.input : f.input2;
+      const std::string& name = !f.inputs.empty() ? f.inputs[static_cast<std::size_t>(k)] : k == 0 ? f.input : f.input2;
       Input in;
       if (name.empty()) {  // this one comes from the candle
         auto it = f.indicator.params.find(k == 0 ? "input" : "input2");
@@ -119,6 +126,7 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
       }
       n.inputs.push_back(in);
     }
+    n.values.assign(n.inputs.size(), 0.0);
   }
 
   // Dependency order (inputs first); a cycle is an error naming its members.
@@ -192,7 +200,7 @@ void Enricher::feed(Node& n, const Candle& c) {
   if (n.inputs.empty()) {
     n.indicator->update(c);
   } else {
-    double x[2];
+    double* x = n.values.data();
     for (std::size_t k = 0; k < n.inputs.size(); ++k)
       x[k] = n.inputs[k].from_column ? current_[n.inputs[k].column] : select(c, n.inputs[k].source);
     n.indicator->update_values(x);
@@ -285,14 +293,14 @@ void Enricher::enrich_batch(const CandleSeries& s, FeatureColumns& cols, int thr
     if (node.inputs.empty()) {
       node.indicator->update_many(series, 0, rows, out.data());
     } else {
-      double x[2], row[8];
+      std::vector<double> x(node.inputs.size()), row(node.outputs);
       for (std::size_t i = 0; i < rows; ++i) {
         for (std::size_t k = 0; k < node.inputs.size(); ++k) {
           const Input& in = node.inputs[k];
           x[k] = in.from_column ? (node.tf < 0 ? cols[in.column][i] : own[in.column][i]) : select(series, in.source, i);
         }
-        node.indicator->update_values(x);
-        node.indicator->emit(row);
+        node.indicator->update_values(x.data());
+        node.indicator->emit(row.data());
         for (std::size_t k = 0; k < node.outputs; ++k) out[k][i] = row[k];
       }
     }

@@ -2,6 +2,7 @@
 
 #include "core/number_format.hpp"
 #include "core/sha256.hpp"
+#include "infer/model_feature.hpp"
 
 namespace onepath {
 
@@ -15,6 +16,13 @@ std::string canonical_text(const FeatureSet& set) {
     }
     if (!f.input.empty()) out += ";input_feature=" + f.input;
     if (!f.input2.empty()) out += ";input2_feature=" + f.input2;
+    if (!f.inputs.empty()) {  // a model: its inputs, and what it is (its file's content), not only where
+      out += ";inputs=";
+      for (std::size_t i = 0; i < f.inputs.size(); ++i) out += (i ? "," : "") + f.inputs[i];
+      const auto path = f.indicator.params.find("path");
+      if (path != f.indicator.params.end() && std::holds_alternative<std::string>(path->second))
+        out += ";model_sha256=" + load_model_file(std::get<std::string>(path->second)).sha256;
+    }
     if (f.timeframe) out += ";timeframe=" + std::string(f.timeframe->name());
     out += "\n";
   }

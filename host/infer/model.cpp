@@ -107,6 +107,11 @@ TreeModel TreeModel::parse(const std::string& text, const std::string& origin) {
   } else {
     bad(origin, "objective '" + m.objective_ + "': supported are binary:logistic, reg:logistic, binary:logitraw, reg:squarederror, multi:softprob");
   }
+  if (learner.contains("feature_names") && learner["feature_names"].is_array())
+    for (const auto& n : learner["feature_names"])
+      if (n.is_string()) m.feature_names_.push_back(n.get<std::string>());
+  if (!m.feature_names_.empty() && m.feature_names_.size() != static_cast<std::size_t>(m.features_))
+    bad(origin, "it names " + std::to_string(m.feature_names_.size()) + " features but has " + std::to_string(m.features_));
   const json& model = field(booster, "model", origin, "gradient_booster.");
   const json& trees = field(model, "trees", origin, "model.");
   const json& info = field(model, "tree_info", origin, "model.");

@@ -20,6 +20,8 @@ class TreeModel {
   int features() const { return features_; }
   int outputs() const { return groups_; }  // 1, or the number of classes for multi:softprob
   std::size_t trees() const { return group_.size(); }
+  // The input names the model was trained with (XGBoost's feature_names), when it has them.
+  const std::vector<std::string>& feature_names() const { return feature_names_; }
 
   // One row of features() values -> outputs() scores.
   void predict(const float* row, float* out) const;
@@ -50,6 +52,7 @@ class TreeModel {
   std::vector<std::size_t> root_;               // deep: each tree's first node
   std::vector<int> group_;                      // per tree: the output it adds to
   std::string objective_;
+  std::vector<std::string> feature_names_;
   Transform transform_ = Transform::none;
   int features_ = 0, groups_ = 1;
   float base_margin_ = 0;

@@ -28,7 +28,7 @@ XgbBooster XgbBooster::load(const std::string& path) {
 }
 
 void XgbBooster::train(const float* x, const float* labels, std::size_t n, int features,
-                       const std::vector<std::pair<std::string, std::string>>& params, int rounds) {
+                       const std::vector<std::pair<std::string, std::string>>& params, int rounds, const std::vector<std::string>& names) {
   DMatrixHandle d = nullptr;
   check(XGDMatrixCreateFromMat(x, n, static_cast<bst_ulong>(features), NAN, &d), "matrix");
   struct Free {
@@ -36,11 +36,21 @@ void XgbBooster::train(const float* x, const float* labels, std::size_t n, int f
     ~Free() { XGDMatrixFree(d); }
   } free_d{d};
   check(XGDMatrixSetFloatInfo(d, "label", labels, n), "labels");
+  if (!names.empty()) {
+    std::vector<const char*> c;
+    for (const auto& s : names) c.push_back(s.c_str());
+    check(XGDMatrixSetStrFeatureInfo(d, "feature_name", c.data(), c.size()), "feature names");
+  }
   XGBoosterFree(handle_);
   handle_ = nullptr;
   check(XGBoosterCreate(&d, 1, &handle_), "create");
   for (const auto& [k, v] : params) check(XGBoosterSetParam(handle_, k.c_str(), v.c_str()), ("parameter " + k).c_str());
   for (int i = 0; i < rounds; ++i) check(XGBoosterUpdateOneIter(handle_, i, d), "train");
+  if (!names.empty()) {  // the booster keeps them only when told (as XGBoost's Python package does)
+    std::vector<const char*> c;
+    for (const auto& s : names) c.push_back(s.c_str());
+    check(XGBoosterSetStrFeatureInfo(handle_, "feature_name", c.data(), c.size()), "feature names");
+  }
 }
 
 void XgbBooster::set_param(const std::string& name, const std::string& value) {

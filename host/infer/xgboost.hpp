@@ -19,8 +19,9 @@ class XgbBooster {
 
   static XgbBooster load(const std::string& path);
   // Rounds of boosting on n rows of `features` floats (NaN missing) and their labels.
+  // `names`, when given, are kept in the model (XGBoost's feature_names).
   void train(const float* x, const float* labels, std::size_t n, int features, const std::vector<std::pair<std::string, std::string>>& params,
-             int rounds);
+             int rounds, const std::vector<std::string>& names = {});
   void save(const std::string& path) const;  // .json: XGBoost's JSON model
   void set_param(const std::string& name, const std::string& value);
   // In-place prediction of a dense row-major matrix, NaN missing (XGBoosterPredictFromDense).

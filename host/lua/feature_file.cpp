@@ -76,6 +76,18 @@ FeatureSpec read_entry(lua_State* L, const std::string& name, int index) {
     if (lua_type(L, -2) != LUA_TSTRING) fail("keys must be names (found an array item)");
     std::string key = lua_tostring(L, -2);
     int type = lua_type(L, -1);
+    if (key == "inputs") {  // a model's inputs: a list of column names
+      if (type != LUA_TTABLE) fail("'inputs' must be a list of feature names, e.g. inputs = { \"rsi\", \"atr\" }");
+      const int n = static_cast<int>(lua_objlen(L, -1));
+      for (int i = 1; i <= n; ++i) {
+        lua_rawgeti(L, -1, i);
+        if (lua_type(L, -1) != LUA_TSTRING) fail("'inputs' item " + std::to_string(i) + " must be a feature name (a string)");
+        f.inputs.emplace_back(lua_tostring(L, -1));
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+      continue;
+    }
     if (type != LUA_TSTRING && type != LUA_TNUMBER) fail("'" + key + "' must be a number or a string");
     std::string text = type == LUA_TSTRING ? lua_tostring(L, -1) : "";
     double number = type == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;

@@ -1,0 +1,135 @@
+#include "infer/model_feature.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/sha256.hpp"
+#include "core/state_archive.hpp"
+#include "infer/model.hpp"
+
+namespace onepath {
+namespace {
+
+constexpr std::uint32_t kStateFormat = 1;
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ",") + n;
+  return s;
+}
+
+class ModelFeature final : public Indicator {
+ public:
+  ModelFeature(std::string path, LoadedModel loaded, std::vector<std::string> inputs)
+      : path_(std::move(path)), model_(std::move(loaded.model)), sha_(std::move(loaded.sha256)), inputs_(std::move(inputs)) {
+    if (model_->outputs() == 1) {
+      names_ = {"value"};
+    } else {
+      for (int g = 0; g < model_->outputs(); ++g) names_.push_back("p" + std::to_string(g));
+    }
+    views_.assign(names_.begin(), names_.end());
+    row_.assign(static_cast<std::size_t>(model_->features()), 0.0f);
+    out_.assign(static_cast<std::size_t>(model_->outputs()), 0.0f);
+  }
+  ModelFeature(const ModelFeature& o)
+      : path_(o.path_), model_(o.model_), sha_(o.sha_), inputs_(o.inputs_), names_(o.names_), views_(names_.begin(), names_.end()),
+        row_(o.row_), out_(o.out_), ready_(o.ready_) {}
+
+  std::string_view kind() const override { return "model"; }
+  std::string params_text() const override { return "path=" + path_ + ";sha256=" + sha_ + ";inputs=" + joined(inputs_); }
+  std::span<const std::string_view> outputs() const override { return views_; }
+  int series_inputs() const override { return model_->features(); }
+  void update(const Candle&) override { throw InputError("model: it scores other features (its inputs), not candles"); }
+  void update_values(const double* x) override {
+    for (std::size_t i = 0; i < row_.size(); ++i) row_[i] = static_cast<float>(x[i]);  // as XGBoost reads them
+    model_->predict(row_.data(), out_.data());
+    ready_ = true;
+  }
+  void emit(double* out) const override {
+    for (std::size_t g = 0; g < out_.size(); ++g) out[g] = ready_ ? static_cast<double>(out_[g]) : std::numeric_limits<double>::quiet_NaN();
+  }
+  void update_many(const CandleSeries&, std::size_t, std::size_t, double* const*) override {
+    throw InputError("model: it scores other features (its inputs), not candles");
+  }
+  int warmup() const override { return 0; }
+  int settle_bars() const override { return 1; }
+  bool ready() const override { return ready_; }
+  void reset() override { ready_ = false; }
+  std::string save() const override {
+    StateWriter w;
+    w.all(kStateFormat, std::string("model"), params_text(), ready_, out_);
+    return w.bytes();
+  }
+  void load(std::string_view bytes) override {
+    StateReader r(bytes);
+    std::uint32_t format = 0;
+    std::string kind, params;
+    bool ready = false;
+    std::vector<float> out;
+    r.all(format, kind, params, ready, out);
+    if (format != kStateFormat || kind != "model" || params != params_text() || out.size() != out_.size())
+      throw InputError("model: the saved state is of another model or format");
+    ready_ = ready;
+    out_ = std::move(out);
+  }
+  std::size_t state_bytes() const override { return sizeof *this + (row_.size() + out_.size()) * sizeof(float); }
+  std::unique_ptr<Indicator> clone() const override { return std::make_unique<ModelFeature>(*this); }
+
+ private:
+  std::string path_;
+  std::shared_ptr<const TreeModel> model_;
+  std::string sha_;
+  std::vector<std::string> inputs_, names_;
+  std::vector<std::string_view> views_;
+  std::vector<float> row_, out_;
+  bool ready_ = false;
+};
+
+}  // namespace
+
+LoadedModel load_model_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot read the model");
+  std::ostringstream s;
+  s << in.rdbuf();
+  const std::string text = s.str();
+  LoadedModel m{nullptr, sha256_hex(text)};
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<const TreeModel>> by_content;  // models are shared, never changed
+  std::lock_guard lock(mutex);
+  auto& cached = by_content[m.sha256];
+  if (!cached) cached = std::make_shared<const TreeModel>(TreeModel::parse(text, path));
+  m.model = cached;
+  return m;
+}
+
+std::unique_ptr<Indicator> make_model_feature(const FeatureSpec& f) {
+  auto fail = [&](const std::string& why) -> InputError { return InputError((f.origin.empty() ? "feature '" + f.name + "'" : f.origin) + ": " + why); };
+  std::string path;
+  for (const auto& [k, v] : f.indicator.params) {
+    if (k != "path") throw fail("model: unknown parameter '" + k + "' (a model takes path and inputs)");
+    if (const auto* s = std::get_if<std::string>(&v)) path = *s;
+  }
+  if (path.empty()) throw fail("model: 'path' (the XGBoost JSON model file) is required");
+  if (f.inputs.empty()) throw fail("model: 'inputs' (the feature columns it scores, in order) is required");
+  LoadedModel loaded;
+  try {
+    loaded = load_model_file(path);
+  } catch (const InputError& e) {
+    throw fail(e.what());
+  }
+  const TreeModel& m = *loaded.model;
+  if (static_cast<int>(f.inputs.size()) != m.features())
+    throw fail("model " + path + " takes " + std::to_string(m.features()) + " inputs; 'inputs' lists " + std::to_string(f.inputs.size()));
+  if (!m.feature_names().empty() && m.feature_names() != f.inputs)
+    throw fail("model " + path + " was trained on inputs {" + joined(m.feature_names()) + "}; the feature set gives {" + joined(f.inputs) +
+               "} (names and order must match)");
+  return std::make_unique<ModelFeature>(path, std::move(loaded), f.inputs);
+}
+
+}  // namespace onepath
