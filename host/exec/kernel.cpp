@@ -172,6 +172,31 @@ void Kernel::open_bar(int symbol, const Candle& c) {
   b.last_ts = c.ts;
 }
 
+BracketHit bracket_hit(const Candle& c, int d, bool has_stop, double stop, bool has_take, double take, SameBarRule same_bar) {
+  // "Beyond" in the losing direction for the stop, the winning one for the target.
+  auto at_or_beyond = [d](double price, double level, bool is_stop) { return is_stop ? d * (price - level) <= 0 : d * (price - level) >= 0; };
+  BracketHit h;
+  if (has_stop && at_or_beyond(c.open, stop, true)) {
+    h.stop = true, h.price = c.open, h.rule = ExitRule::gap;
+  } else if (has_take && at_or_beyond(c.open, take, false)) {
+    h.take = true, h.price = c.open, h.rule = ExitRule::gap;
+  } else {
+    double worst = d > 0 ? c.low : c.high, best = d > 0 ? c.high : c.low;
+    bool s = has_stop && at_or_beyond(worst, stop, true);
+    bool t = has_take && at_or_beyond(best, take, false);
+    if (s && t) {  // the bar touched both: which came first is unknowable, the rule decides
+      bool by_stop_first = same_bar == SameBarRule::stop_first;
+      h.rule = by_stop_first ? ExitRule::stop_first : ExitRule::open_proximity;
+      bool stop_wins = by_stop_first || std::fabs(c.open - stop) <= std::fabs(c.open - take);
+      s = stop_wins;
+      t = !stop_wins;
+    }
+    h.stop = s, h.take = t;
+    h.price = s ? stop : take;
+  }
+  return h;
+}
+
 void Kernel::check_brackets(int symbol, const Candle& c) {
   Book& b = books_[symbol];
   for (std::size_t i = 0; i < b.lots.size();) {
@@ -181,36 +206,14 @@ void Kernel::check_brackets(int symbol, const Candle& c) {
       continue;
     }
     const int d = lot.direction;
-    // "Beyond" in the losing direction for the stop, the winning one for the target.
-    auto at_or_beyond = [d](double price, double level, bool stop) { return stop ? d * (price - level) <= 0 : d * (price - level) >= 0; };
-    bool stop_hit = false, take_hit = false;
-    double price = 0;
-    ExitRule rule = ExitRule::none;
-    if (lot.has_stop && at_or_beyond(c.open, lot.stop_loss, true)) {
-      stop_hit = true, price = c.open, rule = ExitRule::gap;
-    } else if (lot.has_take && at_or_beyond(c.open, lot.take_profit, false)) {
-      take_hit = true, price = c.open, rule = ExitRule::gap;
-    } else {
-      double worst = d > 0 ? c.low : c.high, best = d > 0 ? c.high : c.low;
-      bool s = lot.has_stop && at_or_beyond(worst, lot.stop_loss, true);
-      bool t = lot.has_take && at_or_beyond(best, lot.take_profit, false);
-      if (s && t) {  // the bar touched both: which came first is unknowable, the rule decides
-        bool by_stop_first = config_.same_bar == SameBarRule::stop_first;
-        rule = by_stop_first ? ExitRule::stop_first : ExitRule::open_proximity;
-        bool stop_wins = by_stop_first || std::fabs(c.open - lot.stop_loss) <= std::fabs(c.open - lot.take_profit);
-        s = stop_wins;
-        t = !stop_wins;
-      }
-      stop_hit = s, take_hit = t;
-      price = s ? lot.stop_loss : lot.take_profit;
-    }
-    if (!stop_hit && !take_hit) {
+    const BracketHit hit = bracket_hit(c, d, lot.has_stop, lot.stop_loss, lot.has_take, lot.take_profit, config_.same_bar);
+    if (!hit.stop && !hit.take) {
       ++i;
       continue;
     }
     // A stop-loss is a stop order (taker, slipped); a take-profit a resting limit (maker).
-    Fill f = fill_price(price, -d, take_hit, c);
-    close_lot(symbol, i, lot.quantity, f, c.ts, stop_hit ? ExitReason::stop : ExitReason::take_profit, rule);
+    Fill f = fill_price(hit.price, -d, hit.take, c);
+    close_lot(symbol, i, lot.quantity, f, c.ts, hit.stop ? ExitReason::stop : ExitReason::take_profit, hit.rule);
   }
 }
 

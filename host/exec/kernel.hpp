@@ -36,6 +36,16 @@ enum class ExitReason : std::uint8_t { stop, take_profit, time, signal, end_of_d
 // What decided an exit: nothing special, a gap through the level at the open, or the
 // same-bar rule when the bar touched both the stop-loss and the take-profit.
 enum class ExitRule : std::uint8_t { none, gap, stop_first, open_proximity };
+
+// Which of a lot's brackets a bar hits, and at what price, by the rules of
+// docs/execution.md (gaps at the open, then the same-bar rule). The kernel's exits and the
+// trainer's triple-barrier labels both decide with it, so labels mean what trades do.
+struct BracketHit {
+  bool stop = false, take = false;
+  double price = 0;
+  ExitRule rule = ExitRule::none;
+};
+BracketHit bracket_hit(const Candle& bar, int direction, bool has_stop, double stop, bool has_take, double take, SameBarRule same_bar);
 const char* exit_reason_name(ExitReason r);
 const char* exit_rule_name(ExitRule r);
 
