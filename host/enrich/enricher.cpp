@@ -162,11 +162,47 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
   }
   current_.assign(columns_.size(), kNaN);
   last_row_.assign(columns_.size(), kNaN);
+  // A model trained by `onepath train` pins how its inputs were computed (its manifest).
+  for (const auto& f : set_.features) {
+    if (f.indicator.kind != "model") continue;
+    const auto path = std::get<std::string>(f.indicator.params.at("path"));
+    const auto manifest = read_model_manifest(path);
+    if (!manifest) continue;
+    if (manifest->inputs != f.inputs) spec_error(f, "enrichment_config_mismatch: model " + path + " was trained on other inputs (its manifest: " + model_manifest_path(path) + ")");
+    if (!manifest->inputs_config_sha256.empty() && manifest->inputs_config_sha256 != inputs_config_sha256(f.inputs))
+      spec_error(f, "enrichment_config_mismatch: model " + path + " was trained on inputs computed otherwise (another kind, parameter, timeframe or input of a feature it reads); its manifest " +
+                        model_manifest_path(path) + " pins inputs_config_sha256 " + manifest->inputs_config_sha256.substr(0, 16) + ", this set gives " +
+                        inputs_config_sha256(f.inputs).substr(0, 16));
+  }
   const char* env = std::getenv("ONEPATH_ENRICHMENT_PAUSE");
   if (env && std::string_view(env) == "1") pause(true);
 }
 
 Enricher::~Enricher() = default;
+
+std::string Enricher::inputs_config_sha256(const std::vector<std::string>& columns) const {
+  std::map<std::string, std::size_t> spec_of;  // column -> feature
+  for (std::size_t i = 0; i < set_.features.size(); ++i)
+    for (const auto& n : nodes_)
+      if (n->name == set_.features[i].name)
+        for (std::size_t k = 0; k < n->outputs; ++k) spec_of[columns_[n->first_column + k]] = i;
+  std::vector<bool> keep(set_.features.size(), false);
+  std::function<void(const std::string&)> add = [&](const std::string& column) {
+    auto it = spec_of.find(column);
+    if (it == spec_of.end()) throw InputError(set_.origin + ": '" + column + "' is not a column of this feature set");
+    if (keep[it->second]) return;
+    keep[it->second] = true;
+    const FeatureSpec& f = set_.features[it->second];
+    for (const std::string& read : {f.input, f.input2})
+      if (spec_of.count(read)) add(read);
+    for (const auto& read : f.inputs) add(read);
+  };
+  for (const auto& c : columns) add(c);
+  FeatureSet subset;
+  for (std::size_t i = 0; i < keep.size(); ++i)
+    if (keep[i]) subset.features.push_back(set_.features[i]);
+  return sha256_hex(canonical_text(subset));
+}
 
 void Enricher::reset() {
   for (auto& n : nodes_) n->indicator->reset();

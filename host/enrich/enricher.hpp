@@ -51,6 +51,11 @@ class Enricher {
   // The same into a caller's matrix, reusing its memory when it already has the size.
   void enrich_batch(const CandleSeries& series, FeatureColumns& out, int threads = 1);
 
+  // The SHA-256 of the canonical text of the features these columns come from, with every
+  // feature they read, in the set's order: what a model trained on these columns pins
+  // (a model feature refuses a set that computes its inputs otherwise).
+  std::string inputs_config_sha256(const std::vector<std::string>& columns) const;
+
   bool has_data() const { return has_data_; }
   TimestampMs last_ts() const { return last_ts_; }
   // Kill switch: while paused, updates change nothing and emit repeats the last emitted

@@ -5,6 +5,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -91,6 +92,25 @@ class ModelFeature final : public Indicator {
 };
 
 }  // namespace
+
+std::string model_manifest_path(const std::string& model_path) {
+  std::string base = model_path;
+  if (base.ends_with(".json")) base.resize(base.size() - 5);
+  return base + ".manifest.json";
+}
+
+std::optional<ModelManifest> read_model_manifest(const std::string& model_path) {
+  const std::string path = model_manifest_path(model_path);
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  const auto j = nlohmann::json::parse(in, nullptr, false);
+  if (!j.is_object() || !j.contains("inputs") || !j["inputs"].is_array()) throw InputError(path + ": not a model manifest (no inputs)");
+  ModelManifest m;
+  for (const auto& n : j["inputs"]) m.inputs.push_back(n.get<std::string>());
+  m.inputs_config_sha256 = j.value("inputs_config_sha256", "");
+  m.feature_set_version = j.value("feature_set_version", "");
+  return m;
+}
 
 LoadedModel load_model_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

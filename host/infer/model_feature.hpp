@@ -5,7 +5,9 @@
 // as XGBoost reads them), its outputs the model's scores, so streaming and batch compute
 // it with the same code after its inputs.
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "enrich/feature_set.hpp"
 #include "indicators/indicator.hpp"
@@ -20,6 +22,16 @@ struct LoadedModel {
   std::string sha256;
 };
 LoadedModel load_model_file(const std::string& path);
+
+// A model's manifest (written by `onepath train` beside it: models/x.json ->
+// models/x.manifest.json): what a feature set must give it.
+struct ModelManifest {
+  std::vector<std::string> inputs;
+  std::string inputs_config_sha256;  // the SHA-256 of the canonical text of the features the inputs come from
+  std::string feature_set_version;
+};
+std::string model_manifest_path(const std::string& model_path);
+std::optional<ModelManifest> read_model_manifest(const std::string& model_path);  // none when there is no manifest
 
 // The feature's node. InputError naming the feature when the model cannot be loaded, or
 // when `inputs` does not match what the model was trained on (count, or names and order).

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/number_format.hpp"
 #include "data/candle_io.hpp"
 #include "exec/filter.hpp"
 #include "lua/signal_config.hpp"
@@ -21,7 +22,7 @@ namespace fs = std::filesystem;
 // Allowed keys per table path; "*" allows any key (params).
 const std::map<std::string, std::set<std::string>>& schema() {
   static const std::map<std::string, std::set<std::string>> s = {
-      {"", {"plugins", "data", "strategy", "filters", "execution", "risk", "output", "paper", "ai"}},  // [ai]: the ai_router plugin reads and checks it
+      {"", {"plugins", "data", "strategy", "filters", "execution", "risk", "output", "paper", "ai", "train"}},  // [ai]: the ai_router plugin reads and checks it
       {"plugins", {"path", "params"}},
       {"plugins.params", {"*"}},
       {"data", {"symbols", "timeframe", "files", "dir", "generate"}},
@@ -35,6 +36,8 @@ const std::map<std::string, std::set<std::string>>& schema() {
       {"risk", {"max_position_fraction", "max_gross_leverage", "daily_loss_fraction", "max_open_positions", "mode", "flatten_on_daily_loss"}},
       {"output", {"dir", "db", "equity_every"}},
       {"paper.feed_params", {"*"}},
+      {"train", {"features", "out", "label", "horizon", "threshold", "stop_pct", "take_pct", "folds", "purge", "embargo", "rounds",
+                 "max_depth", "eta", "subsample", "colsample_bytree", "min_child_weight", "seed", "trials"}},
       {"paper", {"feed", "feed_params", "speed", "start", "dir", "snapshot_every", "pause_file", "host", "port", "token_env", "history_bars", "reload", "reload_candles"}},
   };
   return s;
@@ -401,6 +404,49 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
   r.set("paper.reload_candles", reload_candles);
   if (reload_candles < 1) r.wrong("paper.reload_candles", "at least 1");
   p.reload_candles = static_cast<std::size_t>(reload_candles);
+  // [train]: `onepath train` (docs/models.md)
+  if (r.at("train")) {
+    TrainConfig& t = c.train;
+    t.features = resolve(r.text("train.features").value_or(""), path);
+    t.out = resolve(r.text("train.out").value_or(""), path);
+    t.label = r.text("train.label").value_or(t.label);
+    if (t.label != "forward_return" && t.label != "triple_barrier") r.wrong("train.label", "\"forward_return\" or \"triple_barrier\"");
+    r.set("train.horizon", t.horizon);
+    r.set("train.threshold", t.threshold);
+    r.set("train.stop_pct", t.stop_pct);
+    r.set("train.take_pct", t.take_pct);
+    r.set("train.folds", t.folds);
+    r.set("train.purge", t.purge);
+    r.set("train.embargo", t.embargo);
+    r.set("train.rounds", t.booster.rounds);
+    r.set("train.max_depth", t.booster.max_depth);
+    r.set("train.eta", t.booster.eta);
+    r.set("train.subsample", t.booster.subsample);
+    r.set("train.colsample_bytree", t.booster.colsample_bytree);
+    r.set("train.min_child_weight", t.booster.min_child_weight);
+    int seed = 1;
+    r.set("train.seed", seed);
+    r.set("train.trials", t.trials);
+    t.seed = static_cast<std::uint64_t>(seed);
+    auto in_range = [&](const char* key, double v, double lo, double hi) {
+      if (!(v >= lo && v <= hi)) r.wrong(key, ("from " + format_double(lo) + " to " + format_double(hi)).c_str());
+    };
+    in_range("train.horizon", t.horizon, 1, 100000);
+    in_range("train.threshold", t.threshold, -1, 10);
+    in_range("train.stop_pct", t.stop_pct, 1e-6, 1);
+    in_range("train.take_pct", t.take_pct, 1e-6, 100);
+    in_range("train.folds", t.folds, 1, 50);
+    in_range("train.purge", t.purge, -1, 100000);
+    in_range("train.embargo", t.embargo, -1, 100000);
+    in_range("train.rounds", t.booster.rounds, 1, 100000);
+    in_range("train.max_depth", t.booster.max_depth, 1, 16);
+    in_range("train.eta", t.booster.eta, 1e-6, 1);
+    in_range("train.subsample", t.booster.subsample, 0.01, 1);
+    in_range("train.colsample_bytree", t.booster.colsample_bytree, 0.01, 1);
+    in_range("train.min_child_weight", t.booster.min_child_weight, 0, 1e6);
+    in_range("train.seed", seed, 0, 2147483647);
+    in_range("train.trials", t.trials, 0, 10000);
+  }
   return c;
 }
 

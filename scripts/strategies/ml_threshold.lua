@@ -1,0 +1,37 @@
+-- ml_threshold: long while a model's score is high. Enter when the score is above `enter`,
+-- exit when it falls below `exit`. The model is a feature of this strategy: its file is
+-- `model` (trained by `onepath train`, docs/models.md), its inputs the features of the
+-- module `inputs` (a feature file under scripts/, required here by name), in that order.
+---@type onepath.Strategy
+local S = {}
+
+S.params = {
+  model = "models/ml_up.json",  -- relative to where onepath runs
+  inputs = "features.ml_basic",
+  enter = 0.3,
+  exit = 0.15,
+  size = 0.25,
+  stop_pct = 0.02,
+  take_pct = 0.04,
+}
+
+S.features = function(p)
+  local list, names = {}, {}
+  for i, f in ipairs(require(p.inputs)) do
+    list[i], names[i] = f, f.name
+  end
+  list[#list + 1] = { name = "score", kind = "model", path = p.model, inputs = names }
+  return list
+end
+
+function S.on_bar(ctx, bar, f)
+  local score, p = f.score, ctx.params
+  if score ~= score then return end  -- NaN: the inputs are still warming up
+  if ctx.position <= 0 and score > p.enter then
+    ctx:buy{ size = p.size, sl_pct = p.stop_pct, tp_pct = p.take_pct }
+  elseif ctx.position > 0 and score < p.exit then
+    ctx:close()
+  end
+end
+
+return S
