@@ -210,17 +210,16 @@ void TreeModel::predict(const float* row, float* out) const {
   for (std::size_t first = 0; first < trees; first += kLanes) {
     const Node* nodes = nodes_.data() + first * internal;
     const float* leaf = leaves_.data() + first * leaves;
-    // pos = node index x kLanes: the offset of the lane's node within the block.
-    std::uint32_t pos[kLanes] = {};
+    std::uint32_t at[kLanes] = {};
     for (int d = 0; d < depth_; ++d) {
 #pragma GCC unroll 8
       for (std::size_t l = 0; l < kLanes; ++l) {
-        const Node& n = nodes[pos[l] + l];
-        pos[l] = 2 * pos[l] + kLanes + kLanes * static_cast<std::uint32_t>(in[n.input] >= n.threshold);
+        const Node& n = nodes[at[l] * kLanes + l];
+        at[l] = 2 * at[l] + 1 + static_cast<std::uint32_t>(in[n.input] >= n.threshold);
       }
     }
     const std::size_t lanes = std::min(kLanes, trees - first);
-    for (std::size_t l = 0; l < lanes; ++l) out[group_[first + l]] += leaf[pos[l] - internal * kLanes + l];
+    for (std::size_t l = 0; l < lanes; ++l) out[group_[first + l]] += leaf[(at[l] - internal) * kLanes + l];
   }
   finish(out);
 }
