@@ -65,7 +65,7 @@ void add_backtest_commands(CLI::App& app, Action& action) {
     action = [o] {
       install_interrupt_handler(true);  // Ctrl-C: the run stops at the next time slice and is journaled as interrupted
       RunConfig c = load_run_config(o->config, o->sets);
-      if (!o->db.empty()) c.journal = o->db;
+      if (!o->db.empty()) c.journal = c.registry = o->db;
       if (o->no_journal) c.journal.clear();
       log::info("backtest_start", {{"config", o->config}, {"strategy", c.session.strategy}, {"symbols", c.session.symbols.size()}});
       std::int64_t run_id = 0;

@@ -37,7 +37,7 @@ void add_paper_commands(CLI::App& app, Action& action) {
   cmd->callback([o, &action] {
     action = [o] {
       RunConfig c = load_run_config(o->config, o->sets);
-      if (!o->db.empty()) c.journal = o->db;
+      if (!o->db.empty()) c.journal = c.registry = o->db;
       if (o->no_journal) c.journal.clear();
       PaperOptions po;
       po.git_revision = ONEPATH_GIT_REV;

@@ -312,6 +312,7 @@ void add_runs_commands(CLI::App& app, Action& action) {
       RunConfig c = load_run_config_text(r.config_text, r.config_path);
       c.output_dir.clear();
       c.journal.clear();
+      c.registry = *db;
       Timeframe tf = Timeframe::parse("15m");
       std::vector<CandleSeries> market = load_market(c, tf);
       std::string fp = market_fingerprint(market);

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
@@ -14,9 +15,15 @@
 #include "run/backtest.hpp"
 #include "run/run_config.hpp"
 #include "store/journal.hpp"
+#include "store/model_registry.hpp"
 
 namespace onepath::cli {
 namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 std::string num(double v, int digits = 3) { return std::isfinite(v) ? fmt::format("{:.{}f}", v, digits) : "-"; }
 
@@ -55,7 +62,7 @@ void add_train_commands(CLI::App& app, Action& action) {
       RunConfig c = load_run_config(o->config, o->sets);
       if (c.train.out.empty() && c.train.features.empty()) throw InputError(o->config + ": no [train] table (see docs/models.md)");
       if (o->trials >= 0) c.train.trials = o->trials;
-      if (!o->db.empty()) c.journal = o->db;
+      if (!o->db.empty()) c.journal = c.registry = o->db;
       if (o->no_journal) c.journal.clear();
       TrainInput in;
       in.market = load_market(c, in.timeframe);
@@ -113,7 +120,10 @@ void add_train_commands(CLI::App& app, Action& action) {
         }
         const nlohmann::json metrics = {{"model", r.model_path}, {"model_sha256", r.model_sha256}, {"rows", r.rows}, {"mean", metrics_json(r.mean)}, {"folds", folds}};
         journal->end_run(run_id, "complete", {"", "", metrics.dump(), "", r.inputs});
-        fmt::print("  journal: run {} in {}\n", run_id, c.journal);
+        const std::int64_t version = ModelRegistry(*journal).add(c.train.name, read_file(r.model_path), read_file(r.manifest_path),
+                                                                 std::filesystem::absolute(r.model_path).lexically_normal().string(), run_id);
+        fmt::print("  journal: run {} in {}; registered as {} version {} (a candidate: 'onepath models promote {} {}')\n", run_id, c.journal,
+                   c.train.name, version, c.train.name, version);
       }
       return 0;
     };

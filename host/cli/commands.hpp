@@ -20,5 +20,6 @@ void add_plugins_commands(CLI::App& app, Action& action);
 void add_reload_commands(CLI::App& app, Action& action);
 void add_ai_commands(CLI::App& app, Action& action);
 void add_train_commands(CLI::App& app, Action& action);
+void add_models_commands(CLI::App& app, Action& action);
 
 }  // namespace onepath::cli

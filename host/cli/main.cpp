@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
   cli::add_reload_commands(app, action);
   cli::add_ai_commands(app, action);
   cli::add_train_commands(app, action);
+  cli::add_models_commands(app, action);
   cli::add_runs_commands(app, action);
   cli::add_bench_commands(app, action);
 

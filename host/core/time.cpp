@@ -177,4 +177,8 @@ std::string format_iso(TimestampMs ms) {
   return buf;
 }
 
+TimestampMs now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace onepath

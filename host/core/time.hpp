@@ -25,6 +25,8 @@ TimestampMs parse_timestamp(std::string_view text);
 
 // "2024-03-01T12:30:00Z", or "...:00.250Z" when the milliseconds are not zero.
 std::string format_iso(TimestampMs ms);
+// The wall clock, UTC.
+TimestampMs now_ms();
 
 // Days since 1970-01-01 for a proleptic Gregorian date; false when the date is invalid.
 bool days_from_civil(int year, int month, int day, std::int64_t& days_out);

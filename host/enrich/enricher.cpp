@@ -165,14 +165,13 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
   // A model trained by `onepath train` pins how its inputs were computed (its manifest).
   for (const auto& f : set_.features) {
     if (f.indicator.kind != "model") continue;
-    const auto path = std::get<std::string>(f.indicator.params.at("path"));
-    const auto manifest = read_model_manifest(path);
+    const ModelRef model = resolve_model(f);
+    const auto& manifest = model.manifest;
     if (!manifest) continue;
-    if (manifest->inputs != f.inputs) spec_error(f, "enrichment_config_mismatch: model " + path + " was trained on other inputs (its manifest: " + model_manifest_path(path) + ")");
+    if (manifest->inputs != f.inputs) spec_error(f, "enrichment_config_mismatch: model " + model.label + " was trained on other inputs (its manifest lists them)");
     if (!manifest->inputs_config_sha256.empty() && manifest->inputs_config_sha256 != inputs_config_sha256(f.inputs))
-      spec_error(f, "enrichment_config_mismatch: model " + path + " was trained on inputs computed otherwise (another kind, parameter, timeframe or input of a feature it reads); its manifest " +
-                        model_manifest_path(path) + " pins inputs_config_sha256 " + manifest->inputs_config_sha256.substr(0, 16) + ", this set gives " +
-                        inputs_config_sha256(f.inputs).substr(0, 16));
+      spec_error(f, "enrichment_config_mismatch: model " + model.label + " was trained on inputs computed otherwise (another kind, parameter, timeframe or input of a feature it reads); its manifest pins inputs_config_sha256 " +
+                        manifest->inputs_config_sha256.substr(0, 16) + ", this set gives " + inputs_config_sha256(f.inputs).substr(0, 16));
   }
   const char* env = std::getenv("ONEPATH_ENRICHMENT_PAUSE");
   if (env && std::string_view(env) == "1") pause(true);

@@ -19,9 +19,7 @@ std::string canonical_text(const FeatureSet& set) {
     if (!f.inputs.empty()) {  // a model: its inputs, and what it is (its file's content), not only where
       out += ";inputs=";
       for (std::size_t i = 0; i < f.inputs.size(); ++i) out += (i ? "," : "") + f.inputs[i];
-      const auto path = f.indicator.params.find("path");
-      if (path != f.indicator.params.end() && std::holds_alternative<std::string>(path->second))
-        out += ";model_sha256=" + load_model_file(std::get<std::string>(path->second)).sha256;
+      out += ";model_sha256=" + resolve_model(f).loaded.sha256;
     }
     if (f.timeframe) out += ";timeframe=" + std::string(f.timeframe->name());
     out += "\n";

@@ -99,12 +99,9 @@ std::string model_manifest_path(const std::string& model_path) {
   return base + ".manifest.json";
 }
 
-std::optional<ModelManifest> read_model_manifest(const std::string& model_path) {
-  const std::string path = model_manifest_path(model_path);
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  const auto j = nlohmann::json::parse(in, nullptr, false);
-  if (!j.is_object() || !j.contains("inputs") || !j["inputs"].is_array()) throw InputError(path + ": not a model manifest (no inputs)");
+ModelManifest parse_model_manifest(const std::string& text, const std::string& origin) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("inputs") || !j["inputs"].is_array()) throw InputError(origin + ": not a model manifest (no inputs)");
   ModelManifest m;
   for (const auto& n : j["inputs"]) m.inputs.push_back(n.get<std::string>());
   m.inputs_config_sha256 = j.value("inputs_config_sha256", "");
@@ -112,44 +109,93 @@ std::optional<ModelManifest> read_model_manifest(const std::string& model_path) 
   return m;
 }
 
-LoadedModel load_model_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot read the model");
-  std::ostringstream s;
-  s << in.rdbuf();
-  const std::string text = s.str();
+std::optional<ModelManifest> read_model_manifest(const std::string& model_path) {
+  const std::string path = model_manifest_path(model_path);
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  return parse_model_manifest(std::string(std::istreambuf_iterator<char>(in), {}), path);
+}
+
+LoadedModel load_model_text(const std::string& text, const std::string& origin) {
   LoadedModel m{nullptr, sha256_hex(text)};
   static std::mutex mutex;
   static std::map<std::string, std::shared_ptr<const TreeModel>> by_content;  // models are shared, never changed
   std::lock_guard lock(mutex);
   auto& cached = by_content[m.sha256];
-  if (!cached) cached = std::make_shared<const TreeModel>(TreeModel::parse(text, path));
+  if (!cached) cached = std::make_shared<const TreeModel>(TreeModel::parse(text, origin));
   m.model = cached;
   return m;
 }
 
+LoadedModel load_model_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot read the model");
+  return load_model_text(std::string(std::istreambuf_iterator<char>(in), {}), path);
+}
+
+namespace {
+std::function<RegisteredModel(const std::string&)>& model_source() {
+  static std::function<RegisteredModel(const std::string&)> source;
+  return source;
+}
+}  // namespace
+
+void set_model_source(std::function<RegisteredModel(const std::string&)> source) { model_source() = std::move(source); }
+
+ModelRef resolve_model(const FeatureSpec& f) {
+  auto text_param = [&](const char* key) -> std::string {
+    auto it = f.indicator.params.find(key);
+    if (it == f.indicator.params.end()) return "";
+    const auto* s = std::get_if<std::string>(&it->second);
+    if (!s) throw InputError(f.origin + ": model: '" + key + "' must be a string");
+    return *s;
+  };
+  const std::string path = text_param("path"), name = text_param("model");
+  if (path.empty() == name.empty())
+    throw InputError(f.origin + ": model: give 'path' (an XGBoost JSON model file) or 'model' (a name in the model registry), one of them");
+  ModelRef r;
+  if (!path.empty()) {
+    r.label = path;
+    try {
+      r.loaded = load_model_file(path);
+    } catch (const InputError& e) {
+      throw InputError(f.origin + ": " + e.what());
+    }
+    r.manifest = read_model_manifest(path);
+    return r;
+  }
+  if (!model_source()) throw InputError(f.origin + ": model '" + name + "': the model registry is in the journal, and this command has none");
+  RegisteredModel m;
+  try {
+    m = model_source()(name);
+  } catch (const InputError& e) {
+    throw InputError(f.origin + ": " + e.what());
+  }
+  r.label = "registry " + m.label;
+  r.loaded = load_model_text(m.model_json, r.label);
+  if (!m.manifest_json.empty()) r.manifest = parse_model_manifest(m.manifest_json, r.label + " manifest");
+  return r;
+}
+
 std::unique_ptr<Indicator> make_model_feature(const FeatureSpec& f) {
   auto fail = [&](const std::string& why) -> InputError { return InputError((f.origin.empty() ? "feature '" + f.name + "'" : f.origin) + ": " + why); };
-  std::string path;
-  for (const auto& [k, v] : f.indicator.params) {
-    if (k != "path") throw fail("model: unknown parameter '" + k + "' (a model takes path and inputs)");
-    if (const auto* s = std::get_if<std::string>(&v)) path = *s;
-  }
-  if (path.empty()) throw fail("model: 'path' (the XGBoost JSON model file) is required");
+  for (const auto& [k, v] : f.indicator.params)
+    if (k != "path" && k != "model") throw fail("model: unknown parameter '" + k + "' (a model takes path or model, and inputs)");
   if (f.inputs.empty()) throw fail("model: 'inputs' (the feature columns it scores, in order) is required");
-  LoadedModel loaded;
+  ModelRef ref;
   try {
-    loaded = load_model_file(path);
+    ref = resolve_model(f);
   } catch (const InputError& e) {
-    throw fail(e.what());
+    const std::string what = e.what();
+    throw what.rfind(f.origin, 0) == 0 ? e : fail(what);
   }
-  const TreeModel& m = *loaded.model;
+  const TreeModel& m = *ref.loaded.model;
   if (static_cast<int>(f.inputs.size()) != m.features())
-    throw fail("model " + path + " takes " + std::to_string(m.features()) + " inputs; 'inputs' lists " + std::to_string(f.inputs.size()));
+    throw fail("model " + ref.label + " takes " + std::to_string(m.features()) + " inputs; 'inputs' lists " + std::to_string(f.inputs.size()));
   if (!m.feature_names().empty() && m.feature_names() != f.inputs)
-    throw fail("model " + path + " was trained on inputs {" + joined(m.feature_names()) + "}; the feature set gives {" + joined(f.inputs) +
+    throw fail("model " + ref.label + " was trained on inputs {" + joined(m.feature_names()) + "}; the feature set gives {" + joined(f.inputs) +
                "} (names and order must match)");
-  return std::make_unique<ModelFeature>(path, std::move(loaded), f.inputs);
+  return std::make_unique<ModelFeature>(ref.label, std::move(ref.loaded), f.inputs);
 }
 
 }  // namespace onepath

@@ -4,6 +4,7 @@
 // its inputs are other features' columns (in the model's input order, rounded to float32
 // as XGBoost reads them), its outputs the model's scores, so streaming and batch compute
 // it with the same code after its inputs.
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +23,7 @@ struct LoadedModel {
   std::string sha256;
 };
 LoadedModel load_model_file(const std::string& path);
+LoadedModel load_model_text(const std::string& json_text, const std::string& origin);
 
 // A model's manifest (written by `onepath train` beside it: models/x.json ->
 // models/x.manifest.json): what a feature set must give it.
@@ -32,6 +34,22 @@ struct ModelManifest {
 };
 std::string model_manifest_path(const std::string& model_path);
 std::optional<ModelManifest> read_model_manifest(const std::string& model_path);  // none when there is no manifest
+ModelManifest parse_model_manifest(const std::string& json_text, const std::string& origin);
+
+// A model named by registry name (`model = "up"` or "up@3") comes from here: the commands
+// that have a journal set it (store/model_registry.hpp). Unset, such a feature is an error.
+struct RegisteredModel {
+  std::string label, model_json, manifest_json;  // label: "up@3", for messages and versions
+};
+void set_model_source(std::function<RegisteredModel(const std::string& reference)> source);
+
+// A feature's model, from its `path` or its registry `model`, with its manifest when it has one.
+struct ModelRef {
+  std::string label;  // the path, or "registry up@3"
+  LoadedModel loaded;
+  std::optional<ModelManifest> manifest;
+};
+ModelRef resolve_model(const FeatureSpec& f);
 
 // The feature's node. InputError naming the feature when the model cannot be loaded, or
 // when `inputs` does not match what the model was trained on (count, or names and order).

@@ -25,6 +25,7 @@ struct BoosterParams {
 struct TrainConfig {
   std::string features;  // the feature file whose columns are the model's inputs
   std::string out;       // the model file (XGBoost JSON); its manifest is written beside it
+  std::string name;      // its name in the model registry (default: the file's stem)
   std::string label = "forward_return";  // or "triple_barrier"
   int horizon = 8;                       // bars
   double threshold = 0;                  // forward_return: label 1 when the return over horizon bars is above it

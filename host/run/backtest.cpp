@@ -16,9 +16,11 @@
 #include "data/candle_io.hpp"
 #include "data/validate.hpp"
 #include "enrich/enricher.hpp"
+#include "infer/model_feature.hpp"
 #include "plugin/loader.hpp"
 #include "run/market_merge.hpp"
 #include "run/session.hpp"
+#include "store/model_registry.hpp"
 
 namespace onepath {
 
@@ -97,7 +99,20 @@ std::string market_fingerprint(const std::vector<CandleSeries>& market) {
   return h.hex();
 }
 
+void use_model_registry(const std::string& address) {
+  if (address.empty()) {
+    set_model_source({});
+    return;
+  }
+  set_model_source([address](const std::string& reference) {
+    auto journal = Journal::open_existing(address);
+    const ModelVersion v = ModelRegistry(*journal).get(reference);
+    return RegisteredModel{v.name + "@" + std::to_string(v.version), v.model_json, v.manifest_json};
+  });
+}
+
 BacktestResult run_backtest(const RunConfig& c, const BacktestProgress& progress) {
+  use_model_registry(c.registry);
   Timeframe tf = c.timeframe.value_or(Timeframe::parse("15m"));
   std::vector<CandleSeries> market = load_market(c, tf);
   // The journal's name for the data, hashed on the other core while the run goes.

@@ -35,6 +35,8 @@ using BacktestProgress = std::function<void(std::size_t done, std::size_t total)
 BacktestResult run_backtest(const RunConfig& config, const BacktestProgress& progress = {});
 // The configured market, checked (what run_backtest reads), and its timeframe.
 std::vector<CandleSeries> load_market(const RunConfig& config, Timeframe& tf);
+// Feature sets may name models by registry name: they are looked up in this journal.
+void use_model_registry(const std::string& journal_address);
 // The same on candles already in memory (one series per configured symbol).
 BacktestResult run_backtest_on(const SessionConfig& config, const std::vector<CandleSeries>& market, Timeframe tf,
                                const BacktestProgress& progress = {});

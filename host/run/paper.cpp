@@ -705,6 +705,7 @@ HttpResponse PaperRun::handle(const HttpRequest& req) {
 PaperOutcome run_paper(const RunConfig& c, const PaperOptions& o) { return run_paper(c, make_feed(c), o); }
 
 PaperOutcome run_paper(const RunConfig& c, std::unique_ptr<CandleFeed> feed, const PaperOptions& o) {
+  use_model_registry(c.registry);
   PaperRun run(c, std::move(feed), o);
   return run.run();
 }

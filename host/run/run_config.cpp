@@ -36,7 +36,7 @@ const std::map<std::string, std::set<std::string>>& schema() {
       {"risk", {"max_position_fraction", "max_gross_leverage", "daily_loss_fraction", "max_open_positions", "mode", "flatten_on_daily_loss"}},
       {"output", {"dir", "db", "equity_every"}},
       {"paper.feed_params", {"*"}},
-      {"train", {"features", "out", "label", "horizon", "threshold", "stop_pct", "take_pct", "folds", "purge", "embargo", "rounds",
+      {"train", {"features", "out", "name", "label", "horizon", "threshold", "stop_pct", "take_pct", "folds", "purge", "embargo", "rounds",
                  "max_depth", "eta", "subsample", "colsample_bytree", "min_child_weight", "seed", "trials"}},
       {"paper", {"feed", "feed_params", "speed", "start", "dir", "snapshot_every", "pause_file", "host", "port", "token_env", "history_bars", "reload", "reload_candles"}},
   };
@@ -361,6 +361,7 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
   r.set("risk.flatten_on_daily_loss", k.flatten_on_daily_loss);
   c.output_dir = r.text("output.dir").value_or("");
   c.journal = r.text("output.db").value_or(kDefaultJournal);
+  c.registry = c.journal;
   int every = 1;
   r.set("output.equity_every", every);
   if (every < 1) r.wrong("output.equity_every", "at least 1");
@@ -409,6 +410,7 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
     TrainConfig& t = c.train;
     t.features = resolve(r.text("train.features").value_or(""), path);
     t.out = resolve(r.text("train.out").value_or(""), path);
+    t.name = r.text("train.name").value_or(std::filesystem::path(t.out).stem().string());
     t.label = r.text("train.label").value_or(t.label);
     if (t.label != "forward_return" && t.label != "triple_barrier") r.wrong("train.label", "\"forward_return\" or \"triple_barrier\"");
     r.set("train.horizon", t.horizon);

@@ -43,6 +43,7 @@ struct RunConfig {
   // [output]
   std::string output_dir;                 // empty: no files
   std::string journal = kDefaultJournal;  // a SQLite file or postgresql://...; empty: none
+  std::string registry = kDefaultJournal; // where models named by registry name are found (the journal, also with --no-journal)
   std::size_t equity_every = 1;           // journal every n-th equity mark
   PaperConfig paper;
   TrainConfig train;  // [train]: what `onepath train` makes of [data]

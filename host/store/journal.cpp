@@ -15,10 +15,6 @@
 namespace onepath {
 namespace {
 
-TimestampMs now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 std::string hostname() {
   char buf[256] = {0};
   ::gethostname(buf, sizeof buf - 1);
@@ -53,6 +49,10 @@ std::vector<std::string> migrations(std::string_view dialect) {
       "ALTER TABLE runs ADD COLUMN files TEXT",
       // 5: the names of a decision's features, in order (comma-separated), for explain and show
       "ALTER TABLE runs ADD COLUMN feature_columns TEXT",
+      // 6: the model registry (store/model_registry.hpp): each version's file and manifest, kept whole
+      "CREATE TABLE models (id " + id + ", name TEXT NOT NULL, version BIGINT NOT NULL, created_at BIGINT NOT NULL, "
+          "status TEXT NOT NULL, sha256 TEXT NOT NULL, model TEXT NOT NULL, manifest TEXT NOT NULL, source TEXT, train_run BIGINT, "
+          "promoted_at BIGINT, UNIQUE (name, version))",
   };
 }
 

@@ -12,7 +12,7 @@
 
 namespace onepath {
 
-constexpr int kJournalSchemaVersion = 5;
+constexpr int kJournalSchemaVersion = 6;
 constexpr const char* kDefaultJournal = "runs/onepath.db";
 
 struct RunInfo {
@@ -55,6 +55,7 @@ class Journal {
   // ("no journal at PATH"), and nothing is created.
   static std::unique_ptr<Journal> open_existing(const std::string& address);
   const Db& db() const { return *db_; }
+  Db& db() { return *db_; }
 
   // Records a run as running, visible at once. Returns its id.
   std::int64_t start_run(const RunInfo& info);

@@ -1,12 +1,13 @@
 -- ml_threshold: long while a model's score is high. Enter when the score is above `enter`,
--- exit when it falls below `exit`. The model is a feature of this strategy: its file is
--- `model` (trained by `onepath train`, docs/models.md), its inputs the features of the
--- module `inputs` (a feature file under scripts/, required here by name), in that order.
+-- exit when it falls below `exit`. The model is a feature of this strategy: `model` is its
+-- file (a .json trained by `onepath train`, docs/models.md) or its name in the model
+-- registry ("ml_up": the version in production, "ml_up@3": that one); its inputs are the
+-- features of the module `inputs` (a feature file under scripts/), in that order.
 ---@type onepath.Strategy
 local S = {}
 
 S.params = {
-  model = "models/ml_up.json",  -- relative to where onepath runs
+  model = "models/ml_up.json",  -- a file, relative to where onepath runs, or a registry name
   inputs = "features.ml_basic",
   enter = 0.3,
   exit = 0.15,
@@ -20,7 +21,9 @@ S.features = function(p)
   for i, f in ipairs(require(p.inputs)) do
     list[i], names[i] = f, f.name
   end
-  list[#list + 1] = { name = "score", kind = "model", path = p.model, inputs = names }
+  local model = { name = "score", kind = "model", inputs = names }
+  if p.model:sub(-5) == ".json" then model.path = p.model else model.model = p.model end
+  list[#list + 1] = model
   return list
 end
 

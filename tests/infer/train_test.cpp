@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "data/synth.hpp"
 #include "enrich/enricher.hpp"
+#include "infer/drift.hpp"
 #include "infer/train.hpp"
 #include "lua/feature_file.hpp"
 
@@ -160,4 +161,42 @@ TEST_CASE("training twice gives the same bytes, folds train only before their ga
   } catch (const InputError& e) {
     CHECK(std::string(e.what()).find("enrichment_config_mismatch") != std::string::npos);
   }
+}
+
+TEST_CASE("drift: PSI and KS from the manifest's training distributions, against their definitions") {
+  // a manifest as `onepath train` writes it: deciles and a sorted sample of the input
+  std::vector<double> train(1000);
+  for (std::size_t i = 0; i < train.size(); ++i) train[i] = static_cast<double>(i) / 1000.0;  // uniform on [0, 1)
+  nlohmann::json quantiles = nlohmann::json::array(), sample = nlohmann::json::array();
+  for (int k = 0; k <= 10; ++k) quantiles.push_back(train[static_cast<std::size_t>(k / 10.0 * 999 + 0.5)]);
+  for (std::size_t k = 0; k < 256; ++k) sample.push_back(train[static_cast<std::size_t>(static_cast<double>(k) / 255.0 * 999 + 0.5)]);
+  const std::string manifest =
+      nlohmann::json{{"inputs", {"x"}}, {"distributions", {{"x", {{"quantiles", quantiles}, {"sample", sample}}}}}}.dump();
+  // the same distribution: stable
+  const auto same = input_drift(manifest, {train});
+  CHECK(same[0].psi < 0.01);
+  CHECK(same[0].ks < 0.02);
+  CHECK(same[0].verdict == "stable");
+  // shifted by half its range: half the values leave the top decile's right edge
+  std::vector<double> shifted = train;
+  for (auto& v : shifted) v += 0.5;
+  const auto moved = input_drift(manifest, {shifted});
+  CHECK(moved[0].verdict == "drifted");
+  CHECK(moved[0].ks == doctest::Approx(0.5).epsilon(0.02));  // the CDFs part by half at x = 0.5
+  // PSI by its definition over the training deciles (training shares from the sample)
+  auto share = [](const std::vector<double>& v, double lo, double hi) {
+    double n = 0;
+    for (double x : v) n += x > lo && x <= hi;
+    return std::max(n / static_cast<double>(v.size()), 1e-4);
+  };
+  std::vector<double> s;
+  for (const auto& x : sample) s.push_back(x.get<double>());
+  double psi = 0;
+  for (int b = 0; b < 10; ++b) {
+    const double lo = b == 0 ? -INFINITY : quantiles[static_cast<std::size_t>(b)].get<double>();
+    const double hi = b == 9 ? INFINITY : quantiles[static_cast<std::size_t>(b) + 1].get<double>();
+    const double a = share(shifted, lo, hi), e = share(s, lo, hi);
+    psi += (a - e) * std::log(a / e);
+  }
+  CHECK(moved[0].psi == doctest::Approx(psi).epsilon(1e-12));
 }

@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "store/journal.hpp"
+#include "store/model_registry.hpp"
 
 using namespace onepath;
 
@@ -196,4 +197,33 @@ TEST_CASE("a wrong address or a server that is down is a clear error, not a cras
                        InputError);
   CHECK_THROWS_WITH_AS(open_db("postgresql://user:secret@127.0.0.1:1/none?connect_timeout=2"), doctest::Contains("user:***@"), InputError);
   CHECK_THROWS_AS(open_db("/proc/no/such/dir/journal.db"), std::exception);
+}
+
+TEST_CASE("the model registry: numbered versions kept whole, one in production, promote and roll back") {
+  for (const auto& address : backends()) {
+    CAPTURE(address);
+    Journal j(open_db(address));
+    ModelRegistry reg(j);
+    const std::string name = "up_" + std::to_string(::getpid());  // PostgreSQL keeps earlier cases' rows
+    CHECK(reg.add(name, R"({"m":1})", R"({"inputs":["a"]})", "/m.json", 0) == 1);
+    CHECK(reg.add(name, R"({"m":2})", "{}", "/m.json", 7) == 2);
+    CHECK(reg.add(name, R"({"m":3})", "{}", "/m.json", 0) == 3);
+    CHECK_THROWS_WITH_AS(reg.get(name), doctest::Contains("no version is in production"), InputError);
+    CHECK(reg.get(name + "@2").model_json == R"({"m":2})");
+    CHECK(reg.get(name + "@2").train_run == 7);
+    CHECK_THROWS_WITH_AS(reg.get(name + "@9"), doctest::Contains("no such version (versions 1 to 3)"), InputError);
+    CHECK_THROWS_WITH_AS(reg.get("nobody"), doctest::Contains("no model 'nobody'"), InputError);
+    reg.promote(name, 1);
+    CHECK(reg.get(name).version == 1);
+    CHECK_THROWS_WITH_AS(reg.rollback(name), doctest::Contains("nothing to roll back to"), InputError);
+    reg.promote(name, 3);
+    CHECK(reg.get(name).version == 3);
+    int production = 0;
+    for (const auto& v : reg.list(name)) production += v.status == "production";
+    CHECK(production == 1);
+    CHECK(reg.rollback(name) == 1);
+    CHECK(reg.get(name).model_json == R"({"m":1})");
+    CHECK(reg.list(name).size() == 3);
+    cleanup(address);
+  }
 }
