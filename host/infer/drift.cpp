@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "infer/model_feature.hpp"
 
 namespace onepath {
 
@@ -56,6 +57,43 @@ std::vector<InputDrift> input_drift(const std::string& manifest_json, const std:
     d.ks = ks;
     d.verdict = psi > 0.25 ? "drifted" : psi > 0.1 ? "moderate" : "stable";
     out.push_back(d);
+  }
+  return out;
+}
+
+DriftMonitor::DriftMonitor(const FeatureSet& set, const std::vector<std::string>& columns, std::size_t window) : window_(window) {
+  for (const auto& f : set.features) {
+    if (f.indicator.kind != "model") continue;
+    ModelRef ref = resolve_model(f);
+    if (ref.manifest_json.find("\"distributions\"") == std::string::npos) continue;
+    Watched w;
+    w.name = f.name;
+    w.manifest_json = std::move(ref.manifest_json);
+    for (const auto& input : f.inputs) {
+      const auto it = std::find(columns.begin(), columns.end(), input);
+      if (it == columns.end()) throw InputError("drift: '" + input + "' is not a column");
+      w.inputs.push_back(static_cast<std::size_t>(it - columns.begin()));
+    }
+    w.last.resize(w.inputs.size());
+    models_.push_back(std::move(w));
+  }
+}
+
+void DriftMonitor::add(const double* row) {
+  for (auto& w : models_)
+    for (std::size_t k = 0; k < w.inputs.size(); ++k) {
+      auto& q = w.last[k];
+      q.push_back(row[w.inputs[k]]);
+      if (q.size() > window_) q.pop_front();
+    }
+}
+
+std::vector<DriftMonitor::Entry> DriftMonitor::report() const {
+  std::vector<Entry> out;
+  for (const auto& w : models_) {
+    std::vector<std::vector<double>> columns;
+    for (const auto& q : w.last) columns.emplace_back(q.begin(), q.end());
+    for (auto& d : input_drift(w.manifest_json, columns)) out.push_back({w.name, std::move(d)});
   }
   return out;
 }

@@ -161,7 +161,10 @@ ModelRef resolve_model(const FeatureSpec& f) {
     } catch (const InputError& e) {
       throw InputError(f.origin + ": " + e.what());
     }
-    r.manifest = read_model_manifest(path);
+    if (std::ifstream in(model_manifest_path(path)); in) {
+      r.manifest_json.assign(std::istreambuf_iterator<char>(in), {});
+      r.manifest = parse_model_manifest(r.manifest_json, model_manifest_path(path));
+    }
     return r;
   }
   if (!model_source()) throw InputError(f.origin + ": model '" + name + "': the model registry is in the journal, and this command has none");
@@ -173,7 +176,10 @@ ModelRef resolve_model(const FeatureSpec& f) {
   }
   r.label = "registry " + m.label;
   r.loaded = load_model_text(m.model_json, r.label);
-  if (!m.manifest_json.empty()) r.manifest = parse_model_manifest(m.manifest_json, r.label + " manifest");
+  if (!m.manifest_json.empty()) {
+    r.manifest_json = m.manifest_json;
+    r.manifest = parse_model_manifest(m.manifest_json, r.label + " manifest");
+  }
   return r;
 }
 

@@ -48,6 +48,7 @@ struct ModelRef {
   std::string label;  // the path, or "registry up@3"
   LoadedModel loaded;
   std::optional<ModelManifest> manifest;
+  std::string manifest_json;  // its text, when it has one (drift reads the distributions)
 };
 ModelRef resolve_model(const FeatureSpec& f);
 

@@ -20,6 +20,7 @@
 #include "core/sha256.hpp"
 #include "core/state_archive.hpp"
 #include "data/candle_io.hpp"
+#include "infer/drift.hpp"
 #include "exec/metrics.hpp"
 #include "net/http_server.hpp"
 #include "plugin/loader.hpp"
@@ -143,11 +144,16 @@ class PaperRun final : public SessionSink {
   std::size_t reloads_ = 0, reloads_rejected_ = 0;
   nlohmann::json last_reload_;
   std::map<std::string, std::string> plugin_shas_;  // each [[plugins]] file as loaded
+  // Models with a manifest: their inputs' last rows against training (/metrics).
+  std::unique_ptr<DriftMonitor> drift_;
+  std::vector<double> feature_row_;
+  void watch_drift();
 };
 
 void PaperRun::open(PaperOutcome& out) {
   const std::vector<std::string>& symbols = c_.session.symbols;
   session_ = std::make_unique<Session>(c_.session, feed_->timeframe(), *this, Driver::paper);
+  watch_drift();
   last_candle_.assign(symbols.size(), Candle{});
   ring_.assign(symbols.size(), {});
   for (const auto& p : c_.session.plugins) plugin_shas_[p.path] = file_sha256(p.path);
@@ -308,6 +314,12 @@ void PaperRun::pump() {
   asio::post(io_, [this] { pump(); });
 }
 
+void PaperRun::watch_drift() {
+  drift_ = std::make_unique<DriftMonitor>(session_->feature_set(), session_->feature_columns());
+  if (drift_->empty()) drift_.reset();
+  feature_row_.assign(session_->feature_columns().size(), 0.0);
+}
+
 void PaperRun::step() {
   const auto handed = Clock::now();
   lag_seconds_ = std::chrono::duration<double>(handed - due_).count();
@@ -320,6 +332,10 @@ void PaperRun::step() {
     latency_sum_ += ns * 1e-9;
     for (std::size_t b = 0; b < std::size(kBuckets); ++b) latency_buckets_[b] += ns * 1e-9 <= kBuckets[b];
     last_candle_[static_cast<std::size_t>(symbol)] = candle;
+    if (drift_) {
+      session_->emit_features(symbol, feature_row_.data());
+      drift_->add(feature_row_.data());
+    }
     auto& ring = ring_[static_cast<std::size_t>(symbol)];
     ring.push_back(candle);
     if (ring.size() > c_.paper.reload_candles) ring.pop_front();
@@ -423,6 +439,7 @@ nlohmann::json PaperRun::reload(const std::string& trigger) {
       if (!f.script.empty()) now.emplace_back(f.script, file_sha256(f.script));
     if (!c_.session.signal.empty()) now.emplace_back(c_.session.signal, file_sha256(c_.session.signal));
     scripts_ = std::move(now);
+    if (r.features_changed) watch_drift();  // other models, or other columns
     ++reloads_;
     log::info("strategy_reloaded", {{"trigger", trigger}, {"old", r.old_version}, {"new", r.new_version},
                                     {"features_changed", r.features_changed ? "yes" : "no"}});
@@ -623,6 +640,17 @@ std::string PaperRun::metrics_text() const {
   for (std::size_t s = 0; s < c_.session.symbols.size(); ++s)
     m += fmt::format("onepath_position{{symbol=\"{}\"}} {}\n", c_.session.symbols[s], k.position(static_cast<int>(s)));
   const auto counters = plugin_counters();
+  if (drift_) {  // each model input's drift over the session's last rows (docs/models.md)
+    const auto report = drift_->report();
+    m += "# HELP onepath_model_input_psi A model input's population stability index against its training deciles.\n"
+         "# TYPE onepath_model_input_psi gauge\n";
+    for (const auto& e : report)
+      m += fmt::format("onepath_model_input_psi{{model=\"{}\",input=\"{}\"}} {}\n", e.model, e.drift.input, e.drift.psi);
+    m += "# HELP onepath_model_input_ks A model input's Kolmogorov-Smirnov statistic against its training sample.\n"
+         "# TYPE onepath_model_input_ks gauge\n";
+    for (const auto& e : report)
+      m += fmt::format("onepath_model_input_ks{{model=\"{}\",input=\"{}\"}} {}\n", e.model, e.drift.input, e.drift.ks);
+  }
   if (!counters.empty()) m += "# HELP onepath_plugin_counter Counters native plugins keep.\n# TYPE onepath_plugin_counter gauge\n";
   for (const auto& [name, value] : counters) m += fmt::format("onepath_plugin_counter{{name=\"{}\"}} {}\n", name, value);
   m += "# HELP onepath_step_latency_seconds A candle's arrival to its orders out of the kernel.\n"

@@ -85,6 +85,8 @@ Session::~Session() = default;
 
 const std::vector<std::string>& Session::feature_columns() const { return enrichers_[0]->columns(); }
 const std::string& Session::feature_set_version() const { return enrichers_[0]->version(); }
+const FeatureSet& Session::feature_set() const { return strategy_->features(); }
+void Session::emit_features(int symbol, double* row) const { enrichers_[static_cast<std::size_t>(symbol)]->emit(row); }
 std::size_t Session::warmup_bars() const { return enrichers_[0]->warmup_bars(); }
 
 void Session::warm_up(int symbol, const CandleSeries& history) {

@@ -60,6 +60,9 @@ class Session {
   const SessionConfig& config() const { return config_; }
   Timeframe timeframe() const { return timeframe_; }
   const std::vector<std::string>& feature_columns() const;
+  const FeatureSet& feature_set() const;
+  // A symbol's current feature row (feature_columns().size() values); changes nothing.
+  void emit_features(int symbol, double* row) const;
   const std::string& feature_set_version() const;
   std::size_t warmup_bars() const;
   // The column whose non-zero value lets on_bar run (the strategy's `gate`), or -1.

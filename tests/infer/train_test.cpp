@@ -200,3 +200,37 @@ TEST_CASE("drift: PSI and KS from the manifest's training distributions, against
   }
   CHECK(moved[0].psi == doctest::Approx(psi).epsilon(1e-12));
 }
+
+TEST_CASE("drift of a feature set's models over its last rows: the same as input_drift on those rows") {
+  const std::string features = write("drift_features.lua", kFeatures);
+  TrainInput in = market(6, 3000);
+  TrainConfig c;
+  c.features = features;
+  c.folds = 2;
+  c.booster.rounds = 10;
+  c.out = kDir + "/drift.json";
+  train_model(c, in);
+  const FeatureSet set = parse_feature_source(std::string("return {\n  { name = \"rsi\", kind = \"rsi\", period = 14 },\n  { name = \"ret4\", kind = \"returns\", period = 4 },\n"
+                                                          "  { name = \"natr\", kind = \"natr\", period = 14 },\n  { name = \"p\", kind = \"model\", path = \"") +
+                                                  c.out + "\", inputs = { \"rsi\", \"ret4\", \"natr\" } },\n}",
+                                              "s.lua");
+  DriftMonitor monitor(set, {"rsi", "ret4", "natr", "p"}, 100);
+  REQUIRE_FALSE(monitor.empty());
+  std::vector<std::vector<double>> last(3);
+  for (int i = 0; i < 250; ++i) {
+    const double row[4] = {i * 0.3, i * 0.001, 0.01 + i * 1e-5, 0.5};
+    monitor.add(row);
+    if (i >= 150) for (int k = 0; k < 3; ++k) last[static_cast<std::size_t>(k)].push_back(row[k]);
+  }
+  std::ifstream m(kDir + "/drift.manifest.json");
+  const auto want = input_drift(std::string(std::istreambuf_iterator<char>(m), {}), last);
+  const auto got = monitor.report();
+  REQUIRE(got.size() == 3);
+  for (std::size_t k = 0; k < 3; ++k) {
+    CHECK(got[k].model == "p");
+    CHECK(got[k].drift.input == want[k].input);
+    CHECK(got[k].drift.psi == want[k].psi);
+    CHECK(got[k].drift.ks == want[k].ks);
+    CHECK(got[k].drift.count == 100);
+  }
+}

@@ -17,6 +17,7 @@
 
 #include "core/error.hpp"
 #include "data/synth.hpp"
+#include "infer/train.hpp"
 #include "run/backtest.hpp"
 #include "run/paper.hpp"
 
@@ -202,4 +203,32 @@ TEST_CASE("HTTP off loopback needs a token, and a request without it gets 401") 
   CHECK(http(port, "POST", "/control/stop", "Bearer s3cret").status == 202);
   session.join();
   ::unsetenv("ONEPATH_TEST_TOKEN");
+}
+
+TEST_CASE("a paper session exports each model input's drift against the model's training distributions") {
+  Fixture f;
+  // a model of scripts/features/ml_basic.lua, with its manifest
+  TrainConfig t;
+  t.features = kSource + "/scripts/features/ml_basic.lua";
+  t.out = (f.dir / "models" / "m.json").string();
+  t.folds = 2;
+  t.booster.rounds = 10;
+  TrainInput in;
+  in.market = market(3000);
+  train_model(t, in);
+  RunConfig c = f.config();
+  c.session.strategy = kSource + "/scripts/strategies/ml_threshold.lua";
+  c.session.params = {{"model", t.out}, {"inputs", std::string("features.ml_basic")}};
+  std::atomic<int> port{0};
+  PaperOptions o;
+  o.on_listening = [&](int p) { port = p; };
+  std::thread session([&] { run_paper(c, make_replay_feed(market(1500), k15m, 1.0), o); });
+  REQUIRE(eventually([&] { return port.load() != 0; }));
+  REQUIRE(eventually([&] { return http(port, "GET", "/status").body.find("\"candles\": 3,") != std::string::npos; }));
+  const std::string metrics = http(port, "GET", "/metrics").body;
+  CHECK(metrics.find("# TYPE onepath_model_input_psi gauge\n") != std::string::npos);
+  CHECK(metrics.find("onepath_model_input_psi{model=\"score\",input=\"rsi14\"} ") != std::string::npos);
+  CHECK(metrics.find("onepath_model_input_ks{model=\"score\",input=\"prank\"} ") != std::string::npos);
+  CHECK(http(port, "POST", "/control/stop").status == 202);
+  session.join();
 }
