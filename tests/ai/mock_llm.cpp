@@ -5,6 +5,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <condition_variable>
 #include <thread>
 
 namespace mock {
@@ -79,7 +80,8 @@ struct Server::Impl {
   std::vector<Rule> rules;
   std::vector<Request> log;
   std::map<std::string, int> counts;
-  int total = 0, current = 0, peak = 0;
+  int total = 0, current = 0, peak = 0, hold = 0;
+  std::condition_variable changed;
   std::atomic<bool> stopping{false};
   std::thread accept_thread;
   std::vector<std::thread> workers;
@@ -123,6 +125,11 @@ struct Server::Impl {
       ++total;
       peak = std::max(peak, ++current);
     }
+    changed.notify_all();
+    {
+      std::unique_lock lock(mu);
+      changed.wait_for(lock, std::chrono::seconds(5), [&] { return current >= hold || stopping; });
+    }
     const std::optional<Rule> rule = take(wire);
     const int delay = rule ? rule->delay_ms : answer_delay_ms;
     if (delay > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay));
@@ -149,6 +156,7 @@ struct Server::Impl {
     }
     std::lock_guard lock(mu);
     --current;
+    hold = 0;  // once reached, the hold is over: the calls drain
   }
 
   void handle(tcp::socket socket) {
@@ -227,6 +235,11 @@ std::vector<Request> Server::requests() const {
   std::lock_guard lock(impl_->mu);
   return impl_->log;
 }
+void Server::hold_until(int calls) {
+  std::lock_guard lock(impl_->mu);
+  impl_->hold = calls;
+}
+
 void Server::set_rules(std::vector<Rule> rules) {
   std::lock_guard lock(impl_->mu);
   impl_->rules = std::move(rules);

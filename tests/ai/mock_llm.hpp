@@ -44,6 +44,9 @@ class Server {
   int max_concurrent() const;  // the most calls in progress at once
   std::vector<Request> requests() const;
   void set_rules(std::vector<Rule> rules);
+  // Each call waits, before it answers, until `calls` calls are in progress at once (or 5 s
+  // pass): a test sees how many a client really keeps in flight, whatever the timing.
+  void hold_until(int calls);
 
  private:
   struct Impl;

@@ -171,10 +171,12 @@ TEST_CASE("router: 200 tasks against quotas that allow 120: exactly 120 calls, i
 
 TEST_CASE("router: results in task order whatever the completion order") {
   mock::Rule slow = rule("*", 200, 1);
-  slow.delay_ms = 300;  // the first call answers last
+  slow.delay_ms = 1500;  // the first call answers last (seven quick calls take milliseconds)
   mock::Server server({slow});
   Recorder rec;
-  Router r(make_config({make_provider("a", Wire::openai, server.url(), 1)}), rec.hooks());
+  Provider p = make_provider("a", Wire::openai, server.url(), 1);
+  p.timeout_ms = 10000;
+  Router r(make_config({p}), rec.hooks());
   std::vector<Task> tasks = prompts(8);
   const std::int64_t first = r.submit({tasks[0]}, false);
   while (server.calls() < 1) r.poll(5);  // task 0's call is the first the server sees: the slow one
@@ -193,20 +195,23 @@ TEST_CASE("router: results in task order whatever the completion order") {
 
 TEST_CASE("router: at most `concurrency` calls at once, fewer as quota drains") {
   {
-    mock::Server server({}, "", "", 60);
+    mock::Server server;
+    server.hold_until(10);  // no call answers before ten are in flight
     Recorder rec;
     Router r(make_config({make_provider("a", Wire::openai, server.url(), 1)}), rec.hooks());
     run_all(r, prompts(40));
     CHECK(server.max_concurrent() == 10);
   }
   {
-    mock::Server server({}, "", "", 60);
+    mock::Server server;
+    // min(10, left / 2) with reservations counted as used: 3 in flight leave 5, 5 / 2 = 2 < 3
+    server.hold_until(3);
     Provider p = make_provider("a", Wire::openai, server.url(), 1);
-    p.quota.requests_day = 8;  // min(10, 8 / 2) = 4 at the start, then fewer
+    p.quota.requests_day = 8;
     Recorder rec;
     Router r(make_config({p}), rec.hooks());
     run_all(r, prompts(12));
-    CHECK(server.max_concurrent() <= 4);
+    CHECK(server.max_concurrent() == 3);
     CHECK(server.calls() == 8);
   }
 }
