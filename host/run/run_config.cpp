@@ -1,4 +1,5 @@
 // RUN.toml: read, override (--set), check every key and type, resolve paths.
+#include <fmt/core.h>
 #include <toml++/toml.h>
 
 #include <cmath>
@@ -98,18 +99,23 @@ class Reader {
     if (!n->is_boolean()) wrong(path, "true or false");
     return *n->value<bool>();
   }
+  void set(const std::string& path, bool& out) const {
+    if (auto v = boolean(path)) out = *v;
+  }
+  // Every number that enters: finite and in [lo, hi] (whole for an integer type), checked
+  // before any conversion, else an InputError naming the key, the value and the range.
   template <class T>
-  void set(const std::string& path, T& out) const {
-    if constexpr (std::is_same_v<T, double>) {
-      if (auto v = number(path)) out = *v;
-    } else if constexpr (std::is_same_v<T, int>) {
-      if (auto v = number(path)) {
-        if (*v != static_cast<int>(*v)) wrong(path, "a whole number");
-        out = static_cast<int>(*v);
-      }
-    } else if constexpr (std::is_same_v<T, bool>) {
-      if (auto v = boolean(path)) out = *v;
-    }
+  void set(const std::string& path, T& out, double lo, double hi) const {
+    static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>);
+    const auto v = number(path);
+    if (!v) return;
+    constexpr bool whole = std::is_integral_v<T>;
+    // Whole values as people write them (10000000000000, not 1e+13).
+    auto shown = [](double x) { return std::isfinite(x) && x == std::floor(x) && std::fabs(x) < 1e18 ? fmt::format("{:.0f}", x) : format_double(x); };
+    if (!std::isfinite(*v) || *v < lo || *v > hi || (whole && *v != std::floor(*v)))
+      throw InputError(file_ + ": '" + path + "' = " + shown(*v) + ": must be " + (whole ? "a whole number" : "a number") + " from " + shown(lo) +
+                       " to " + shown(hi));
+    out = static_cast<T>(*v);
   }
   template <class E>
   void choice(const std::string& path, E& out, std::initializer_list<std::pair<const char*, E>> options) const {
@@ -246,7 +252,11 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
     if (!arr) r.wrong("data.symbols", "a list of names, e.g. [\"BTC\", \"ETH\"]");
     for (const auto& s : *arr) {
       if (!s.is_string()) r.wrong("data.symbols", "a list of names");
-      session.symbols.push_back(*s.value<std::string>());
+      const std::string name = *s.value<std::string>();
+      if (name.empty()) r.wrong("data.symbols", "a list of names, none of them empty");
+      if (std::find(session.symbols.begin(), session.symbols.end(), name) != session.symbols.end())
+        throw InputError(path + ": 'data.symbols' names '" + name + "' twice");
+      session.symbols.push_back(name);
     }
   }
   if (auto tf = r.text("data.timeframe")) c.timeframe = Timeframe::parse(*tf);
@@ -263,16 +273,15 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
   if (r.at("data.generate")) {
     SynthOptions g;
     g.timeframe = c.timeframe.value_or(Timeframe::parse("15m"));
-    int bars = 20'000, seed = 1;
-    r.set("data.generate.bars", bars);
-    r.set("data.generate.seed", seed);
-    if (bars < 1) r.wrong("data.generate.bars", "at least 1");
+    std::int64_t bars = 20'000, seed = 1;
+    r.set("data.generate.bars", bars, 1, 20'000'000);
+    r.set("data.generate.seed", seed, 0, 9007199254740991.0);
     g.bars = static_cast<std::size_t>(bars);
     g.seed = static_cast<std::uint64_t>(seed);
     g.start_ms = g.timeframe.floor(parse_timestamp(r.text("data.generate.start").value_or("2024-01-01")));
     if (auto sc = r.text("data.generate.scenario")) g.scenario = parse_scenario(*sc);
     double corr = 0.8;
-    r.set("data.generate.corr", corr);
+    r.set("data.generate.corr", corr, -1, 1);
     r.set("data.generate.defects", g.with_defects);
     for (const auto& s : session.symbols) g.symbols.push_back(preset_symbol(s, corr));
     c.generate = g;
@@ -298,12 +307,10 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
   } else {
     session.strategy = resolve(*script, path);
   }
-  double timeout = static_cast<double>(session.limits.timeout_ms), memory = static_cast<double>(session.limits.memory_bytes >> 20);
-  r.set("strategy.timeout_ms", timeout);
-  r.set("strategy.memory_mb", memory);
-  if (!(timeout >= 1) || !(memory >= 1)) r.wrong("strategy.timeout_ms / memory_mb", "positive");
-  session.limits.timeout_ms = static_cast<std::int64_t>(timeout);
-  session.limits.memory_bytes = static_cast<std::size_t>(memory) << 20;
+  std::int64_t memory_mb = static_cast<std::int64_t>(session.limits.memory_bytes >> 20);
+  r.set("strategy.timeout_ms", session.limits.timeout_ms, 1, 3'600'000);
+  r.set("strategy.memory_mb", memory_mb, 1, 65'536);
+  session.limits.memory_bytes = static_cast<std::size_t>(memory_mb) << 20;
   // [strategy.params] override the signal config's params, name by name.
   for (auto& [key, value] : read_params(r.at("strategy.params"), "strategy.params")) session.params[key] = std::move(value);
 
@@ -334,7 +341,7 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
       if (!kind->count_key.empty()) {
         if (!fr.number(kind->count_key)) r.wrong(at + "." + kind->count_key, "given (a whole number)");
         if (!f.params.empty()) r.wrong(at + ".params", ("absent: " + f.kind + " takes only '" + kind->count_key + "'").c_str());
-        fr.set(kind->count_key, f.value);
+        fr.set(kind->count_key, f.value, 0, 1'000'000'000);
       }
       session.filters.push_back(f);
     }
@@ -342,30 +349,27 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
 
   // [execution] and [risk]
   ExecConfig& e = session.execution;
-  r.set("execution.initial_cash", e.initial_cash);
+  r.set("execution.initial_cash", e.initial_cash, 0.01, 1e12);
   r.choice("execution.fill", e.fill_mode, {{"next_open", FillMode::next_open}, {"close", FillMode::close}});
   r.choice("execution.same_bar", e.same_bar, {{"stop_first", SameBarRule::stop_first}, {"open_proximity", SameBarRule::open_proximity}});
   r.choice("execution.costs", e.costs, {{"realistic", CostMode::realistic}, {"clean", CostMode::clean}});
-  r.set("execution.taker_fee_bps", e.taker_fee_bps);
-  r.set("execution.maker_fee_bps", e.maker_fee_bps);
+  r.set("execution.taker_fee_bps", e.taker_fee_bps, 0, 1000);
+  r.set("execution.maker_fee_bps", e.maker_fee_bps, 0, 1000);
   if (r.at("execution.slippage_bps") && r.at("execution.slippage_range"))
     throw InputError(path + ": give one of 'execution.slippage_bps' and 'execution.slippage_range'");
-  if (auto v = r.number("execution.slippage_bps")) e.slippage_mode = SlippageMode::bps, e.slippage = *v;
-  if (auto v = r.number("execution.slippage_range")) e.slippage_mode = SlippageMode::range_fraction, e.slippage = *v;
+  if (r.at("execution.slippage_bps")) e.slippage_mode = SlippageMode::bps, r.set("execution.slippage_bps", e.slippage, 0, 1000);
+  if (r.at("execution.slippage_range")) e.slippage_mode = SlippageMode::range_fraction, r.set("execution.slippage_range", e.slippage, 0, 1);
   RiskLimits& k = session.risk;
-  r.set("risk.max_position_fraction", k.max_position_fraction);
-  r.set("risk.max_gross_leverage", k.max_gross_leverage);
-  r.set("risk.daily_loss_fraction", k.daily_loss_fraction);
-  r.set("risk.max_open_positions", k.max_open_positions);
+  r.set("risk.max_position_fraction", k.max_position_fraction, 0, 100);
+  r.set("risk.max_gross_leverage", k.max_gross_leverage, 0, 100);
+  r.set("risk.daily_loss_fraction", k.daily_loss_fraction, 0, 1);
+  r.set("risk.max_open_positions", k.max_open_positions, 1, 1'000'000);
   r.choice("risk.mode", k.mode, {{"reject", RiskMode::reject}, {"clip", RiskMode::clip}});
   r.set("risk.flatten_on_daily_loss", k.flatten_on_daily_loss);
   c.output_dir = r.text("output.dir").value_or("");
   c.journal = r.text("output.db").value_or(kDefaultJournal);
   c.registry = c.journal;
-  int every = 1;
-  r.set("output.equity_every", every);
-  if (every < 1) r.wrong("output.equity_every", "at least 1");
-  c.equity_every = static_cast<std::size_t>(every);
+  r.set("output.equity_every", c.equity_every, 1, 1'000'000'000);
 
   // [paper]
   PaperConfig& p = c.paper;
@@ -381,30 +385,19 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
       if (*speed->value<std::string>() != "max") r.wrong("paper.speed", "a number (x real time) or \"max\"");
       p.speed = 0;
     } else {
-      r.set("paper.speed", p.speed);
-      if (!(p.speed > 0) || !std::isfinite(p.speed)) r.wrong("paper.speed", "a positive number (x real time) or \"max\"");
+      r.set("paper.speed", p.speed, 1e-6, 1e9);
     }
   }
   if (auto start = r.text("paper.start")) p.start = parse_timestamp(*start);
   p.dir = r.text("paper.dir").value_or((fs::path("runs") / fs::path(path).stem() / "paper").string());
-  int snapshot_every = 1000, port = 0, history = 0;
-  r.set("paper.snapshot_every", snapshot_every);
-  if (snapshot_every < 1) r.wrong("paper.snapshot_every", "at least 1 (candles between snapshots)");
-  p.snapshot_every = static_cast<std::size_t>(snapshot_every);
+  r.set("paper.snapshot_every", p.snapshot_every, 1, 1'000'000'000);
   p.pause_file = r.text("paper.pause_file").value_or("");
   p.host = r.text("paper.host").value_or(p.host);
-  r.set("paper.port", port);
-  if (port < -1 || port > 65535) r.wrong("paper.port", "a TCP port (0 picks a free one, -1 turns HTTP off)");
-  p.port = port;
+  r.set("paper.port", p.port, -1, 65535);
   p.token_env = r.text("paper.token_env").value_or(p.token_env);
-  r.set("paper.history_bars", history);
-  if (history < 0) r.wrong("paper.history_bars", "0 or more");
-  p.history_bars = static_cast<std::size_t>(history);
+  r.set("paper.history_bars", p.history_bars, 0, 10'000'000);
   r.set("paper.reload", p.reload);
-  int reload_candles = 500;
-  r.set("paper.reload_candles", reload_candles);
-  if (reload_candles < 1) r.wrong("paper.reload_candles", "at least 1");
-  p.reload_candles = static_cast<std::size_t>(reload_candles);
+  r.set("paper.reload_candles", p.reload_candles, 1, 1'000'000);
   // [train]: `onepath train` (docs/models.md)
   if (r.at("train")) {
     TrainConfig& t = c.train;
@@ -413,41 +406,21 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
     t.name = r.text("train.name").value_or(std::filesystem::path(t.out).stem().string());
     t.label = r.text("train.label").value_or(t.label);
     if (t.label != "forward_return" && t.label != "triple_barrier") r.wrong("train.label", "\"forward_return\" or \"triple_barrier\"");
-    r.set("train.horizon", t.horizon);
-    r.set("train.threshold", t.threshold);
-    r.set("train.stop_pct", t.stop_pct);
-    r.set("train.take_pct", t.take_pct);
-    r.set("train.folds", t.folds);
-    r.set("train.purge", t.purge);
-    r.set("train.embargo", t.embargo);
-    r.set("train.rounds", t.booster.rounds);
-    r.set("train.max_depth", t.booster.max_depth);
-    r.set("train.eta", t.booster.eta);
-    r.set("train.subsample", t.booster.subsample);
-    r.set("train.colsample_bytree", t.booster.colsample_bytree);
-    r.set("train.min_child_weight", t.booster.min_child_weight);
-    int seed = 1;
-    r.set("train.seed", seed);
-    r.set("train.trials", t.trials);
-    t.seed = static_cast<std::uint64_t>(seed);
-    auto in_range = [&](const char* key, double v, double lo, double hi) {
-      if (!(v >= lo && v <= hi)) r.wrong(key, ("from " + format_double(lo) + " to " + format_double(hi)).c_str());
-    };
-    in_range("train.horizon", t.horizon, 1, 100000);
-    in_range("train.threshold", t.threshold, -1, 10);
-    in_range("train.stop_pct", t.stop_pct, 1e-6, 1);
-    in_range("train.take_pct", t.take_pct, 1e-6, 100);
-    in_range("train.folds", t.folds, 1, 50);
-    in_range("train.purge", t.purge, -1, 100000);
-    in_range("train.embargo", t.embargo, -1, 100000);
-    in_range("train.rounds", t.booster.rounds, 1, 100000);
-    in_range("train.max_depth", t.booster.max_depth, 1, 16);
-    in_range("train.eta", t.booster.eta, 1e-6, 1);
-    in_range("train.subsample", t.booster.subsample, 0.01, 1);
-    in_range("train.colsample_bytree", t.booster.colsample_bytree, 0.01, 1);
-    in_range("train.min_child_weight", t.booster.min_child_weight, 0, 1e6);
-    in_range("train.seed", seed, 0, 2147483647);
-    in_range("train.trials", t.trials, 0, 10000);
+    r.set("train.horizon", t.horizon, 1, 100000);
+    r.set("train.threshold", t.threshold, -1, 10);
+    r.set("train.stop_pct", t.stop_pct, 1e-6, 1);
+    r.set("train.take_pct", t.take_pct, 1e-6, 100);
+    r.set("train.folds", t.folds, 1, 50);
+    r.set("train.purge", t.purge, -1, 100000);
+    r.set("train.embargo", t.embargo, -1, 100000);
+    r.set("train.rounds", t.booster.rounds, 1, 100000);
+    r.set("train.max_depth", t.booster.max_depth, 1, 16);
+    r.set("train.eta", t.booster.eta, 1e-6, 1);
+    r.set("train.subsample", t.booster.subsample, 0.01, 1);
+    r.set("train.colsample_bytree", t.booster.colsample_bytree, 0.01, 1);
+    r.set("train.min_child_weight", t.booster.min_child_weight, 0, 1e6);
+    r.set("train.seed", t.seed, 0, 2147483647);
+    r.set("train.trials", t.trials, 0, 10000);
   }
   return c;
 }

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 
+#include "core/error.hpp"
 #include "data/candle_io.hpp"
 #include "run/backtest.hpp"
 
@@ -142,4 +143,47 @@ TEST_CASE("docs/config.md names every RUN.toml key the reader knows, and no othe
   for (const auto& k : known) CHECK_MESSAGE(documented.count(k), "not in docs/config.md: " << k);
   for (const auto& k : documented) CHECK_MESSAGE(known.count(k), "docs/config.md names a key the reader does not know: " << k);
   CHECK(known.size() > 60);
+}
+
+TEST_CASE("every number a RUN.toml gives is finite and in its documented range, else an error naming the key, the value and the range") {
+  const std::string base = "[data]\nsymbols = [\"BTC\"]\n[data.generate]\nbars = 100\n[strategy]\nscript = \"" + kSource +
+                           "/scripts/strategies/ema_crossover.lua\"\nscripts_root = \"" + kSource + "/scripts\"\n";
+  auto error_with = [&](const std::string& extra, const std::vector<std::string>& sets = {}) -> std::string {
+    std::filesystem::create_directories(kWork);
+    const std::string path = kWork + "/numbers.toml";
+    std::ofstream(path) << base << extra;
+    try {
+      load_run_config(path, sets);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  // a timeout that overflowed std::chrono, a memory cap that wrapped when shifted into bytes
+  CHECK(error_with("timeout_ms = 10000000000000\n").find("'strategy.timeout_ms' = 10000000000000: must be a whole number from 1 to 3600000") !=
+        std::string::npos);
+  CHECK(error_with("timeout_ms = inf\n").find("'strategy.timeout_ms' = inf") != std::string::npos);
+  CHECK(error_with("memory_mb = 17592186044417\n").find("'strategy.memory_mb' = 17592186044417: must be a whole number from 1 to 65536") !=
+        std::string::npos);
+  CHECK(error_with("memory_mb = 1e308\n").find("'strategy.memory_mb'") != std::string::npos);
+  // numbers that made a run "succeed" with NaN equity
+  for (const char* key : {"slippage_bps", "taker_fee_bps", "maker_fee_bps"}) {
+    CAPTURE(key);
+    CHECK(error_with(std::string("[execution]\n") + key + " = nan\n").find(std::string("'execution.") + key + "' = nan: must be a number from 0 to 1000") !=
+          std::string::npos);
+    CHECK(error_with(std::string("[execution]\n") + key + " = 1e308\n").find(std::string("'execution.") + key + "'") != std::string::npos);
+  }
+  CHECK(error_with("[execution]\ninitial_cash = 1e308\n").find("'execution.initial_cash' = 1e+308: must be a number from 0.01 to 1000000000000") !=
+        std::string::npos);
+  // a correlation outside [-1, 1] is refused, not clamped; NaN names the key
+  for (const char* corr : {"2", "-5", "nan"}) {
+    CAPTURE(corr);
+    CHECK(error_with("", {std::string("data.generate.corr=") + corr}).find("'data.generate.corr' =") != std::string::npos);
+  }
+  // symbols: none twice, none empty
+  CHECK(error_with("", {"data.symbols=[\"BTC\", \"BTC\"]"}).find("'data.symbols' names 'BTC' twice") != std::string::npos);
+  CHECK(error_with("", {"data.symbols=[\"BTC\", \"\"]"}).find("none of them empty") != std::string::npos);
+  CHECK(error_with("", {"data.generate.bars=100000000"}).find("must be a whole number from 1 to 20000000") != std::string::npos);
+  CHECK(error_with("", {"paper.port=70000"}).find("'paper.port' = 70000") != std::string::npos);
+  CHECK(error_with("[execution]\ntaker_fee_bps = 7.5\n") == "no error");
 }
