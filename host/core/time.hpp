@@ -25,6 +25,8 @@ TimestampMs parse_timestamp(std::string_view text);
 
 // "2024-03-01T12:30:00Z", or "...:00.250Z" when the milliseconds are not zero.
 std::string format_iso(TimestampMs ms);
+// The last time an ISO-8601 timestamp (four-digit year) can say: 9999-12-31T23:59:59.999Z.
+constexpr TimestampMs kLastIsoMs = 253402300799999;
 // The wall clock, UTC.
 TimestampMs now_ms();
 

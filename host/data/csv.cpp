@@ -57,7 +57,8 @@ int field_of_header(std::string_view raw) {
 
 double parse_number(std::string_view s, const std::string& path, std::int64_t line, std::string_view column) {
   if (s.empty()) return std::numeric_limits<double>::quiet_NaN();
-  std::string_view body = (s.front() == '+') ? s.substr(1) : s;
+  // One sign at most: from_chars takes a '-' itself, so a '+' is dropped only before a digit or '.'.
+  std::string_view body = (s.front() == '+' && s.size() > 1 && s[1] != '-' && s[1] != '+') ? s.substr(1) : s;
   double v = 0;
   auto [p, ec] = std::from_chars(body.data(), body.data() + body.size(), v);
   if (ec == std::errc::result_out_of_range) fail(path, line, column, s, "number out of range");

@@ -153,6 +153,9 @@ SynthSymbol preset_symbol(const std::string& name, double correlation) {
 std::vector<CandleSeries> generate_market(const SynthOptions& o) {
   if (o.symbols.empty()) throw InputError("the generator needs at least one symbol");
   if (o.bars == 0) throw InputError("the generator needs at least one bar");
+  // What is written must read back: ISO timestamps have four-digit years.
+  if (o.start_ms > kLastIsoMs || static_cast<double>(o.bars - 1) * static_cast<double>(o.timeframe.duration_ms()) > static_cast<double>(kLastIsoMs - o.start_ms))
+    throw InputError("the generated bars would run past 9999-12-31, which ISO-8601 timestamps (four-digit years) cannot say; start earlier or ask for fewer bars");
   for (const auto& s : o.symbols)
     if (!(s.start_price > 0) || !(s.vol_multiplier > 0))
       throw InputError("symbol '" + s.name + "': start price and volatility multiplier must be positive");

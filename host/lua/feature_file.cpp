@@ -1,6 +1,8 @@
 #include "lua/feature_file.hpp"
 #include "lua/sandbox.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <lua.hpp>
 
 #include <cstdlib>
@@ -143,8 +145,28 @@ FeatureSet feature_set_from_table(lua_State* L, int index, const std::string& na
     throw InputError(name + ": must be a list of features, e.g. { {name = \"ema12\", kind = \"ema\", period = 12} }");
   FeatureSet set;
   set.origin = name;
-  int n = static_cast<int>(lua_objlen(L, index));
+  // A list: keys 1..n and nothing else. A hole ({[1] = a, [3] = b}) would drop an entry
+  // silently (the length of such a table may stop at the hole).
+  int n = 0, keys = 0;
+  lua_pushnil(L);
+  while (lua_next(L, index < 0 ? index - 1 : index) != 0) {
+    lua_pop(L, 1);
+    ++keys;
+    if (lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) != std::floor(lua_tonumber(L, -1)) || lua_tonumber(L, -1) < 1) {
+      const std::string key = lua_type(L, -1) == LUA_TSTRING ? "'" + std::string(lua_tostring(L, -1)) + "'" : "a non-index key";
+      lua_pop(L, 1);
+      throw InputError(name + ": the feature list has " + key + "; it must be a plain list { {...}, {...} }");
+    }
+    n = std::max(n, static_cast<int>(lua_tonumber(L, -1)));
+  }
   if (n == 0) throw InputError(name + ": the list of features is empty");
+  if (keys != n)
+    for (int i = 1; i <= n; ++i) {
+      lua_rawgeti(L, index, i);
+      const bool hole = lua_isnil(L, -1);
+      lua_pop(L, 1);
+      if (hole) throw InputError(entry_origin(name, i, "") + ": missing: the list has a hole there (entries up to " + std::to_string(n) + ")");
+    }
   for (int i = 1; i <= n; ++i) {
     lua_rawgeti(L, index, i);
     if (lua_type(L, -1) != LUA_TTABLE) throw InputError(entry_origin(name, i, "") + ": must be a table");

@@ -306,6 +306,9 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
     session.params = sc.params;
   } else {
     session.strategy = resolve(*script, path);
+    // A script that is not there is bad input (exit 2), found now, not when the run starts.
+    if (!fs::is_regular_file(session.strategy))
+      throw InputError(path + ": 'strategy.script' = '" + *script + "': no such file (looked in the current folder, and beside the config and up its folders)");
   }
   std::int64_t memory_mb = static_cast<std::int64_t>(session.limits.memory_bytes >> 20);
   r.set("strategy.timeout_ms", session.limits.timeout_ms, 1, 3'600'000);
@@ -328,6 +331,7 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
       if (auto script = fr.text("script")) {
         if (fr.at("kind")) r.wrong(at, "a native 'kind' or a Lua 'script', not both");
         f.script = resolve(*script, path);
+        if (!fs::is_regular_file(f.script)) throw InputError(path + ": '" + at + ".script' = '" + *script + "': no such file");
         session.filters.push_back(f);
         continue;
       }

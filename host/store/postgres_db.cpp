@@ -73,15 +73,15 @@ class PgDb final : public Db {
  public:
   explicit PgDb(const std::string& dsn) : where_(redact(dsn)) {
     c_ = PQconnectdb(dsn.c_str());
+    owner_.reset(c_);  // finished however this constructor ends
     if (PQstatus(c_) != CONNECTION_OK) {
       std::string why = PQerrorMessage(c_);
-      PQfinish(c_);
       while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
       throw InputError("cannot connect to the journal at " + where_ + ": " + why);
     }
     exec("SET client_min_messages = warning");
   }
-  ~PgDb() override { PQfinish(c_); }
+  ~PgDb() override = default;
   std::string_view dialect() const override { return "postgresql"; }
   void exec(const std::string& sql) override {
     PGresult* r = PQexec(c_, sql.c_str());
@@ -101,7 +101,11 @@ class PgDb final : public Db {
 
  private:
   std::string where_;
+  struct Finish {
+    void operator()(PGconn* c) const { PQfinish(c); }
+  };
   PGconn* c_ = nullptr;
+  std::unique_ptr<PGconn, Finish> owner_;
 };
 
 }  // namespace

@@ -49,17 +49,15 @@ class SqliteDb final : public Db {
   explicit SqliteDb(std::string path) : path_(std::move(path)) {
     auto parent = std::filesystem::path(path_).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
-    if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
-      std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
-      sqlite3_close(db_);
-      throw InputError("cannot open the journal '" + path_ + "': " + why);
-    }
+    const int rc = sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+    owner_.reset(db_);  // closed however this constructor ends (a corrupt file fails in the PRAGMAs below)
+    if (rc != SQLITE_OK) throw InputError("cannot open the journal '" + path_ + "': " + (db_ ? sqlite3_errmsg(db_) : "out of memory"));
     sqlite3_busy_timeout(db_, 30'000);  // several writers: wait for the lock rather than fail
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
     exec("PRAGMA foreign_keys=ON");
   }
-  ~SqliteDb() override { sqlite3_close(db_); }
+  ~SqliteDb() override = default;
   std::string_view dialect() const override { return "sqlite"; }
   void exec(const std::string& sql) override {
     char* err = nullptr;
@@ -81,8 +79,12 @@ class SqliteDb final : public Db {
   std::string describe() const override { return path_; }
 
  private:
+  struct Close {
+    void operator()(sqlite3* db) const { sqlite3_close(db); }
+  };
   std::string path_;
   sqlite3* db_ = nullptr;
+  std::unique_ptr<sqlite3, Close> owner_;
 };
 
 }  // namespace

@@ -12,15 +12,14 @@ constexpr const char* kLockKey = "727274101";  // "ai ledger"
 
 class PostgresDb : public LedgerDb {
  public:
-  explicit PostgresDb(const std::string& dsn) : conn_(PQconnectdb(dsn.c_str())) {
+  explicit PostgresDb(const std::string& dsn) : conn_(PQconnectdb(dsn.c_str())), owner_(conn_) {
     if (PQstatus(conn_) != CONNECTION_OK) {
       std::string m = PQerrorMessage(conn_);
-      PQfinish(conn_);
       throw std::runtime_error("quota ledger: cannot connect to PostgreSQL: " + m);
     }
     exec("SET client_min_messages = warning");
   }
-  ~PostgresDb() override { PQfinish(conn_); }
+  ~PostgresDb() override = default;
 
   void exec(const std::string& sql) override { check(PQexec(conn_, sql.c_str()), sql); }
 
@@ -72,7 +71,11 @@ class PostgresDb : public LedgerDb {
     check_keep(r, sql);
     PQclear(r);
   }
+  struct Finish {
+    void operator()(PGconn* c) const { PQfinish(c); }
+  };
   PGconn* conn_;
+  std::unique_ptr<PGconn, Finish> owner_;  // finished however the constructor ends
 };
 
 }  // namespace

@@ -15,16 +15,14 @@ class SqliteDb : public LedgerDb {
     const auto dir = std::filesystem::path(path).parent_path();
     std::error_code ec;
     if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
-      std::string m = db_ ? sqlite3_errmsg(db_) : "out of memory";
-      sqlite3_close(db_);
-      throw std::runtime_error("quota ledger " + path + ": " + m);
-    }
+    const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    owner_.reset(db_);  // closed however this constructor ends
+    if (rc != SQLITE_OK) throw std::runtime_error("quota ledger " + path + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory"));
     sqlite3_busy_timeout(db_, 30000);
     exec_when_free("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
   }
-  ~SqliteDb() override { sqlite3_close(db_); }
+  ~SqliteDb() override = default;
 
   void exec(const std::string& sql) override { exec_when_free(sql); }
 
@@ -83,7 +81,11 @@ class SqliteDb : public LedgerDb {
     }
   }
 
+  struct Close {
+    void operator()(sqlite3* db) const { sqlite3_close(db); }
+  };
   sqlite3* db_ = nullptr;
+  std::unique_ptr<sqlite3, Close> owner_;
 };
 
 }  // namespace

@@ -52,6 +52,10 @@ TEST_CASE("CSV errors name file, line, column and value") {
         "m.csv:2: expected at least 6 fields, found 4");
   CHECK(error_of([] { parse_csv("ts,time,open,high,low,close,volume\n", "m.csv"); }).find("two columns mean 'ts'") !=
         std::string::npos);
+  // a number is one sign at most, then digits: '+-5' is not -5
+  CHECK(error_of([] { parse_csv("ts,open,high,low,close,volume\n1,+-5,1,1,1,1\n", "m.csv"); }) == "m.csv:2: column 'open': value '+-5': not a number");
+  CHECK(error_of([] { parse_csv("ts,open,high,low,close,volume\n1,++5,1,1,1,1\n", "m.csv"); }) == "m.csv:2: column 'open': value '++5': not a number");
+  CHECK(parse_csv("ts,open,high,low,close,volume\n1,+5,1,1,1,1\n", "m.csv").series.open[0] == 5);
 }
 
 TEST_CASE("CSV reads empty numbers as NaN and NaN/inf as themselves, for validation to judge") {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/error.hpp"
 #include "data/candle_io.hpp"
 #include "data/synth.hpp"
 #include "data/validate.hpp"
@@ -92,4 +93,16 @@ TEST_CASE("the stress scenario has a flash crash of the leader") {
   std::size_t at = o.bars * 3 / 5;
   double drop = s.close[at + 2] / s.open[at];
   CHECK(drop < 0.75);
+}
+
+TEST_CASE("what the generator writes, the reader reads: no bar past 9999-12-31 (ISO years have four digits)") {
+  SynthOptions o;
+  o.symbols = {preset_symbol("BTC", 1)};
+  o.timeframe = Timeframe::parse("1w");
+  o.start_ms = parse_timestamp("9999-06-01");
+  o.bars = 100;
+  CHECK_THROWS_WITH_AS(generate_market(o), doctest::Contains("past 9999-12-31"), InputError);
+  o.bars = 20;
+  const CandleSeries s = generate_market(o)[0];
+  CHECK(parse_csv(to_csv(s), "y.csv").series.size() == s.size());
 }

@@ -375,3 +375,11 @@ TEST_CASE("feature_set_version: the same features give the same version whatever
   CHECK(a != v("return {{name='e', kind='ema', period=13}, {name='r', kind='rsi'}}"));
   CHECK(a != v("return {{name='r', kind='rsi'}, {name='e', kind='ema', period=12}}"));  // the order is the column order
 }
+
+TEST_CASE("a feature list with a hole is an error naming the missing entry, not a list one shorter") {
+  CHECK_THROWS_WITH_AS(parse_feature_source("return { [1] = { name = 'a', kind = 'sma', period = 3 }, [3] = { name = 'b', kind = 'ema', period = 3 } }", "f.lua"),
+                       doctest::Contains("f.lua: entry 2: missing: the list has a hole there"), InputError);
+  CHECK_THROWS_WITH_AS(parse_feature_source("return { { name = 'a', kind = 'sma', period = 3 }, extra = { name = 'b', kind = 'ema' } }", "f.lua"),
+                       doctest::Contains("the feature list has 'extra'"), InputError);
+  CHECK(parse_feature_source("return { { name = 'a', kind = 'sma', period = 3 }, { name = 'b', kind = 'ema', period = 3 } }", "f.lua").features.size() == 2);
+}

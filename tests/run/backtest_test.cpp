@@ -187,3 +187,13 @@ TEST_CASE("every number a RUN.toml gives is finite and in its documented range, 
   CHECK(error_with("", {"paper.port=70000"}).find("'paper.port' = 70000") != std::string::npos);
   CHECK(error_with("[execution]\ntaker_fee_bps = 7.5\n") == "no error");
 }
+
+TEST_CASE("a strategy or filter script that is not there is bad input, found when the config is read") {
+  std::filesystem::create_directories(kWork);
+  const std::string path = kWork + "/missing.toml";
+  std::ofstream(path) << "[data]\nsymbols = [\"BTC\"]\n[data.generate]\nbars = 10\n[strategy]\nscript = \"nosuch.lua\"\n";
+  CHECK_THROWS_WITH_AS(load_run_config(path), doctest::Contains("'strategy.script' = 'nosuch.lua': no such file"), InputError);
+  std::ofstream(path) << "[data]\nsymbols = [\"BTC\"]\n[data.generate]\nbars = 10\n[strategy]\nscript = \"" << kSource
+                      << "/scripts/strategies/ema_crossover.lua\"\n[[filters]]\nscript = \"nofilter.lua\"\n";
+  CHECK_THROWS_WITH_AS(load_run_config(path), doctest::Contains("'filters[0].script' = 'nofilter.lua': no such file"), InputError);
+}

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "core/error.hpp"
 #include "store/journal.hpp"
@@ -226,4 +227,11 @@ TEST_CASE("the model registry: numbered versions kept whole, one in production, 
     CHECK(reg.list(name).size() == 3);
     cleanup(address);
   }
+}
+
+TEST_CASE("a file that is not a journal is a clear error, and its connection is closed (LeakSanitizer watches)") {
+  const std::string path = (std::filesystem::temp_directory_path() / ("onepath-corrupt-" + std::to_string(::getpid()) + ".db")).string();
+  std::ofstream(path) << std::string(4096, 'x');
+  CHECK_THROWS_WITH(Journal(open_db(path)), doctest::Contains("not a database"));
+  std::filesystem::remove(path);
 }
