@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "core/number_format.hpp"
 #include "core/sha256.hpp"
+#include "core/text_formats.hpp"
 #include "data/candle_io.hpp"
 #include "run/backtest.hpp"
 #include "store/journal.hpp"
@@ -222,11 +223,7 @@ void add_runs_commands(CLI::App& app, Action& action) {
       if (*format == "csv") {
         text = trades_csv(trades);
       } else {
-        auto q = [](const std::string& s) {
-          std::string o = "\"";
-          for (char c : s) o += c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : std::string(1, c);
-          return o + "\"";
-        };
+        auto q = [](const std::string& s) { return json_quote(s); };
         auto num = [](double v) { return std::isfinite(v) ? format_double(v) : std::string("null"); };
         text = "{\"run\": {\"id\": " + std::to_string(r.id) + ", \"status\": " + q(r.status) + ", \"created_at\": " + q(format_iso(r.created_at)) +
                ", \"config_path\": " + q(r.config_path) + ", \"config_sha256\": " + q(r.config_sha256) + ", \"git_revision\": " +

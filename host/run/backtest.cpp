@@ -13,6 +13,7 @@
 #include "core/log.hpp"
 #include "core/number_format.hpp"
 #include "core/sha256.hpp"
+#include "core/text_formats.hpp"
 #include "data/candle_io.hpp"
 #include "data/validate.hpp"
 #include "enrich/enricher.hpp"
@@ -292,7 +293,7 @@ std::string metrics_json(const RunConfig& config, const BacktestResult& r) {
   const SessionConfig& c = config.session;
   std::string s = "{\n";
   auto field = [&](const char* k, const std::string& v, bool last = false) { s += "  \"" + std::string(k) + "\": " + v + (last ? "\n" : ",\n"); };
-  auto quoted = [](const std::string& v) { return "\"" + v + "\""; };
+  auto quoted = [](const std::string& v) { return json_quote(v); };
   std::string syms = "[";
   for (std::size_t i = 0; i < r.symbols.size(); ++i) syms += (i ? ", " : "") + quoted(r.symbols[i]);
   syms += "]";

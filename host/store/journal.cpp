@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/number_format.hpp"
+#include "core/text_formats.hpp"
 
 namespace onepath {
 namespace {
@@ -150,7 +151,7 @@ RunInfo read_run(const Statement& s) {
 std::string trades_csv(const std::vector<TradeRecord>& trades) {
   std::string s = "symbol,side,quantity,entry_time,entry_bar,entry_price,exit_time,exit_bar,exit_price,fees,slippage,pnl,return,exit_reason,exit_rule\n";
   for (const auto& [sym, t] : trades) {
-    s += sym + (t.direction > 0 ? ",long," : ",short,");
+    s += csv_field(sym) + (t.direction > 0 ? ",long," : ",short,");
     append_double(s, t.quantity);
     s += "," + format_iso(t.entry_ts) + "," + std::to_string(t.entry_bar) + ",";
     append_double(s, t.entry_price);

@@ -4,9 +4,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/error.hpp"
+#include "core/text_formats.hpp"
 #include "data/candle_io.hpp"
 #include "run/backtest.hpp"
 
@@ -196,4 +198,22 @@ TEST_CASE("a strategy or filter script that is not there is bad input, found whe
   std::ofstream(path) << "[data]\nsymbols = [\"BTC\"]\n[data.generate]\nbars = 10\n[strategy]\nscript = \"" << kSource
                       << "/scripts/strategies/ema_crossover.lua\"\n[[filters]]\nscript = \"nofilter.lua\"\n";
   CHECK_THROWS_WITH_AS(load_run_config(path), doctest::Contains("'filters[0].script' = 'nofilter.lua': no such file"), InputError);
+}
+
+TEST_CASE("outputs stay valid whatever a symbol is called: metrics.json is JSON, trades.csv is RFC 4180") {
+  std::filesystem::create_directories(kWork);
+  const std::string path = kWork + "/names.toml";
+  std::ofstream(path) << "[data]\nsymbols = [\"B\\\"T,C\\u0000\\nx\"]\n[data.generate]\nbars = 2000\n[strategy]\nscript = \"" << kSource
+                      << "/scripts/strategies/ema_crossover.lua\"\n[strategy.params]\nfast = 3\nslow = 8\n";
+  const RunConfig c = load_run_config(path);
+  const std::string name = std::string("B\"T,C") + '\0' + "\nx";
+  REQUIRE(c.session.symbols[0] == name);
+  const BacktestResult r = run_backtest(c);
+  const auto metrics = nlohmann::json::parse(metrics_json(c, r));  // throws when not JSON
+  CHECK(metrics["symbols"][0] == name);
+  REQUIRE(!r.trades.empty());
+  const std::string csv = trades_csv({{name, r.trades[0]}});
+  CHECK(csv.find("\n\"B\"\"T,C") != std::string::npos);  // quoted, its quote doubled
+  CHECK(json_quote(std::string("a\0b", 3)) == "\"a\\u0000b\"");
+  CHECK(csv_field("plain") == "plain");
 }
