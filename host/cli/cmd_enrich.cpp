@@ -89,6 +89,8 @@ void add_enrich_commands(CLI::App& app, Action& action) {
       log::info("enrich_start", {{"file", o->data}, {"features", o->features}, {"feature_set_version", e.version()},
                                  {"columns", e.columns().size()}, {"warmup_bars", e.warmup_bars()}, {"mode", o->mode}});
       FeatureColumns cols = o->mode == "batch" ? e.enrich_batch(f.series, o->threads) : stream_columns(e, f.series);
+      for (const auto& feature : e.never_ready(f.series.size()))
+        log::warn("feature_never_ready", {{"feature", feature}, {"candles", f.series.size()}, {"file", o->data}});
       if (o->shadow) {
         Enricher other(set, report.timeframe);
         FeatureColumns alt = o->mode == "batch" ? stream_columns(other, f.series) : other.enrich_batch(f.series, o->threads);

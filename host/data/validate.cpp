@@ -60,6 +60,9 @@ class Checker {
         }
       }
       if (!finite) continue;
+      // The enricher and the kernel refuse a price at or below 0: data check says so first.
+      for (int k = 0; k < 4; ++k)
+        if (!(v[k] > 0)) error("price_not_positive", i, names[k], v[k], std::string(names[k]) + " " + format_double(v[k]) + " is not above 0");
       double o = v[0], h = v[1], l = v[2], c = v[3], vol = v[4];
       if (l > h) {
         error("ohlc_inconsistent", i, "low", l, "low " + format_double(l) + " is above high " + format_double(h));

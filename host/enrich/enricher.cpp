@@ -36,6 +36,7 @@ struct Enricher::Node {
   std::vector<std::size_t> feeds_from;  // nodes whose columns it reads
   bool feeds_others = false;    // its values go to current_ on every update
   std::size_t need_bars = 0;    // base candles until it has settled
+  std::size_t first_bars = 0;   // base candles until its first value (about, for higher timeframes)
 };
 
 namespace {
@@ -145,8 +146,13 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
   // Warm-up in base candles: what its inputs need, then its own settling in its timeframe.
   for (std::size_t i : order) {
     Node& n = *built[i];
-    std::size_t inputs_need = 0;
-    for (std::size_t j : n.feeds_from) inputs_need = std::max(inputs_need, built[j]->need_bars);
+    std::size_t inputs_need = 0, inputs_first = 0;
+    for (std::size_t j : n.feeds_from) {
+      inputs_need = std::max(inputs_need, built[j]->need_bars);
+      inputs_first = std::max(inputs_first, built[j]->first_bars);
+    }
+    // Its first value: after its inputs' first values, its own warm-up in its timeframe.
+    n.first_bars = inputs_first + static_cast<std::size_t>(n.indicator->warmup() + 1) * static_cast<std::size_t>(n.factor);
     int settle = n.indicator->settle_bars();
     if (settle <= 0) settle = n.indicator->warmup() + 1;
     n.need_bars = inputs_need + static_cast<std::size_t>(settle) * static_cast<std::size_t>(n.factor) +
@@ -178,6 +184,13 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
 }
 
 Enricher::~Enricher() = default;
+
+std::vector<std::string> Enricher::never_ready(std::size_t candles) const {
+  std::vector<std::string> out;
+  for (const auto& n : nodes_)
+    if (n->first_bars > candles) out.push_back(n->name + " (its first value needs about " + std::to_string(n->first_bars) + " candles)");
+  return out;
+}
 
 std::string Enricher::inputs_config_sha256(const std::vector<std::string>& columns) const {
   std::map<std::string, std::size_t> spec_of;  // column -> feature

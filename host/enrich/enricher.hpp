@@ -51,6 +51,10 @@ class Enricher {
   // The same into a caller's matrix, reusing its memory when it already has the size.
   void enrich_batch(const CandleSeries& series, FeatureColumns& out, int threads = 1);
 
+  // Features that `candles` candles never give a value (a period longer than the data), as
+  // "name (its first value needs about N candles)": a column of NaN deserves a warning.
+  std::vector<std::string> never_ready(std::size_t candles) const;
+
   // The SHA-256 of the canonical text of the features these columns come from, with every
   // feature they read, in the set's order: what a model trained on these columns pins
   // (a model feature refuses a set that computes its inputs otherwise).

@@ -227,6 +227,9 @@ BacktestResult run_backtest_on(const SessionConfig& c, const std::vector<CandleS
     if (progress && session.candles() - reported >= report_every) progress(reported = session.candles(), total);
   }
   session.finish();
+  for (std::size_t s = 0; s < market.size(); ++s)
+    for (const auto& feature : session.never_ready(static_cast<int>(s)))
+      log::warn("feature_never_ready", {{"symbol", market[s].symbol}, {"feature", feature}, {"candles", market[s].size()}});
   if (progress) progress(total, total);
 
   res.decisions = session.decisions();

@@ -86,6 +86,9 @@ Session::~Session() = default;
 const std::vector<std::string>& Session::feature_columns() const { return enrichers_[0]->columns(); }
 const std::string& Session::feature_set_version() const { return enrichers_[0]->version(); }
 const FeatureSet& Session::feature_set() const { return strategy_->features(); }
+std::vector<std::string> Session::never_ready(int symbol) const {
+  return enrichers_[static_cast<std::size_t>(symbol)]->never_ready(static_cast<std::size_t>(seen_[static_cast<std::size_t>(symbol)]));
+}
 void Session::emit_features(int symbol, double* row) const { enrichers_[static_cast<std::size_t>(symbol)]->emit(row); }
 std::size_t Session::warmup_bars() const { return enrichers_[0]->warmup_bars(); }
 

@@ -61,6 +61,8 @@ class Session {
   Timeframe timeframe() const { return timeframe_; }
   const std::vector<std::string>& feature_columns() const;
   const FeatureSet& feature_set() const;
+  // A symbol's features that its candles so far never gave a value (docs: a warning).
+  std::vector<std::string> never_ready(int symbol) const;
   // A symbol's current feature row (feature_columns().size() values); changes nothing.
   void emit_features(int symbol, double* row) const;
   const std::string& feature_set_version() const;

@@ -31,5 +31,12 @@ out=$("$onepath" enrich --data "$work/short.csv" --features "$features" --out "$
 [ $rc -eq 2 ] || fail "duplicate candle exited $rc: $out"
 grep -q "short.csv:4: ts_duplicate" <<<"$out" || fail "duplicate candle message: $out"
 
+# a feature longer than the data: its column is all NaN, and the user is told which and why
+head -51 "$work/BTC.csv" >"$work/fifty.csv"
+printf 'return { { name = "sma200", kind = "sma", period = 200 }, { name = "ema5", kind = "ema", period = 5 } }\n' >"$work/long.lua"
+out=$("$onepath" enrich --data "$work/fifty.csv" --features "$work/long.lua" --out "$work/long.csv" 2>&1) || fail "enrich long: $out"
+grep -q 'feature_never_ready feature="sma200 (its first value needs about 200 candles)" candles=50' <<<"$out" || fail "no warning for sma200: $out"
+grep -q "ema5" <<<"$(grep feature_never_ready <<<"$out")" && fail "ema5 is ready, yet warned about"
+
 [ "$failures" -eq 0 ] && echo "cli enrich: all checks passed"
 exit $((failures > 0))

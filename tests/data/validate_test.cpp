@@ -59,6 +59,9 @@ TEST_CASE("each error rule fires on its defect and names the row and column") {
       {"ohlc_inconsistent", [](CandleSeries& s) { s.high[50] = s.close[50] - 0.01; }, "high"},
       {"ohlc_inconsistent", [](CandleSeries& s) { s.low[50] = s.high[50] + 1; }, "low"},
       {"volume_negative", [](CandleSeries& s) { s.volume[50] = -1; }, "volume"},
+      // what the enricher and the kernel refuse, data check refuses first
+      {"price_not_positive", [](CandleSeries& s) { s.low[50] = 0; }, "low"},
+      {"price_not_positive", [](CandleSeries& s) { s.open[50] = -5, s.low[50] = -6; }, "open"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.rule);
