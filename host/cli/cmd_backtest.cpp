@@ -85,7 +85,7 @@ void add_backtest_commands(CLI::App& app, Action& action) {
                  num(m.profit_factor), num(m.avg_win), num(m.avg_loss));
       fmt::print("  exposure {}   turnover {}   fees {}   decisions {} ({} placed)\n", pct(m.exposure), num(m.turnover), num(m.fees),
                  r.decisions, r.placed);
-      if (!c.output_dir.empty()) fmt::print("  wrote {}/trades.csv, equity.csv, metrics.json\n", c.output_dir);
+      if (!c.output_dir.empty()) fmt::print("  wrote {}/trades.csv, equity.csv, metrics.json (outputs.json, last, vouches for the set)\n", c.output_dir);
       if (run_id) fmt::print("  journal: run {} in {} ('onepath runs show {}', 'onepath runs verify {}')\n", run_id, c.journal, run_id, run_id);
       return 0;
     };

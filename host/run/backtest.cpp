@@ -161,7 +161,6 @@ BacktestResult run_recorded_backtest(const RunConfig& c, const std::string& git_
   BacktestResult r;
   try {
     r = run_backtest(c, progress);
-    write_backtest_outputs(c, r);
     journal->complete_run(id, r.symbols, r.trades, r.equity, r.decision_log.records(),
                           {r.feature_set_version, r.data_fingerprint, metrics_json(c, r), files_digest(c, r.script_files), r.feature_columns}, c.equity_every);
     journal->event(id, correlation, "backtest_complete",
@@ -182,6 +181,12 @@ BacktestResult run_recorded_backtest(const RunConfig& c, const std::string& git_
     journal->fail_run(id, e.what());
     journal->event(id, correlation, "backtest_failed", "{}");
     throw;
+  }  // One order: the journal is the record, complete first; the files follow it. When they
+  // cannot be written the run stays complete in the journal and the error says so.
+  try {
+    write_backtest_outputs(c, r);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("run ") + std::to_string(id) + " is complete in the journal, but its files were not written: " + e.what());
   }
   return r;
 }
@@ -343,9 +348,18 @@ void write_backtest_outputs(const RunConfig& c, const BacktestResult& r) {
     for (double v : {p.equity, p.cash, p.gross_exposure}) equity += ",", append_double(equity, v);
     equity += "\n";
   }
-  write_file_atomic((fs::path(c.output_dir) / "trades.csv").string(), trades);
-  write_file_atomic((fs::path(c.output_dir) / "equity.csv").string(), equity);
-  write_file_atomic((fs::path(c.output_dir) / "metrics.json").string(), metrics_json(c, r));
+  // A set, whole or marked unfinished: the manifest goes first and comes back last, naming
+  // each file's SHA-256; a folder without one is not a run's whole output (docs/journal.md).
+  const fs::path dir(c.output_dir);
+  fs::remove(dir / "outputs.json");
+  const std::string metrics = metrics_json(c, r);
+  write_file_atomic((dir / "trades.csv").string(), trades);
+  write_file_atomic((dir / "equity.csv").string(), equity);
+  write_file_atomic((dir / "metrics.json").string(), metrics);
+  write_file_atomic((dir / "outputs.json").string(), "{\n  \"config_sha256\": " + json_quote(sha256_hex(c.text)) + ",\n  \"data_fingerprint\": " +
+                                                        json_quote(r.data_fingerprint) + ",\n  \"files\": {\n    \"trades.csv\": " + json_quote(sha256_hex(trades)) +
+                                                        ",\n    \"equity.csv\": " + json_quote(sha256_hex(equity)) + ",\n    \"metrics.json\": " +
+                                                        json_quote(sha256_hex(metrics)) + "\n  }\n}\n");
 }
 
 }  // namespace onepath

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 #include "core/text_formats.hpp"
 #include "data/candle_io.hpp"
 #include "run/backtest.hpp"
@@ -216,4 +217,33 @@ TEST_CASE("outputs stay valid whatever a symbol is called: metrics.json is JSON,
   CHECK(csv.find("\n\"B\"\"T,C") != std::string::npos);  // quoted, its quote doubled
   CHECK(json_quote(std::string("a\0b", 3)) == "\"a\\u0000b\"");
   CHECK(csv_field("plain") == "plain");
+}
+
+TEST_CASE("outputs are a set: the journal first, then the files, and outputs.json (last) vouches for the whole set") {
+  std::filesystem::create_directories(kWork);
+  const std::string out = kWork + "/set_out", db = kWork + "/set.db";
+  std::filesystem::remove_all(out);
+  const std::string path = kWork + "/set.toml";
+  std::ofstream(path) << "[data]\nsymbols = [\"BTC\"]\n[data.generate]\nbars = 500\n[strategy]\nscript = \"" << kSource
+                      << "/scripts/strategies/ema_crossover.lua\"\n[output]\ndir = \"" << out << "\"\ndb = \"" << db << "\"\n";
+  const RunConfig c = load_run_config(path);
+  std::int64_t id = 0;
+  run_recorded_backtest(c, "test", &id);
+  REQUIRE(std::filesystem::exists(out + "/outputs.json"));
+  std::ifstream manifest(out + "/outputs.json");
+  const auto m = nlohmann::json::parse(manifest);
+  std::ifstream metrics(out + "/metrics.json");
+  CHECK(m["files"]["metrics.json"] == sha256_hex(std::string(std::istreambuf_iterator<char>(metrics), {})));
+  // the third file cannot be written: the set is marked unfinished, the journal keeps the run complete, the error says both
+  std::filesystem::remove(out + "/metrics.json");
+  std::filesystem::create_directories(out + "/metrics.json/blocked");
+  std::string error;
+  try {
+    run_recorded_backtest(c, "test", &id);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  CHECK(error.find("is complete in the journal, but its files were not written") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(out + "/outputs.json"));
+  CHECK(Journal::open(db)->run(id)->status == "complete");
 }
