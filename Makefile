@@ -4,7 +4,7 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc)
 GENERATOR   = $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build demo test test-asan bench install clean
+.PHONY: all deps build demo test test-asan fuzz bench install clean
 
 all: build
 
@@ -29,6 +29,12 @@ $(BUILD_ASAN)/CMakeCache.txt:
 test-asan: deps $(BUILD_ASAN)/CMakeCache.txt
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)
+
+# The mutation fuzzer, sanitized, longer than the bounded run in the tests, a random seed
+# (FUZZ_SEED, FUZZ_CASES to choose); a failing input is kept in tests/fuzz/corpus/.
+fuzz: deps $(BUILD_ASAN)/CMakeCache.txt
+	cmake --build $(BUILD_ASAN) -j $(JOBS) --target onepath_fuzz
+	@tools/fuzz.sh $(BUILD_ASAN)
 
 # The program, the shipped plugins and the plugin SDK (headers, CMake package, pkg-config).
 PREFIX ?= /usr/local
