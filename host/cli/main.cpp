@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
+#include "core/memory_budget.hpp"
 #include "core/log.hpp"
 
 namespace {
@@ -67,6 +68,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}));
   app.add_option("--log-level", log_level, "debug, info, warn, error or critical")
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "critical"}));
+  double max_memory_mb = 0;
+  app.add_option("--max-memory", max_memory_mb,
+                 "MB a command may ask for up front (a generated market, a feature matrix); default 80 % of this machine's memory")
+      ->check(CLI::Range(1.0, 1e9));
 
   cli::Action action;
   cli::add_data_commands(app, action);
@@ -132,8 +137,11 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  std::string command_line;
+  for (int i = 1; i < argc; ++i) command_line += (i > 1 ? " " : "") + std::string(argv[i]);
   try {
     log::configure(log_format == "json" ? log::Format::json : log::Format::text, log::parse_level(log_level));
+    if (max_memory_mb > 0) set_memory_budget(static_cast<std::size_t>(max_memory_mb * 1048576.0));
     install_interrupt_handler(false);  // commands that stop cleanly on their own say so
     return action ? action() : 2;
   } catch (const Interrupted&) {
@@ -142,6 +150,9 @@ int main(int argc, char** argv) {
   } catch (const InputError& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 2;
+  } catch (const std::bad_alloc&) {  // what no estimate foresaw
+    fmt::print(stderr, "failed: out of memory while running '{}' (ask for less: fewer bars, symbols or features; see --max-memory)\n", command_line);
+    return 1;
   } catch (const std::exception& e) {  // a script error, a failed run: the work failed
     fmt::print(stderr, "failed: {}\n", e.what());
     return 1;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/memory_budget.hpp"
 #include "core/rng.hpp"
 
 namespace onepath {
@@ -159,6 +160,9 @@ std::vector<CandleSeries> generate_market(const SynthOptions& o) {
   for (const auto& s : o.symbols)
     if (!(s.start_price > 0) || !(s.vol_multiplier > 0))
       throw InputError("symbol '" + s.name + "': start price and volatility multiplier must be positive");
+  // the candles (6 numbers) and the path behind them (about 5 more per bar)
+  check_memory(static_cast<double>(o.bars) * static_cast<double>(o.symbols.size()) * 11 * 8, "generating " + std::to_string(o.bars) + " bars of " +
+                                                                                                std::to_string(o.symbols.size()) + " symbols");
   const ScenarioParams p = params_of(o.scenario);
   const double bar_years = static_cast<double>(o.timeframe.duration_ms()) / (365.0 * kMsPerDay);
   const double sigma_base = p.annual_vol * std::sqrt(bar_years);

@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/memory_budget.hpp"
 #include "core/sha256.hpp"
 #include "core/state_archive.hpp"
 #include "infer/model_feature.hpp"
@@ -314,6 +315,8 @@ void Enricher::enrich_batch(const CandleSeries& s, FeatureColumns& cols, int thr
     has_data_ = true, last_ts_ = s.ts[i];
   }
   reset();
+  check_memory(static_cast<double>(n) * static_cast<double>(columns_.size()) * 8 * (resamplers_.empty() ? 1 : 2),
+               "a feature matrix of " + std::to_string(n) + " rows x " + std::to_string(columns_.size()) + " columns");
   cols.resize(columns_.size());
   for (auto& c : cols) c.resize(n);  // every row is written below
   if (n == 0) return;

@@ -91,5 +91,10 @@ cmp -s "$work/again/BTC.csv" "$work/btc-before.csv" || fail "data gen overwrote 
 expect 0 "" "$onepath" data gen --out "$work/again" --symbols BTC --bars 300 --seed 9 --force
 cmp -s "$work/again/BTC.csv" "$work/btc-before.csv" && fail "--force did not replace the file"
 
+# asking for more than the memory budget is refused up front, saying how much, not swapped then killed
+expect 2 "generating 1000000 bars of 1 symbols needs about 84 MB, more than the memory budget of 10 MB" \
+  "$onepath" --max-memory 10 data gen --out "$work/huge.csv" --bars 1000000
+[ ! -e "$work/huge.csv" ] || fail "a refused generation wrote a file"
+
 [ "$failures" -eq 0 ] && echo "cli data: all checks passed"
 exit $((failures > 0))
