@@ -60,6 +60,14 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
   std::map<std::string, std::pair<std::size_t, std::size_t>> column_of;  // column name -> (node, column)
   std::map<std::string, std::size_t> node_of;
   std::vector<Timeframe> tfs;
+  // Windows are allocated when built: their size is checked against the memory budget
+  // first (64 bytes per row of window covers every kind's bookkeeping).
+  double window_bytes = 0;
+  for (const auto& f : set_.features)
+    for (const char* key : {"period", "k_period", "slow"})
+      if (auto it = f.indicator.params.find(key); it != f.indicator.params.end())
+        if (const double* v = std::get_if<double>(&it->second); v && *v > 0) window_bytes += *v * 64;
+  check_memory(window_bytes, "the windows of " + std::to_string(set_.features.size()) + " features (" + set_.origin + ")");
   for (const auto& f : set_.features) {
     if (f.name.empty()) spec_error(f, "a feature needs a name");
     for (char ch : f.name)

@@ -95,6 +95,9 @@ cmp -s "$work/again/BTC.csv" "$work/btc-before.csv" && fail "--force did not rep
 expect 2 "generating 1000000 bars of 1 symbols needs about 84 MB, more than the memory budget of 10 MB" \
   "$onepath" --max-memory 10 data gen --out "$work/huge.csv" --bars 1000000
 [ ! -e "$work/huge.csv" ] || fail "a refused generation wrote a file"
+printf 'return { { name = "q1", kind = "quantile", period = 1000000, q = 0.5 }, { name = "q2", kind = "quantile", period = 1000000, q = 0.9 } }\n' >"$work/q.lua"
+expect 2 "the windows of 2 features .* needs about 123 MB, more than the memory budget of 50 MB" \
+  "$onepath" --max-memory 50 enrich --data "$work/again/BTC.csv" --features "$work/q.lua" --out "$work/q.csv"
 
 [ "$failures" -eq 0 ] && echo "cli data: all checks passed"
 exit $((failures > 0))
