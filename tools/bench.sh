@@ -11,3 +11,4 @@ onepath=${1:-build/onepath}
 "$onepath" --log-level warn bench reload examples/quickstart.toml
 "$onepath" bench abi --plugin "$(dirname "$onepath")/plugins/abi_probe.so"
 "$onepath" --log-level warn bench journal --rows 1000000
+"$onepath" bench infer
