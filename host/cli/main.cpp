@@ -42,6 +42,26 @@ std::string unknown_command(const CLI::App& app, const std::string& word) {
   return "unknown command '" + word + "'" + (closest.empty() ? "" : "; did you mean '" + closest + "'?") + " (commands: " + names + ")";
 }
 
+// "unknown option --timefrane; did you mean --timeframe?" when `name` is neither an option
+// of `command` (or of a command above it) nor a global one; "" when it is.
+std::string unknown_option(const CLI::App& command, const CLI::App& app, const std::string& name) {
+  std::vector<std::string> known;
+  for (const CLI::App* c = &command; c; c = c->get_parent())
+    for (const CLI::Option* o : c->get_options())
+      for (const auto& l : o->get_lnames()) known.push_back("--" + l);
+  for (const CLI::Option* o : app.get_options())
+    for (const auto& l : o->get_lnames()) known.push_back("--" + l);
+  std::string closest;
+  std::size_t best = std::max<std::size_t>(2, name.size() / 3 + 1);
+  for (const auto& k : known) {
+    if (k == name) return "";
+    if (const std::size_t d = edit_distance(name, k); d < best) best = d, closest = k;
+  }
+  std::string path;
+  for (const CLI::App* c = &command; c->get_parent(); c = c->get_parent()) path = c->get_name() + " " + path;
+  return "unknown option " + name + (closest.empty() ? "" : "; did you mean " + closest + "?") + " ('onepath " + path + "--help' lists them)";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -96,6 +116,12 @@ int main(int argc, char** argv) {
   // without subcommands: each must be one.
   const CLI::App* at = &app;
   for (std::size_t i = 0; i < args.size() && !at->get_subcommands([](const CLI::App*) { return true; }).empty(); ++i) {
+    if (args[i].starts_with("--") && args[i] != "--help" && args[i] != "--version") {
+      if (std::string why = unknown_option(*at, app, args[i].substr(0, args[i].find('='))); !why.empty()) {
+        fmt::print(stderr, "error: {}\n", why);
+        return 2;
+      }
+    }
     if (args[i].starts_with("-")) {
       const CLI::Option* opt = args[i].find('=') == std::string::npos ? at->get_option_no_throw(args[i]) : nullptr;
       if (!opt && at != &app) opt = app.get_option_no_throw(args[i]);
@@ -107,6 +133,17 @@ int main(int argc, char** argv) {
       return 2;
     }
     at = at->get_subcommand(args[i]);
+  }
+  // Every --option must be one of the command's (or a global one): CLI11 alone would read
+  // `--timefrane 15m` as a stray file name "15m".
+  for (const auto& a : args) {
+    if (!a.starts_with("--") || a == "--") continue;
+    const std::string name = a.substr(0, a.find('='));
+    if (name == "--help" || name == "--version") continue;
+    if (std::string why = unknown_option(*at, app, name); !why.empty()) {
+      fmt::print(stderr, "error: {}\n", why);
+      return 2;
+    }
   }
   std::reverse(args.begin(), args.end());  // CLI11 takes them last first
 

@@ -54,7 +54,6 @@ bool positive_candle(const Candle& c) {
 }  // namespace
 
 Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_(base), version_(feature_set_version(set_)) {
-  if (set_.features.empty()) throw InputError(set_.origin + ": the feature set is empty");
   // Build every node and its columns, in the file's order.
   std::vector<std::unique_ptr<Node>> built;
   std::map<std::string, std::pair<std::size_t, std::size_t>> column_of;  // column name -> (node, column)

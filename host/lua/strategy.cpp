@@ -153,8 +153,16 @@ LuaStrategy::LuaStrategy(const std::string& path, const std::string& scripts_roo
     lua_getfield(L, -2, "params");
     rt_->call(1, 1, path.c_str(), "features");
   }
-  if (lua_type(L, -1) != LUA_TTABLE) throw InputError(path + ": 'features' must be a feature list or a function returning one");
-  features_ = feature_set_from_table(L, lua_gettop(L), path + ": features");
+  // None (or an empty list): a strategy on price action alone.
+  bool none = lua_isnil(L, -1);
+  if (lua_type(L, -1) == LUA_TTABLE) {
+    lua_pushnil(L);
+    if (lua_next(L, -2) == 0) none = true;  // an empty list
+    else lua_pop(L, 2);                      // its first key and value
+  }
+  if (!none && lua_type(L, -1) != LUA_TTABLE) throw InputError(path + ": 'features' must be a feature list or a function returning one");
+  if (none) features_ = FeatureSet{{}, path + ": features"};
+  else features_ = feature_set_from_table(L, lua_gettop(L), path + ": features");
   lua_pop(L, 1);
 
   lua_getfield(L, -1, "gate");

@@ -53,6 +53,10 @@ expect 1 "spin.lua: on_bar ran longer than 300 ms" bt --set "strategy.script=$wo
 # given alone list what they have, help COMMAND.
 expect 2 "unknown command 'backtes'; did you mean 'backtest'\?" "$onepath" backtes "$cfg"
 expect 2 "unknown command 'lst'; did you mean 'list'\?" "$onepath" runs --db "$work/none.db" lst
+# an unknown option is named (CLI11 alone read '--timefrane 15m' as a file '15m'), with the closest one
+expect 2 "unknown option --timefrane; did you mean --timeframe\? \('onepath data check --help' lists them\)" "$onepath" data check "$cfg" --timefrane 15m
+expect 2 "unknown option --log-levl; did you mean --log-level\?" "$onepath" --log-levl warn runs list
+expect 2 "unknown option --no-jornal; did you mean --no-journal\?" "$onepath" backtest "$cfg" --no-jornal
 expect 2 "Subcommands:.*" "$onepath" runs
 expect 2 "prune" "$onepath" runs
 expect 0 "Usage: backtest" "$onepath" help backtest

@@ -247,3 +247,14 @@ TEST_CASE("outputs are a set: the journal first, then the files, and outputs.jso
   CHECK_FALSE(std::filesystem::exists(out + "/outputs.json"));
   CHECK(Journal::open(db)->run(id)->status == "complete");
 }
+
+TEST_CASE("a strategy with no features (price action only) runs") {
+  std::filesystem::create_directories(kWork);
+  const std::string script = kWork + "/price_action.lua", path = kWork + "/price_action.toml";
+  std::ofstream(script) << "local S = {}\nfunction S.on_bar(ctx, bar, f)\n  if ctx.position == 0 and bar.close > bar.open then ctx:buy{ size = 0.1 }\n"
+                           "  elseif ctx.position > 0 and bar.close < bar.open then ctx:close() end\nend\nreturn S\n";
+  std::ofstream(path) << "[data]\nsymbols = [\"BTC\"]\n[data.generate]\nbars = 300\n[strategy]\nscript = \"" << script << "\"\n";
+  const BacktestResult r = run_backtest(load_run_config(path));
+  CHECK(r.feature_columns.empty());
+  CHECK(r.trades.size() > 10);
+}
