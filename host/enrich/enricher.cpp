@@ -1,5 +1,6 @@
 #include "enrich/enricher.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <functional>
@@ -285,7 +286,7 @@ void Enricher::update(const Candle& c) {
 void Enricher::emit(double* row) const {
   if (!paused_)
     for (const auto& n : nodes_) n->indicator->emit(last_row_.data() + n->first_column);
-  std::memcpy(row, last_row_.data(), last_row_.size() * sizeof(double));
+  std::copy(last_row_.begin(), last_row_.end(), row);  // no columns: nothing (memcpy may not take null)
 }
 
 std::vector<double> Enricher::emit() const {
