@@ -6,10 +6,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "cli/commands.hpp"
 #include "core/atomic_file.hpp"
@@ -18,6 +16,7 @@
 #include "core/log.hpp"
 #include "core/sha256.hpp"
 #include "core/time.hpp"
+#include "data/candle_io.hpp"
 #include "plugin/loader.hpp"
 #include "store/journal.hpp"
 
@@ -34,19 +33,28 @@ struct Opts {
   int max_tokens = 600;
 };
 
+// While it lives, the plugin's journal events go to `journal` (if any) under `run_id`, with
+// their own correlation id or `correlation`.
+class EventsToJournal {
+ public:
+  EventsToJournal(Journal* journal, std::int64_t run_id, std::string correlation) {
+    if (!journal) return;
+    set_plugin_event_sink([journal, run_id, correlation = std::move(correlation)](const std::string& plugin, const std::string& name,
+                                                                                const std::string& fields) {
+      journal->event(run_id, event_correlation(fields, correlation), plugin + "." + name, fields);
+    });
+  }
+  ~EventsToJournal() { set_plugin_event_sink({}); }
+  EventsToJournal(const EventsToJournal&) = delete;
+  EventsToJournal& operator=(const EventsToJournal&) = delete;
+};
+
 // The plugin loaded with the config, its service started.
 std::unique_ptr<Services> start_ai(const Opts& o) {
   if (!fs::is_regular_file(o.config))
     throw InputError("no AI config at " + o.config + ": give --config FILE (an ai.toml, or a RUN.toml with an [ai] table); docs/ai-router.md");
   load_plugin(find_plugin(o.plugin), {{"config", fs::absolute(o.config).lexically_normal().string()}});
   return std::make_unique<Services>("cli");
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 class Progress {
@@ -80,25 +88,18 @@ int run_tasks(const Opts& o) {
 
   std::unique_ptr<Journal> journal;
   std::int64_t run_id = 0;
-  std::string correlation;
   if (!o.no_journal) {
     journal = Journal::open(o.db);
     RunInfo info;
     info.kind = "ai";
     info.config_path = fs::absolute(o.config).lexically_normal().string();
-    info.config_text = read_text(o.config);
+    info.config_text = read_file(o.config);
     info.config_sha256 = sha256_hex(info.config_text);
     info.git_revision = ONEPATH_GIT_REV;
-    info.files = sha256_hex(read_text(o.tasks)) + "  " + fs::absolute(o.tasks).lexically_normal().string() + "\n";
+    info.files = sha256_hex(read_file(o.tasks)) + "  " + fs::absolute(o.tasks).lexically_normal().string() + "\n";
     run_id = journal->start_run(info);
-    correlation = "ai-" + std::to_string(run_id);
-    set_plugin_event_sink([&](const std::string& plugin, const std::string& name, const std::string& fields) {
-      journal->event(run_id, event_correlation(fields, correlation), plugin + "." + name, fields);
-    });
   }
-  struct Unhook {
-    ~Unhook() { set_plugin_event_sink({}); }
-  } unhook;
+  const EventsToJournal events(journal.get(), run_id, "ai-" + std::to_string(run_id));
 
   json submitted;
   try {
@@ -172,13 +173,7 @@ int run_tasks(const Opts& o) {
 
 // One task through the service, waited for; the plugin's events go to `journal` under `run_id`.
 json ask_one(Services& services, const json& task, Journal* journal, std::int64_t run_id, const std::string& correlation) {
-  if (journal)
-    set_plugin_event_sink([&](const std::string& plugin, const std::string& name, const std::string& fields) {
-      journal->event(run_id, event_correlation(fields, correlation), plugin + "." + name, fields);
-    });
-  struct Unhook {
-    ~Unhook() { set_plugin_event_sink({}); }
-  } unhook;
+  const EventsToJournal events(journal, run_id, correlation);
   services.call("ai", "submit", task.dump());
   for (;;) {
     const json polled = json::parse(services.call("ai", "poll", R"({"wait_ms":200})"));

@@ -5,12 +5,12 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
 #include "core/log.hpp"
 #include "core/sha256.hpp"
+#include "data/candle_io.hpp"
 #include "infer/train.hpp"
 #include "run/backtest.hpp"
 #include "run/run_config.hpp"
@@ -19,11 +19,6 @@
 
 namespace onepath::cli {
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 std::string num(double v, int digits = 3) { return std::isfinite(v) ? fmt::format("{:.{}f}", v, digits) : "-"; }
 

@@ -109,13 +109,6 @@ ModelManifest parse_model_manifest(const std::string& text, const std::string& o
   return m;
 }
 
-std::optional<ModelManifest> read_model_manifest(const std::string& model_path) {
-  const std::string path = model_manifest_path(model_path);
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  return parse_model_manifest(std::string(std::istreambuf_iterator<char>(in), {}), path);
-}
-
 LoadedModel load_model_text(const std::string& text, const std::string& origin) {
   LoadedModel m{nullptr, sha256_hex(text)};
   static std::mutex mutex;

@@ -33,7 +33,6 @@ struct ModelManifest {
   std::string feature_set_version;
 };
 std::string model_manifest_path(const std::string& model_path);
-std::optional<ModelManifest> read_model_manifest(const std::string& model_path);  // none when there is no manifest
 ModelManifest parse_model_manifest(const std::string& json_text, const std::string& origin);
 
 // A model named by registry name (`model = "up"` or "up@3") comes from here: the commands

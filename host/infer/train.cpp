@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
 
@@ -11,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/sha256.hpp"
 #include "core/time.hpp"
+#include "data/candle_io.hpp"
 #include "enrich/enricher.hpp"
 #include "infer/model_feature.hpp"
 #include "infer/xgboost.hpp"
@@ -288,10 +288,7 @@ TrainResult train_model(const TrainConfig& c, const TrainInput& in, const std::f
   best.inputs = inputs;
   best.model_path = c.out;
   best.manifest_path = model_manifest_path(c.out);
-  {
-    std::ifstream m(c.out, std::ios::binary);
-    best.model_sha256 = sha256_hex(std::string(std::istreambuf_iterator<char>(m), {}));
-  }
+  best.model_sha256 = sha256_hex(read_file(c.out));
   json folds_json = json::array();
   for (const auto& m : best.folds) folds_json.push_back(fold_json(m));
   json symbols = json::array();
