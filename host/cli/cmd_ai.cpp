@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/console.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
@@ -59,7 +60,7 @@ std::unique_ptr<Services> start_ai(const Opts& o) {
 
 class Progress {
  public:
-  explicit Progress(bool on) : tty_(on && ::isatty(2)) {}
+  explicit Progress(bool on) : tty_(progress_wanted(!on)) {}
   void show(std::size_t done, std::size_t total, std::size_t failed, double cost) {
     const int pct = total ? static_cast<int>(100 * done / total) : 100;
     if (tty_) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli/commands.hpp"
+#include "cli/console.hpp"
 #include "core/log.hpp"
 #include "run/paper.hpp"
 
@@ -41,7 +42,7 @@ void add_paper_commands(CLI::App& app, Action& action) {
       if (o->no_journal) c.journal.clear();
       PaperOptions po;
       po.git_revision = ONEPATH_GIT_REV;
-      po.progress = !o->no_progress && ::isatty(2);
+      po.progress = progress_wanted(o->no_progress);
       po.fresh = o->fresh;
       PaperOutcome r = run_paper(c, po);
       fmt::print("paper session {} after {} candles in {:.1f} s{}: {} decisions ({} placed), {} trades, equity {:.2f}\n",

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <limits>
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -116,6 +117,53 @@ std::string trade_line(const TradeRecord& r) {
                      format_double(t.pnl), exit_reason_name(t.reason));
 }
 
+// A metric as a person reads it: money to the cent, ratios to 4 significant digits, counts
+// and names as they are. The journal and --json keep every digit.
+std::string for_people(const std::string& key, const std::string& raw) {
+  static const std::vector<std::string> money = {"initial_equity", "final_equity", "avg_win", "avg_loss", "fees"};
+  if (raw.empty() || raw == "null") return "-";
+  char* end = nullptr;
+  const double v = std::strtod(raw.c_str(), &end);
+  if (end == raw.c_str() || *end != '\0') return raw;  // text, a list
+  if (std::find(money.begin(), money.end(), key) != money.end()) return fmt::format("{:.2f}", v);
+  if (raw.find_first_of(".eE") == std::string::npos) return raw;  // a count
+  return fmt::format("{:.4g}", v);
+}
+
+// The run's facts as a JSON object (runs list --json, runs show --json, runs export).
+std::string run_json(const RunInfo& r) {
+  auto q = [](const std::string& s) { return json_quote(s); };
+  return "{\"id\": " + std::to_string(r.id) + ", \"kind\": " + q(r.kind) + ", \"status\": " + q(Journal::display_status(r)) +
+         ", \"created_at\": " + q(format_iso(r.created_at)) + ", \"finished_at\": " + (r.finished_at ? q(format_iso(r.finished_at)) : "null") +
+         ", \"config_path\": " + q(r.config_path) + ", \"config_sha256\": " + q(r.config_sha256) + ", \"git_revision\": " + q(r.git_revision) +
+         ", \"feature_set_version\": " + q(r.feature_set_version) + ", \"data_fingerprint\": " + q(r.data_fingerprint) +
+         ", \"symbols\": " + q(r.symbols) + (r.error.empty() ? "" : ", \"error\": " + q(r.error)) + "}";
+}
+
+std::string files_json(const std::string& files) {
+  std::string out = "[";
+  for (const auto& l : lines_of(files)) {
+    const std::string sha = l.substr(0, l.find(' ')), path = l.size() > 66 ? l.substr(66) : "";
+    out += (out.size() > 1 ? ", " : "") + std::string("{\"sha256\": ") + json_quote(sha) + ", \"path\": " + json_quote(path) + "}";
+  }
+  return out + "]";
+}
+
+// Rows of cells printed in columns as wide as their widest cell: nothing is cut.
+void print_table(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& right) {
+  std::vector<std::size_t> width(rows.empty() ? 0 : rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      const std::string pad(width[i] - row[i].size(), ' ');
+      line += (i ? "  " : "") + (right[i] ? pad + row[i] : row[i] + (i + 1 < row.size() ? pad : ""));
+    }
+    fmt::print("{}\n", line);
+  }
+}
+
 }  // namespace
 
 void add_runs_commands(CLI::App& app, Action& action) {
@@ -137,37 +185,61 @@ void add_runs_commands(CLI::App& app, Action& action) {
 
   auto* list = runs->add_subcommand("list", "The latest runs");
   auto limit = std::make_shared<std::size_t>(20);
+  auto json = std::make_shared<bool>(false);
   list->add_option("--limit", *limit, "How many")->capture_default_str();
+  list->add_flag("--json", *json, "One JSON array on stdout: each run's facts, trade count and metrics in full precision");
   list->callback([=, &action] {
     action = [=] {
       Journal& j = journal_at(*journal, *db);
-      fmt::print("{:>5}  {:<8}  {:<20}  {:<21}  {:<36}  {:<14}  {:>7}  {:>9}\n", "id", "kind", "created (UTC)", "status", "config", "symbols",
-                 "trades", "return");
-      for (const auto& r : j.list_runs(*limit)) {
-        std::string ret = metric(r.metrics, "total_return");
-        fmt::print("{:>5}  {:<8}  {:<20}  {:<21}  {:<36}  {:<14}  {:>7}  {:>9}\n", r.id, r.kind, format_iso(r.created_at / 1000 * 1000), Journal::display_status(r),
-                   r.config_path.size() > 36 ? "..." + r.config_path.substr(r.config_path.size() - 33) : r.config_path, r.symbols,
-                   j.count("trades", r.id), ret.empty() || ret == "null" ? "-" : fmt::format("{:.2f}%", 100 * std::stod(ret)));
+      const auto all = j.list_runs(static_cast<std::int64_t>(*limit));
+      if (*json) {
+        std::string out = "[";
+        for (const auto& r : all) {
+          std::string run = run_json(r);
+          run.pop_back();
+          out += (out.size() > 1 ? ",\n " : "") + run + ", \"trades\": " + std::to_string(j.count("trades", r.id)) +
+                 ", \"metrics\": " + (r.metrics.empty() ? "null" : r.metrics) + "}";
+        }
+        fmt::print("{}]\n", out);
+        return 0;
       }
+      std::vector<std::vector<std::string>> rows = {{"id", "kind", "created (UTC)", "status", "config", "symbols", "trades", "return"}};
+      for (const auto& r : all) {
+        std::string ret = metric(r.metrics, "total_return");
+        rows.push_back({std::to_string(r.id), r.kind, format_iso(r.created_at / 1000 * 1000), Journal::display_status(r), r.config_path, r.symbols,
+                        std::to_string(j.count("trades", r.id)), ret.empty() || ret == "null" ? "-" : fmt::format("{:.2f}%", 100 * std::stod(ret))});
+      }
+      print_table(rows, {true, false, false, false, false, false, true, true});
       return 0;
     };
   });
 
   auto id_a = std::make_shared<std::int64_t>(0), id_b = std::make_shared<std::int64_t>(0);
   auto* show = runs->add_subcommand("show", "One run: where it came from, its metrics, its first trades");
+  auto show_json = std::make_shared<bool>(false);
   show->add_option("ID", *id_a, "Run id")->required();
+  show->add_flag("--json", *show_json, "One JSON object on stdout: the run, its config and files, metrics in full precision");
   show->callback([=, &action] {
     action = [=] {
       Journal& j = journal_at(*journal, *db);
       RunInfo r = need_run(j, *id_a);
+      auto trades = j.trades(r.id);
+      if (*show_json) {
+        std::string first;
+        for (std::size_t i = 0; i < trades.size() && i < 5; ++i) first += (i ? ", " : "") + json_quote(trade_line(trades[i]));
+        fmt::print("{{\"run\": {},\n \"rows\": {{\"trades\": {}, \"equity\": {}, \"decisions\": {}, \"events\": {}}},\n \"metrics\": {},\n"
+                   " \"first_trades\": [{}],\n \"config\": {},\n \"files\": {}}}\n",
+                   run_json(r), trades.size(), j.count("equity", r.id), j.count("decisions", r.id), j.count("events", r.id),
+                   r.metrics.empty() ? "null" : r.metrics, first, json_quote(r.config_text), files_json(r.files));
+        return 0;
+      }
       fmt::print("{} run {}  {}\n  created   {}{}\n  config    {} (sha256 {})\n  symbols   {}\n  revision  {}\n  features  {}\n  data      {}\n",
                  r.kind, r.id, Journal::display_status(r), format_iso(r.created_at), r.finished_at ? ", finished " + format_iso(r.finished_at) : "",
                  r.config_path, r.config_sha256.substr(0, 16), r.symbols, r.git_revision, r.feature_set_version, r.data_fingerprint.substr(0, 16));
       if (!r.error.empty()) fmt::print("  error     {}\n", r.error);
-      fmt::print("  rows      {} trades, {} equity marks, {} decisions, {} events\n", j.count("trades", r.id), j.count("equity", r.id),
+      fmt::print("  rows      {} trades, {} equity marks, {} decisions, {} events\n", trades.size(), j.count("equity", r.id),
                  j.count("decisions", r.id), j.count("events", r.id));
-      for (const auto& [k, v] : metric_fields(r.metrics)) fmt::print("  {:<20} {}\n", k, v);
-      auto trades = j.trades(r.id);
+      for (const auto& [k, v] : metric_fields(r.metrics)) fmt::print("  {:<20} {}\n", k, for_people(k, v));
       for (std::size_t i = 0; i < trades.size() && i < 5; ++i) fmt::print("  trade {}: {}\n", i + 1, trade_line(trades[i]));
       fmt::print("config (as run, --set values applied):\n");
       for (const auto& l : lines_of(r.config_text)) fmt::print("  {}\n", l);
@@ -189,12 +261,12 @@ void add_runs_commands(CLI::App& app, Action& action) {
       // What the runs were first, then what they gave.
       print_line_diff("config", a.config_text, b.config_text, a.id, b.id);
       print_line_diff("files", a.files, b.files, a.id, b.id);
-      auto fb = metric_fields(b.metrics);
-      fmt::print("{:<22} {:>24} {:>24}\n", "", "run " + std::to_string(a.id), "run " + std::to_string(b.id));
+      std::vector<std::vector<std::string>> rows = {{"", "run " + std::to_string(a.id), "run " + std::to_string(b.id), ""}};
       for (const auto& [k, v] : metric_fields(a.metrics)) {
-        std::string w = metric(b.metrics, k);
-        fmt::print("{:<22} {:>24} {:>24}{}\n", k, v.substr(0, 24), w.substr(0, 24), v == w ? "" : "  *");
+        const std::string w = metric(b.metrics, k);
+        rows.push_back({k, for_people(k, v), for_people(k, w), v == w ? "" : "*"});  // '*': differs in full precision
       }
+      print_table(rows, {false, true, true, false});
       auto ta = j.trades(a.id), tb = j.trades(b.id);
       std::size_t n = std::min(ta.size(), tb.size()), i = 0;
       while (i < n && ta[i].symbol == tb[i].symbol && ta[i].trade == tb[i].trade) ++i;
@@ -225,11 +297,7 @@ void add_runs_commands(CLI::App& app, Action& action) {
       } else {
         auto q = [](const std::string& s) { return json_quote(s); };
         auto num = [](double v) { return std::isfinite(v) ? format_double(v) : std::string("null"); };
-        text = "{\"run\": {\"id\": " + std::to_string(r.id) + ", \"status\": " + q(r.status) + ", \"created_at\": " + q(format_iso(r.created_at)) +
-               ", \"config_path\": " + q(r.config_path) + ", \"config_sha256\": " + q(r.config_sha256) + ", \"git_revision\": " +
-               q(r.git_revision) + ", \"feature_set_version\": " + q(r.feature_set_version) + ", \"data_fingerprint\": " +
-               q(r.data_fingerprint) + ", \"symbols\": " + q(r.symbols) + "},\n\"metrics\": " + (r.metrics.empty() ? "null" : r.metrics) +
-               ",\n\"trades\": [";
+        text = "{\"run\": " + run_json(r) + ",\n\"metrics\": " + (r.metrics.empty() ? "null" : r.metrics) + ",\n\"trades\": [";
         for (std::size_t i = 0; i < trades.size(); ++i) {
           const Trade& t = trades[i].trade;
           text += (i ? ",\n" : "\n") + std::string("{\"symbol\": ") + q(trades[i].symbol) + ", \"side\": " + q(t.direction > 0 ? "long" : "short") +

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/console.hpp"
 #include "core/log.hpp"
 #include "core/sha256.hpp"
 #include "data/candle_io.hpp"
@@ -78,7 +79,7 @@ void add_train_commands(CLI::App& app, Action& action) {
         for (const auto& s : c.session.symbols) info.symbols += (info.symbols.empty() ? "" : ",") + s;
         run_id = journal->start_run(info);
       }
-      const bool tty = !o->no_progress && ::isatty(2);
+      const bool tty = progress_wanted(o->no_progress);
       auto progress = [tty](int done, int total) {
         if (!tty) return;
         std::string bar(static_cast<std::size_t>(25 * done / std::max(total, 1)), '#');

@@ -21,5 +21,8 @@ void add_reload_commands(CLI::App& app, Action& action);
 void add_ai_commands(CLI::App& app, Action& action);
 void add_train_commands(CLI::App& app, Action& action);
 void add_models_commands(CLI::App& app, Action& action);
+void add_catalog_commands(CLI::App& app, Action& action);  // indicators, strategies
+void add_project_commands(CLI::App& app, Action& action);  // init, completion
+void add_report_commands(CLI::App& app, Action& action);
 
 }  // namespace onepath::cli

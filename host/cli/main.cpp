@@ -1,11 +1,15 @@
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <vector>
 #include <fmt/core.h>
 
 #include "cli/commands.hpp"
+#include "cli/console.hpp"
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
 #include "core/memory_budget.hpp"
@@ -88,6 +92,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}));
   app.add_option("--log-level", log_level, "debug, info, warn, error or critical")
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "critical"}));
+  bool quiet = false, verbose = false;
+  app.add_flag("-q,--quiet", quiet, "Results only: no progress bars, no notes (warnings and errors still show)");
+  app.add_flag("-v,--verbose", verbose, "Debug events too (same as --log-level debug)");
   double max_memory_mb = 0;
   app.add_option("--max-memory", max_memory_mb,
                  "MB a command may ask for up front (a generated market, a feature matrix); default 80 % of this machine's memory")
@@ -104,10 +111,19 @@ int main(int argc, char** argv) {
   cli::add_train_commands(app, action);
   cli::add_models_commands(app, action);
   cli::add_runs_commands(app, action);
+  cli::add_report_commands(app, action);
+  cli::add_catalog_commands(app, action);
+  cli::add_project_commands(app, action);
   cli::add_bench_commands(app, action);
 
   // `onepath help [COMMAND...]` is `onepath [COMMAND...] --help`.
   std::vector<std::string> args(argv + 1, argv + argc);
+  {  // errors found before parsing are already in the format asked for
+    cli::Console early;
+    for (std::size_t i = 0; i < args.size(); ++i)
+      if (args[i] == "--log-format=json" || (args[i] == "--log-format" && i + 1 < args.size() && args[i + 1] == "json")) early.json = true;
+    cli::set_console(early);
+  }
   if (!args.empty() && args[0] == "help") {
     args.erase(args.begin());
     args.push_back("--help");
@@ -118,7 +134,7 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < args.size() && !at->get_subcommands([](const CLI::App*) { return true; }).empty(); ++i) {
     if (args[i].starts_with("--") && args[i] != "--help" && args[i] != "--version") {
       if (std::string why = unknown_option(*at, app, args[i].substr(0, args[i].find('='))); !why.empty()) {
-        fmt::print(stderr, "error: {}\n", why);
+        cli::print_final_error("error", why, 2);
         return 2;
       }
     }
@@ -129,7 +145,7 @@ int main(int argc, char** argv) {
       continue;
     }
     if (std::string why = unknown_command(*at, args[i]); !why.empty()) {
-      fmt::print(stderr, "error: {}\n", why);
+      cli::print_final_error("error", why, 2);
       return 2;
     }
     at = at->get_subcommand(args[i]);
@@ -141,7 +157,7 @@ int main(int argc, char** argv) {
     const std::string name = a.substr(0, a.find('='));
     if (name == "--help" || name == "--version") continue;
     if (std::string why = unknown_option(*at, app, name); !why.empty()) {
-      fmt::print(stderr, "error: {}\n", why);
+      cli::print_final_error("error", why, 2);
       return 2;
     }
   }
@@ -170,28 +186,45 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    if (cli::console().json) cli::print_final_error("error", e.what(), 2);
+    else app.exit(e);
     return 2;
   }
+  if (quiet && verbose) {
+    cli::print_final_error("error", "--quiet and --verbose contradict each other; give one", 2);
+    return 2;
+  }
+  {
+    cli::Console console;
+    console.quiet = quiet;
+    console.verbose = verbose;
+    console.json = log_format == "json";
+    const char* no_color = std::getenv("NO_COLOR");
+    console.color = !(no_color && *no_color) && ::isatty(2);
+    cli::set_console(console);
+  }
+  if (verbose) log_level = "debug";
+  else if (quiet && log_level == "info") log_level = "warn";
 
   std::string command_line;
   for (int i = 1; i < argc; ++i) command_line += (i > 1 ? " " : "") + std::string(argv[i]);
   try {
-    log::configure(log_format == "json" ? log::Format::json : log::Format::text, log::parse_level(log_level));
+    log::configure(log_format == "json" ? log::Format::json : log::Format::text, log::parse_level(log_level), cli::console().color);
     if (max_memory_mb > 0) set_memory_budget(static_cast<std::size_t>(max_memory_mb * 1048576.0));
     install_interrupt_handler(false);  // commands that stop cleanly on their own say so
     return action ? action() : 2;
   } catch (const Interrupted&) {
-    fmt::print(stderr, "interrupted\n");
+    if (cli::console().json) cli::print_final_error("interrupted", "interrupted", 130);
+    else fmt::print(stderr, "interrupted\n");
     return 130;
   } catch (const InputError& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
+    cli::print_final_error("error", e.what(), 2);
     return 2;
   } catch (const std::bad_alloc&) {  // what no estimate foresaw
-    fmt::print(stderr, "failed: out of memory while running '{}' (ask for less: fewer bars, symbols or features; see --max-memory)\n", command_line);
+    cli::print_final_error("failed", "out of memory while running '" + command_line + "' (ask for less: fewer bars, symbols or features; see --max-memory)", 1);
     return 1;
   } catch (const std::exception& e) {  // a script error, a failed run: the work failed
-    fmt::print(stderr, "failed: {}\n", e.what());
+    cli::print_final_error("failed", e.what(), 1);
     return 1;
   }
 }

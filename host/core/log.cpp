@@ -76,10 +76,11 @@ Field::Field(std::string_view k, double v) : key(k), value(format_double(v)), qu
   if (!std::isfinite(v)) quoted = true;  // JSON has no NaN or inf literal
 }
 
-void configure(Format format, Level level) {
+void configure(Format format, Level level, bool color) {
   g_format = format;
   logger()->set_level(to_spdlog(level));
-  logger()->set_pattern(format == Format::json ? "%v" : "%H:%M:%S.%e %^%-5l%$ %v");
+  // %^...%$ is the coloured range; without it spdlog writes no escape codes at all.
+  logger()->set_pattern(format == Format::json ? "%v" : color ? "%H:%M:%S.%e %^%-5l%$ %v" : "%H:%M:%S.%e %-5l %v");
 }
 
 Level parse_level(std::string_view name) {

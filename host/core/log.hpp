@@ -12,7 +12,8 @@ namespace onepath::log {
 enum class Level { debug, info, warn, error, critical };
 enum class Format { text, json };
 
-void configure(Format format, Level level);
+// color: level names in colour on a terminal (off for NO_COLOR).
+void configure(Format format, Level level, bool color = true);
 // Throws InputError for a name other than debug, info, warn, error, critical.
 Level parse_level(std::string_view name);
 

@@ -1,5 +1,6 @@
 #include "indicators/registry.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <utility>
 #include <optional>
@@ -142,9 +143,10 @@ class Model final : public Indicator {
 // Reads parameters, remembering which were used so that a misspelt one is an error.
 class Params {
  public:
-  explicit Params(const IndicatorConfig& c) : c_(c) {}
+  explicit Params(const IndicatorConfig& c, std::vector<IndicatorParam>* record = nullptr) : c_(c), record_(record) {}
 
   double number(const std::string& name, std::optional<double> fallback = std::nullopt) {
+    note(name, fallback ? format_double(*fallback) : "");
     used_.insert(name);
     auto it = c_.params.find(name);
     if (it == c_.params.end()) {
@@ -161,6 +163,7 @@ class Params {
     return static_cast<int>(v);
   }
   std::string text(const std::string& name, const std::string& fallback) {
+    note(name, "\"" + fallback + "\"");
     used_.insert(name);
     auto it = c_.params.find(name);
     if (it == c_.params.end()) return fallback;
@@ -185,7 +188,18 @@ class Params {
   }
 
  private:
+  // Describing a kind: each parameter once, as first asked for (a number's default as
+  // written, a text's quoted).
+  void note(const std::string& name, std::string fallback) {
+    if (!record_ || used_.count(name)) return;
+    std::string example;
+    if (auto it = c_.params.find(name); it != c_.params.end())
+      example = std::holds_alternative<double>(it->second) ? format_double(std::get<double>(it->second)) : "\"" + std::get<std::string>(it->second) + "\"";
+    record_->push_back({name, std::move(fallback), std::move(example)});
+  }
+
   const IndicatorConfig& c_;
+  std::vector<IndicatorParam>* record_;
   std::set<std::string> used_;
 };
 
@@ -314,6 +328,53 @@ std::unique_ptr<Indicator> make_indicator(const IndicatorConfig& config) {
   std::string known;
   for (const auto& k : indicator_kinds()) known += (known.empty() ? "" : " ") + k.kind;
   throw InputError("unknown indicator kind '" + config.kind + "' (known: " + known + ")");
+}
+
+namespace {
+const char* summary_of(const std::string& kind) {
+  static const std::map<std::string, const char*> text = {
+      {"sma", "simple moving average"}, {"ema", "exponential moving average (TA-Lib seeding)"}, {"wma", "linearly weighted moving average"},
+      {"rsi", "Wilder's relative strength index, 0..100"}, {"trange", "true range"}, {"atr", "Wilder's average true range"},
+      {"natr", "ATR as a percentage of the close"}, {"adx", "average directional index with +DI and -DI"},
+      {"macd", "MACD line, signal and histogram"}, {"bbands", "Bollinger bands: upper, middle, lower"},
+      {"stddev", "population standard deviation"}, {"stoch", "slow stochastic %K and %D"}, {"willr", "Williams %R, -100..0"},
+      {"cci", "commodity channel index"}, {"obv", "on-balance volume"}, {"mfi", "money flow index, 0..100"},
+      {"returns", "simple return over `period` bars"}, {"log_returns", "log return over `period` bars"},
+      {"zscore", "(x - mean) / standard deviation over the window"}, {"min", "rolling minimum"}, {"max", "rolling maximum"},
+      {"quantile", "rolling quantile q (linear interpolation)"}, {"percentile_rank", "share of the window at or below the latest value"},
+      {"donchian", "Donchian channel: highest high, lowest low, middle"}, {"parkinson", "Parkinson high-low volatility"},
+      {"garman_klass", "Garman-Klass OHLC volatility"}, {"realized_vol", "standard deviation of log returns"},
+      {"volume_ratio", "volume over its moving average"}, {"correlation", "Pearson correlation of two series"},
+      {"beta", "beta of `input` on `input2`"}, {"cusum", "symmetric CUSUM event filter: +1 / -1 when the drift passes the threshold"},
+      {"calendar", "hour of day, day of week (UTC)"}};
+  auto it = text.find(kind);
+  return it == text.end() ? "" : it->second;
+}
+}  // namespace
+
+IndicatorDescription describe_indicator_kind(const std::string& kind) {
+  IndicatorDescription d;
+  std::unique_ptr<Indicator> built;
+  for (const auto& e : entries()) {
+    if (e.info.kind != kind) continue;
+    d.kind = e.info;
+    Params p(e.info.example, &d.params);
+    built = e.make(p);
+    // Required first, the inputs last; the rest as the factory asked for them.
+    auto rank = [](const IndicatorParam& x) { return x.fallback.empty() ? 0 : x.name.starts_with("input") ? 2 : 1; };
+    std::stable_sort(d.params.begin(), d.params.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+  }
+  for (const auto& a : added())
+    if (a.info.kind == kind) d.kind = a.info, built = a.make(a.info.example);
+  if (!built) {
+    make_indicator({kind, {}});  // throws, naming the known kinds
+    throw InputError("unknown indicator kind " + kind);
+  }
+  d.summary = summary_of(kind);
+  d.reads_candles = built->series_inputs() == 0;
+  for (auto o : built->outputs()) d.outputs.emplace_back(o);
+  d.warmup = built->warmup();
+  return d;
 }
 
 std::vector<IndicatorKind> indicator_kinds() {

@@ -31,6 +31,24 @@ struct IndicatorKind {
 // Every kind: the built-in ones, then those plugins added, in the order they came.
 std::vector<IndicatorKind> indicator_kinds();
 
+// What `onepath indicators` shows of a kind: its parameters (a default, or required), its
+// outputs and the warm-up of its example configuration (the defaults where there are any).
+struct IndicatorParam {
+  std::string name;
+  std::string fallback;  // the default as text; "" when the parameter is required
+  std::string example;   // the value the example configuration gives, if any
+};
+struct IndicatorDescription {
+  IndicatorKind kind;
+  std::string summary;                // one line: what it computes
+  bool reads_candles = false;         // whole candles (high, low, volume...), not one series
+  std::vector<IndicatorParam> params;  // empty for a plugin's kind (its parameters are its own)
+  std::vector<std::string> outputs;
+  int warmup = 0;                      // candles before the first value, with the example config
+};
+// InputError (with the known kinds) for an unknown kind.
+IndicatorDescription describe_indicator_kind(const std::string& kind);
+
 using IndicatorFactory = std::function<std::unique_ptr<Indicator>(const IndicatorConfig&)>;
 // Adds a kind. InputError when the name is taken (by a built-in kind or another plugin).
 // Not thread-safe against make_indicator: plugins load before any indicator is built.

@@ -25,37 +25,80 @@
 
 namespace onepath {
 
+namespace {
+
+// Candles in [start, end) of the config; an error when none are left.
+void keep_range(const RunConfig& c, CandleSeries& s, const std::string& where) {
+  if (!c.start && !c.end) return;
+  const auto lo = c.start ? std::lower_bound(s.ts.begin(), s.ts.end(), *c.start) - s.ts.begin() : 0;
+  const auto hi = c.end ? std::lower_bound(s.ts.begin(), s.ts.end(), *c.end) - s.ts.begin() : static_cast<std::ptrdiff_t>(s.size());
+  if (lo >= hi)
+    throw InputError(where + ": no candles in [data] start..end (" + (c.start ? format_iso(*c.start) : "-") + " to " +
+                     (c.end ? format_iso(*c.end) : "-") + "); the data spans " + format_iso(s.ts.front()) + " to " + format_iso(s.ts.back()));
+  for (auto* col : {&s.open, &s.high, &s.low, &s.close, &s.volume}) *col = std::vector<double>(col->begin() + lo, col->begin() + hi);
+  s.ts = std::vector<TimestampMs>(s.ts.begin() + lo, s.ts.begin() + hi);
+}
+
+// One file, read and checked: the timeframe it must have, every validation error.
+CandleFile read_checked(const RunConfig& c, const std::string& path) {
+  CandleFile f = read_candles(path);
+  if (f.series.empty()) throw InputError(f.path + ": no candles");
+  // A declared timeframe must be the data's: metrics are annualised with it. Gaps leave
+  // the smallest step, and so the inferred timeframe, as it is.
+  if (c.timeframe && f.series.size() >= 2) {
+    const Timeframe data = infer_timeframe(f.series);
+    if (!(data == *c.timeframe))
+      throw InputError(f.path + ": the data's timeframe is " + std::string(data.name()) + " (inferred from its timestamps), but " + c.path +
+                       " declares [data] timeframe = \"" + std::string(c.timeframe->name()) + "\"; declare \"" + std::string(data.name()) +
+                       "\", or resample the data ('onepath data resample')");
+  }
+  ValidateOptions vo;
+  vo.timeframe = c.timeframe;
+  ValidationReport report = validate(f.series, vo);
+  for (const auto& x : report.findings)
+    if (x.severity == Severity::error)
+      throw InputError(f.path + ":" + std::to_string(f.lines[x.row]) + ": " + x.rule + ": " + x.message + " (" +
+                       std::to_string(report.count(Severity::error)) + " errors; see 'onepath data check')");
+  return f;
+}
+
+// A symbol's files (monthly dumps, say) joined in time order; overlapping files are refused.
+CandleSeries read_symbol(const RunConfig& c, const std::vector<std::string>& paths) {
+  std::vector<CandleFile> parts;
+  for (const auto& p : paths) parts.push_back(read_checked(c, p));
+  std::sort(parts.begin(), parts.end(), [](const CandleFile& a, const CandleFile& b) { return a.series.ts.front() < b.series.ts.front(); });
+  CandleSeries out = std::move(parts[0].series);
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    const CandleSeries& next = parts[i].series;
+    if (next.ts.front() <= out.ts.back())
+      throw InputError(parts[i].path + ": starts at " + format_iso(next.ts.front()) + ", not after the end of " + parts[i - 1].path + " (" +
+                       format_iso(out.ts.back()) + "); the files of one symbol may not overlap");
+    out.reserve(out.size() + next.size());
+    for (std::size_t k = 0; k < next.size(); ++k) out.push_back(next[k]);
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<CandleSeries> load_market(const RunConfig& c, Timeframe& tf) {
   std::vector<CandleSeries> market;
   if (c.generate) {
     market = generate_market(*c.generate);
     tf = c.generate->timeframe;
+    for (auto& s : market) keep_range(c, s, c.path + ": the generated market");
     return market;
   }
   for (const auto& s : c.session.symbols) {
-    CandleFile f = read_candles(c.files.at(s));
-    if (f.series.empty()) throw InputError(f.path + ": no candles");
-    // A declared timeframe must be the data's: metrics are annualised with it. Gaps leave
-    // the smallest step, and so the inferred timeframe, as it is.
-    if (c.timeframe && f.series.size() >= 2) {
-      const Timeframe data = infer_timeframe(f.series);
-      if (!(data == *c.timeframe))
-        throw InputError(f.path + ": the data's timeframe is " + std::string(data.name()) + " (inferred from its timestamps), but " + c.path +
-                         " declares [data] timeframe = \"" + std::string(c.timeframe->name()) + "\"; declare \"" + std::string(data.name()) +
-                         "\", or resample the data ('onepath data resample')");
-    }
-    ValidateOptions vo;
-    vo.timeframe = c.timeframe;
-    ValidationReport report = validate(f.series, vo);
-    for (const auto& x : report.findings)
-      if (x.severity == Severity::error)
-        throw InputError(f.path + ":" + std::to_string(f.lines[x.row]) + ": " + x.rule + ": " + x.message + " (" +
-                         std::to_string(report.count(Severity::error)) + " errors; see 'onepath data check')");
-    if (market.empty()) tf = report.timeframe;
-    else if (!(report.timeframe == tf))
-      throw InputError(f.path + ": timeframe " + std::string(report.timeframe.name()) + " differs from the other symbols' " + std::string(tf.name()));
-    f.series.symbol = s;
-    market.push_back(std::move(f.series));
+    const auto& paths = c.files.at(s);
+    CandleSeries series = read_symbol(c, paths);
+    keep_range(c, series, paths.front());
+    const Timeframe data_tf = c.timeframe ? *c.timeframe : infer_timeframe(series);
+    if (market.empty()) tf = data_tf;
+    else if (!(data_tf == tf))
+      throw InputError(paths.front() + ": timeframe " + std::string(data_tf.name()) + " differs from the other symbols' " + std::string(tf.name()));
+    series.symbol = s;
+    market.push_back(std::move(series));
   }
   return market;
 }
@@ -67,7 +110,7 @@ std::string files_digest(const RunConfig& c, const std::vector<std::string>& mor
   for (const auto& f : c.session.filters)
     if (!f.script.empty()) paths.push_back(f.script);
   for (const auto& p : c.session.plugins) paths.push_back(p.path);
-  for (const auto& [symbol, file] : c.files) paths.push_back(file);
+  for (const auto& [symbol, files] : c.files) paths.insert(paths.end(), files.begin(), files.end());
   paths.insert(paths.end(), more.begin(), more.end());
   std::string out;
   std::vector<std::string> seen;
@@ -115,11 +158,14 @@ void use_model_registry(const std::string& address) {
 BacktestResult run_backtest(const RunConfig& c, const BacktestProgress& progress) {
   use_model_registry(c.registry);
   Timeframe tf = c.timeframe.value_or(Timeframe::parse("15m"));
+  const auto t0 = std::chrono::steady_clock::now();
   std::vector<CandleSeries> market = load_market(c, tf);
+  const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // The journal's name for the data, hashed on the other core while the run goes.
   auto fingerprint = std::async(std::launch::async, [&market] { return market_fingerprint(market); });
   BacktestResult r = run_backtest_on(c.session, market, tf, progress);
   r.data_fingerprint = fingerprint.get();
+  r.load_seconds = load_seconds;
   return r;
 }
 
@@ -139,9 +185,14 @@ void check_output_dir(const RunConfig& c) {
 BacktestResult run_recorded_backtest(const RunConfig& c, const std::string& git_revision, std::int64_t* run_id,
                                      const BacktestProgress& progress) {
   check_output_dir(c);
+  using Clock = std::chrono::steady_clock;
+  auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
   if (c.journal.empty()) {
     BacktestResult r = run_backtest(c, progress);
-    write_backtest_outputs(c, r);
+    r.output_dir = resolve_output_dir(c.output_dir, 0);
+    const auto t_files = Clock::now();
+    write_backtest_outputs(c, r, r.output_dir);
+    r.files_seconds = since(t_files);
     return r;
   }
   auto journal = Journal::open(c.journal);
@@ -161,12 +212,14 @@ BacktestResult run_recorded_backtest(const RunConfig& c, const std::string& git_
   BacktestResult r;
   try {
     r = run_backtest(c, progress);
+    const auto t_journal = Clock::now();
     journal->complete_run(id, r.symbols, r.trades, r.equity, r.decision_log.records(),
                           {r.feature_set_version, r.data_fingerprint, metrics_json(c, r), files_digest(c, r.script_files), r.feature_columns}, c.equity_every);
     journal->event(id, correlation, "backtest_complete",
                    "{\"candles\":" + std::to_string(r.candles) + ",\"seconds\":" + format_double(r.seconds) +
                        ",\"bars_per_second\":" + format_double(static_cast<double>(r.candles) / r.seconds) +
                        ",\"trades\":" + std::to_string(r.trades.size()) + ",\"decisions\":" + std::to_string(r.decisions) + "}");
+    r.journal_seconds = since(t_journal);
   } catch (const Interrupted&) {
     journal->end_run(id, "interrupted", {"", "", ""});
     journal->event(id, correlation, "backtest_interrupted", "{}");
@@ -183,8 +236,11 @@ BacktestResult run_recorded_backtest(const RunConfig& c, const std::string& git_
     throw;
   }  // One order: the journal is the record, complete first; the files follow it. When they
   // cannot be written the run stays complete in the journal and the error says so.
+  r.output_dir = resolve_output_dir(c.output_dir, id);
+  const auto t_files = Clock::now();
   try {
-    write_backtest_outputs(c, r);
+    write_backtest_outputs(c, r, r.output_dir);
+    r.files_seconds = since(t_files);
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string("run ") + std::to_string(id) + " is complete in the journal, but its files were not written: " + e.what());
   }
@@ -216,6 +272,9 @@ BacktestResult run_backtest_on(const SessionConfig& c, const std::vector<CandleS
   res.feature_columns = session.feature_columns();
   res.script_files = session.script_files();
 
+  for (const auto& s : market)  // said before the run: its features would never all be ready
+    if (s.size() < session.warmup_bars())
+      log::warn("data_shorter_than_warmup", {{"symbol", s.symbol}, {"candles", s.size()}, {"warmup_bars", session.warmup_bars()}});
   MarketMerge merge(market);
   const std::size_t total = merge.total();
   res.candles = total;
@@ -224,6 +283,7 @@ BacktestResult run_backtest_on(const SessionConfig& c, const std::vector<CandleS
   std::size_t reported = 0;
   TimeSlice slice;
   session.start();
+  if (progress) progress(0, total);
   while (merge.next(slice)) {
     for (const auto& [symbol, candle] : slice.candles) session.on_candle(symbol, candle);
     session.close(slice.ts);
@@ -334,10 +394,21 @@ std::string metrics_json(const RunConfig& config, const BacktestResult& r) {
   return s + "}\n";
 }
 
-void write_backtest_outputs(const RunConfig& c, const BacktestResult& r) {
-  if (c.output_dir.empty()) return;
+std::string resolve_output_dir(const std::string& dir, std::int64_t run_id) {
+  const std::size_t at = dir.find("{run}");
+  if (at == std::string::npos) return dir;
+  std::string id;
+  if (run_id) id = std::to_string(run_id);
+  else  // 2026-12-02T11:30:05.123Z -> 20261202T113005.123Z
+    for (char ch : format_iso(now_ms()))
+      if (ch != '-' && ch != ':') id += ch;
+  return dir.substr(0, at) + id + dir.substr(at + 5);
+}
+
+void write_backtest_outputs(const RunConfig& c, const BacktestResult& r, const std::string& output_dir) {
+  if (output_dir.empty()) return;
   namespace fs = std::filesystem;
-  fs::create_directories(c.output_dir);
+  fs::create_directories(output_dir);
   std::vector<TradeRecord> named;
   for (const auto& t : r.trades) named.push_back({r.symbols[static_cast<std::size_t>(t.symbol)], t});
   std::string trades = trades_csv(named);
@@ -349,7 +420,7 @@ void write_backtest_outputs(const RunConfig& c, const BacktestResult& r) {
   }
   // A set, whole or marked unfinished: the manifest goes first and comes back last, naming
   // each file's SHA-256; a folder without one is not a run's whole output (docs/journal.md).
-  const fs::path dir(c.output_dir);
+  const fs::path dir(output_dir);
   fs::remove(dir / "outputs.json");
   const std::string metrics = metrics_json(c, r);
   write_file_atomic((dir / "trades.csv").string(), trades);

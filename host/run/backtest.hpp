@@ -24,7 +24,11 @@ struct BacktestResult {
   std::vector<Trade> trades;
   std::vector<EquityPoint> equity;
   Metrics metrics;
-  double seconds = 0;
+  double seconds = 0;          // the run itself: enrichment, strategy, execution
+  double load_seconds = 0;     // reading and checking the data
+  double journal_seconds = 0;  // recording the run
+  double files_seconds = 0;    // writing the output files
+  std::string output_dir;      // where the files went ("" when none were asked for)
 };
 
 // SHA-256 over every candle of every symbol: the name, then each column's bytes.
@@ -57,8 +61,11 @@ BacktestResult run_recorded_backtest(const RunConfig& config, const std::string&
 // "SHA-256  path" lines for the config, its scripts, plugins and data files, and `more`.
 std::string files_digest(const RunConfig& config, const std::vector<std::string>& more = {});
 
-// trades.csv, equity.csv and metrics.json in the output folder, each whole or not at all.
-void write_backtest_outputs(const RunConfig& config, const BacktestResult& result);
+// trades.csv, equity.csv and metrics.json in `dir`, each whole or not at all.
+void write_backtest_outputs(const RunConfig& config, const BacktestResult& result, const std::string& dir);
+// [output] dir with "{run}" replaced by the run's id in the journal, or, with no journal, by
+// the UTC time to the millisecond (20261202T113005.123Z): each run its own folder.
+std::string resolve_output_dir(const std::string& dir, std::int64_t run_id);
 std::string metrics_json(const RunConfig& config, const BacktestResult& result);
 
 }  // namespace onepath

@@ -2,6 +2,9 @@
 #include <fmt/core.h>
 #include <toml++/toml.h>
 
+#include <glob.h>
+
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <set>
@@ -9,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "core/number_format.hpp"
+#include "core/time.hpp"
 #include "data/candle_io.hpp"
 #include "exec/filter.hpp"
 #include "lua/signal_config.hpp"
@@ -26,7 +30,7 @@ const std::map<std::string, std::set<std::string>>& schema() {
       {"", {"plugins", "data", "strategy", "filters", "execution", "risk", "output", "paper", "ai", "train"}},  // [ai]: the ai_router plugin reads and checks it
       {"plugins", {"path", "params"}},
       {"plugins.params", {"*"}},
-      {"data", {"symbols", "timeframe", "files", "dir", "generate"}},
+      {"data", {"symbols", "timeframe", "files", "dir", "start", "end", "generate"}},
       {"data.files", {"*"}},
       {"data.generate", {"bars", "start", "scenario", "seed", "corr", "defects"}},
       {"strategy", {"script", "signal", "params", "scripts_root", "timeout_ms", "memory_mb"}},
@@ -35,7 +39,7 @@ const std::map<std::string, std::set<std::string>>& schema() {
       {"filters.params", {"*"}},
       {"execution", {"initial_cash", "fill", "same_bar", "costs", "taker_fee_bps", "maker_fee_bps", "slippage_bps", "slippage_range"}},
       {"risk", {"max_position_fraction", "max_gross_leverage", "daily_loss_fraction", "max_open_positions", "mode", "flatten_on_daily_loss"}},
-      {"output", {"dir", "db", "equity_every"}},
+      {"output", {"dir", "db", "equity_every", "report"}},
       {"paper.feed_params", {"*"}},
       {"train", {"features", "out", "name", "label", "horizon", "threshold", "stop_pct", "take_pct", "folds", "purge", "embargo", "rounds",
                  "max_depth", "eta", "subsample", "colsample_bytree", "min_child_weight", "seed", "trials"}},
@@ -92,6 +96,23 @@ class Reader {
     if (!n) return std::nullopt;
     if (!n->is_string()) wrong(path, "a string");
     return *n->value<std::string>();
+  }
+  // A moment: text (ISO-8601 or epoch), or a TOML date / date-time (UTC unless it says).
+  std::optional<TimestampMs> moment(const std::string& path) const {
+    const toml::node* n = at(path);
+    if (!n) return std::nullopt;
+    auto iso = [](const toml::date& d, const toml::time& t, int offset_minutes) {
+      const std::string text = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", d.year, d.month, d.day, t.hour, t.minute, t.second, t.nanosecond / 1'000'000);
+      return parse_timestamp(text) - static_cast<TimestampMs>(offset_minutes) * 60'000;
+    };
+    try {
+      if (n->is_string()) return parse_timestamp(*n->value<std::string>());
+      if (auto d = n->value<toml::date>()) return iso(*d, toml::time{}, 0);
+      if (auto dt = n->value<toml::date_time>()) return iso(dt->date, dt->time, dt->offset ? dt->offset->minutes : 0);
+    } catch (const InputError& e) {
+      throw InputError(file_ + ": '" + path + "': " + e.what());
+    }
+    wrong(path, "a time: \"2024-01-01\", \"2024-01-01T12:00:00Z\" or epoch milliseconds as text");
   }
   std::optional<bool> boolean(const std::string& path) const {
     const toml::node* n = at(path);
@@ -170,6 +191,19 @@ void apply_override(toml::table& root, const std::string& assignment) {
 
 // A relative path: from the working directory, else from the config's folder or the
 // nearest folder above it that has it (so examples/x.toml finds scripts/ from anywhere).
+// A pattern with * ? or [ is a glob: its matches, sorted (monthly dumps in date order);
+// none is an error. Anything else is one file, checked when it is read.
+std::vector<std::string> expand_glob(const std::string& pattern, const std::string& where) {
+  if (pattern.find_first_of("*?[") == std::string::npos) return {pattern};
+  glob_t g{};
+  const int rc = ::glob(pattern.c_str(), GLOB_ERR, nullptr, &g);
+  std::vector<std::string> out(g.gl_pathv, g.gl_pathv + g.gl_pathc);
+  ::globfree(&g);
+  if (rc != 0 || out.empty()) throw InputError(where + ": no file matches " + pattern);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::string resolve(const std::string& p, const std::string& config_path) {
   if (p.empty() || fs::path(p).is_absolute() || fs::exists(p)) return p;
   for (fs::path dir = fs::absolute(config_path).parent_path(); !dir.empty(); dir = dir.parent_path()) {
@@ -263,13 +297,28 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
   if (const toml::node* files = r.at("data.files")) {
     if (!files->is_table()) r.wrong("data.files", "a table of SYMBOL = \"file\"");
     for (const auto& [sym, file] : *files->as_table()) {
-      if (!file.is_string()) r.wrong("data.files." + std::string(sym.str()), "a file name");
-      c.files[std::string(sym.str())] = resolve(*file.value<std::string>(), path);
+      const std::string key = "data.files." + std::string(sym.str());
+      const char* expected = "a file name, a glob (\"dumps/BTC-2024-*.csv\") or a list of them";
+      std::vector<std::string> patterns;
+      if (file.is_string()) patterns.push_back(*file.value<std::string>());
+      else if (const toml::array* list = file.as_array(); list && !list->empty())
+        for (const auto& f : *list) {
+          if (!f.is_string()) r.wrong(key, expected);
+          patterns.push_back(*f.value<std::string>());
+        }
+      else r.wrong(key, expected);
+      auto& out = c.files[std::string(sym.str())];
+      for (const auto& pattern : patterns)
+        for (auto& f : expand_glob(resolve(pattern, path), path + ": '" + key + "'")) out.push_back(std::move(f));
     }
   }
   if (auto dir = r.text("data.dir"))
     for (const auto& s : session.symbols)
-      if (!c.files.count(s)) c.files[s] = resolve((fs::path(*dir) / (s + ".csv")).string(), path);
+      if (!c.files.count(s)) c.files[s] = {resolve((fs::path(*dir) / (s + ".csv")).string(), path)};
+  c.start = r.moment("data.start");
+  c.end = r.moment("data.end");
+  if (c.start && c.end && *c.end <= *c.start)
+    throw InputError(path + ": [data] end (" + format_iso(*c.end) + ") is not after start (" + format_iso(*c.start) + ")");
   if (r.at("data.generate")) {
     SynthOptions g;
     g.timeframe = c.timeframe.value_or(Timeframe::parse("15m"));
@@ -370,10 +419,13 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
   r.set("risk.max_open_positions", k.max_open_positions, 1, 1'000'000);
   r.choice("risk.mode", k.mode, {{"reject", RiskMode::reject}, {"clip", RiskMode::clip}});
   r.set("risk.flatten_on_daily_loss", k.flatten_on_daily_loss);
-  c.output_dir = r.text("output.dir").value_or("");
+  // Each run its own folder unless the config names one: a second run keeps the first's files.
+  c.output_dir = r.text("output.dir").value_or("runs/" + fs::path(path).stem().string() + "/{run}");
   c.journal = r.text("output.db").value_or(kDefaultJournal);
   c.registry = c.journal;
   r.set("output.equity_every", c.equity_every, 1, 1'000'000'000);
+  r.set("output.report", c.report);
+  if (c.report && c.output_dir.empty()) throw InputError(path + ": [output] report = true needs an output folder ([output] dir)");
 
   // [paper]
   PaperConfig& p = c.paper;

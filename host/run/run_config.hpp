@@ -38,10 +38,12 @@ struct RunConfig {
   SessionConfig session;
   // [data]: files per symbol, or a generated market
   std::optional<Timeframe> timeframe;
-  std::map<std::string, std::string> files;
+  std::map<std::string, std::vector<std::string>> files;  // per symbol, globs expanded, in order
+  std::optional<TimestampMs> start, end;  // [data] start / end: candles in [start, end) only
   std::optional<SynthOptions> generate;
   // [output]
-  std::string output_dir;                 // empty: no files
+  bool report = false;                    // [output] report: report.html beside the files
+  std::string output_dir;                 // "{run}" is the run's id (resolve_output_dir); empty: no files
   std::string journal = kDefaultJournal;  // a SQLite file or postgresql://...; empty: none
   std::string registry = kDefaultJournal; // where models named by registry name are found (the journal, also with --no-journal)
   std::size_t equity_every = 1;           // journal every n-th equity mark

@@ -33,9 +33,9 @@ grep -qE "trades [1-9]" <<<"$out" || fail "the model strategy made no trades: $o
 out=$("$onepath" models rollback ml_up --db "$db" 2>&1) || fail "rollback: $out"
 grep -q "ml_up version 1 is in production again" <<<"$out" || fail "rollback: $out"
 "$onepath" models list --db "$db" | grep -qE "^ml_up +1 +production" || fail "list: $("$onepath" models list --db "$db")"
-a=$("$onepath" backtest examples/ml/run.toml --no-journal --db "$db" --no-progress --set data.generate.seed=12 --set strategy.params.model=ml_up 2>&1 | grep trades)
+a=$("$onepath" backtest examples/ml/run.toml --no-journal --db "$db" --no-progress --set data.generate.seed=12 --set strategy.params.model=ml_up 2>&1 | grep "^  trades")
 # version 1 is kept whole although models/ml_up.json now holds version 2: it trades as its copy models/again.json
-b=$("$onepath" backtest examples/ml/run.toml --no-journal --no-progress --set data.generate.seed=12 --set strategy.params.model=models/again.json 2>&1 | grep trades)
+b=$("$onepath" backtest examples/ml/run.toml --no-journal --no-progress --set data.generate.seed=12 --set strategy.params.model=models/again.json 2>&1 | grep "^  trades")
 [ -n "$a" ] && [ "$a" = "$b" ] || fail "the registry's production version 1 traded otherwise than its bytes: '$a' vs '$b'"
 "$onepath" backtest examples/ml/run.toml --no-journal --db "$db" --no-progress --set strategy.params.model=ml_up@7 >"$work/out" 2>&1; rc=$?
 [ $rc -eq 2 ] && grep -q "no such version (versions 1 to 2)" "$work/out" || fail "an unknown version: exit $rc, $(cat "$work/out")"
