@@ -2,11 +2,15 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <unistd.h>
 
 #include <filesystem>
 
+#include "cli/bench_reference.hpp"
 #include "cli/commands.hpp"
 #include "core/atomic_file.hpp"
 #include "core/cycle_clock.hpp"
@@ -88,23 +92,43 @@ struct IndicatorFigures {
   std::string kind;
   double ns_per_update, p50, p95, p99;
   std::size_t state_bytes;
+  std::optional<double> ref_ns;  // the plain C loop of the kind's definition, same run
+  double cold_ns;                // the first pass: the output pages touched for the first time
 };
 
-// Best of `runs` passes of update + emit over the whole series; then single updates timed
-// one by one with the time-stamp counter, less the cost of timing an empty call.
-IndicatorFigures measure_indicator(const IndicatorKind& k, const CandleSeries& s, int runs, double tsc_per_ns) {
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+// `runs` passes of update + emit over the whole series, each followed by a pass of the
+// kind's plain loop (interleaved, so both see the same machine), medians of each; then
+// single updates timed one by one with the time-stamp counter, less the cost of timing an
+// empty call.
+IndicatorFigures measure_indicator(const IndicatorKind& k, const CandleSeries& s, int runs, double tsc_per_ns, PlainLoops& plain) {
   auto ind = make_indicator(k.example);
   std::size_t outputs = ind->outputs().size();
-  std::vector<std::vector<double>> cols(outputs, std::vector<double>(s.size()));
+  std::vector<std::unique_ptr<double[]>> cols;  // new double[n]: pages not touched, so the first pass is the cold one
   std::vector<double*> ptrs;
-  for (auto& c : cols) ptrs.push_back(c.data());
-
-  double best = 1e300;
-  for (int r = 0; r < runs; ++r) {
+  for (std::size_t k = 0; k < outputs; ++k) {
+    cols.emplace_back(new double[s.size()]);
+    ptrs.push_back(cols.back().get());
+  }
+  const double n = static_cast<double>(s.size());
+  std::vector<double> passes, refs;
+  double cold = 0;
+  for (int r = 0; r <= runs; ++r) {
     ind->reset();
     auto t0 = Clock::now();
     ind->update_many(s, 0, s.size(), ptrs.data());
-    best = std::min(best, seconds_since(t0));
+    const double t = seconds_since(t0);
+    if (r == 0) {
+      cold = t;
+      continue;
+    }
+    passes.push_back(t);
+    if (auto ref = plain.seconds(k.example, s)) refs.push_back(*ref);
   }
 
   // Reading the counter costs about as much as a cheap update, and it ticks in ~10 ns
@@ -126,8 +150,10 @@ IndicatorFigures measure_indicator(const IndicatorKind& k, const CandleSeries& s
   }
   double base = percentile(overhead, 50);
   for (auto& l : latency) l = std::max(0.0, l - base) / tsc_per_ns / kBlock;
-  return {std::string(k.kind), best * 1e9 / static_cast<double>(s.size()), percentile(latency, 50),
-          percentile(latency, 95), percentile(latency, 99), ind->state_bytes()};
+  IndicatorFigures f{std::string(k.kind), median(passes) * 1e9 / n, percentile(latency, 50), percentile(latency, 95), percentile(latency, 99),
+                     ind->state_bytes(), std::nullopt, cold * 1e9 / n};
+  if (!refs.empty()) f.ref_ns = median(refs) * 1e9 / n;
+  return f;
 }
 
 void add_bench_indicators(CLI::App& bench, Action& action) {
@@ -135,7 +161,7 @@ void add_bench_indicators(CLI::App& bench, Action& action) {
     std::size_t bars = 10'000'000;
     std::string kind;
     std::vector<std::string> plugins;
-    int runs = 3;
+    int runs = 5;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
@@ -143,11 +169,15 @@ void add_bench_indicators(CLI::App& bench, Action& action) {
   cmd->add_option("--bars", o->bars, "Bars of the generated random walk")->check(CLI::Range(1000, 1'000'000'000))->capture_default_str();
   cmd->add_option("--kind", o->kind, "Only this kind (see docs/indicators.md)");
   cmd->add_option("--plugin", o->plugins, "Also the kinds of this native plugin (repeatable)")->check(CLI::ExistingFile);
-  cmd->add_option("--runs", o->runs, "Timed passes; the best is reported")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_flag("--json", o->json, "A JSON array: kind, ns_per_update, p50_ns, p95_ns, p99_ns, state_bytes");
+  cmd->add_option("--runs", o->runs, "Timed passes of each (indicator and plain loop, interleaved); medians are reported")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_flag("--json", o->json, "A JSON array: kind, ns_per_update, ref_ns_per_update, ratio, cold_ns_per_update, p50_ns, p95_ns, p99_ns, state_bytes, runs");
   cmd->footer(
       "Each kind runs with its example parameters (sma 20, ema 12, rsi 14, ...) over a generated 15m walk.\n"
-      "ns_per_update: best pass of update + emit over all bars, divided by the bars.\n"
+      "ns_per_update: median of --runs passes of update + emit over all bars, per bar (warm: a first,\n"
+      "cold pass touches the output pages and is reported apart as cold).\n"
+      "ref: the plain C loop of TA-Lib's definition of the kind (host/cli/plain_loops.c, same flags),\n"
+      "timed after each indicator pass; ratio = ns_per_update / ref (at most 1 is the goal).\n"
       "p50/p95/p99: updates timed with the CPU time-stamp counter in blocks of 16 (the counter is too\n"
       "coarse for one), per update, less the timer's own cost.\n"
       "Examples:\n"
@@ -162,20 +192,29 @@ void add_bench_indicators(CLI::App& bench, Action& action) {
         if (o->kind.empty() || k.kind == o->kind) kinds.push_back(k);
       if (kinds.empty()) throw InputError("unknown indicator kind '" + o->kind + "'");
       CandleSeries s = bench_walk(o->bars);
+      PlainLoops plain(s.size());
       double tsc = cycles_per_ns();
-      if (!o->json) fmt::print("{:<16} {:>10} {:>8} {:>8} {:>8} {:>12}\n", "kind", "ns/update", "p50 ns", "p95 ns", "p99 ns", "state bytes");
+      if (!o->json)
+        fmt::print("{:<16} {:>10} {:>8} {:>7} {:>8} {:>8} {:>8} {:>8} {:>12}\n", "kind", "ns/update", "ref ns", "ratio", "cold ns", "p50 ns", "p95 ns",
+                   "p99 ns", "state bytes");
       std::string json = "[";
+      auto opt = [](const std::optional<double>& v, int digits) { return v ? fmt::format("{:.{}f}", *v, digits) : std::string("null"); };
       for (const auto& k : kinds) {
-        IndicatorFigures f = measure_indicator(k, s, o->runs, tsc);
+        IndicatorFigures f = measure_indicator(k, s, o->runs, tsc, plain);
+        const std::optional<double> ratio = f.ref_ns ? std::optional<double>(f.ns_per_update / *f.ref_ns) : std::nullopt;
         if (o->json) {
-          json += fmt::format("{}\n{{\"kind\":\"{}\",\"ns_per_update\":{:.3f},\"p50_ns\":{:.1f},\"p95_ns\":{:.1f},\"p99_ns\":{:.1f},\"state_bytes\":{}}}",
-                              json.size() > 1 ? "," : "", f.kind, f.ns_per_update, f.p50, f.p95, f.p99, f.state_bytes);
+          json += fmt::format("{}\n{{\"kind\":\"{}\",\"ns_per_update\":{:.3f},\"ref_ns_per_update\":{},\"ratio\":{},\"cold_ns_per_update\":{:.3f},"
+                              "\"p50_ns\":{:.1f},\"p95_ns\":{:.1f},\"p99_ns\":{:.1f},\"state_bytes\":{},\"runs\":{}}}",
+                              json.size() > 1 ? "," : "", f.kind, f.ns_per_update, opt(f.ref_ns, 3), opt(ratio, 3), f.cold_ns, f.p50, f.p95, f.p99,
+                              f.state_bytes, o->runs);
         } else {
-          fmt::print("{:<16} {:>10.2f} {:>8.1f} {:>8.1f} {:>8.1f} {:>12}\n", f.kind, f.ns_per_update, f.p50, f.p95, f.p99, f.state_bytes);
+          fmt::print("{:<16} {:>10.2f} {:>8} {:>7} {:>8.2f} {:>8.1f} {:>8.1f} {:>8.1f} {:>12}\n", f.kind, f.ns_per_update, f.ref_ns ? opt(f.ref_ns, 2) : "-",
+                     ratio ? opt(ratio, 2) : "-", f.cold_ns, f.p50, f.p95, f.p99, f.state_bytes);
           std::fflush(stdout);
         }
       }
       if (o->json) fmt::print("{}\n]\n", json);
+      else fmt::print("medians of {} interleaved passes of {} bars\n", o->runs, s.size());
       return 0;
     };
   });
@@ -243,18 +282,21 @@ void add_bench_enrich(CLI::App& bench, Action& action) {
   struct Opts {
     std::string features;
     std::size_t bars = 10'000'000;
-    int runs = 3;
+    int runs = 5;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = bench.add_subcommand("enrich", "A feature set's cost: streaming and batch ns per candle, state bytes per key");
   cmd->add_option("--features", o->features, "Feature set (scripts/features/*.lua)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--bars", o->bars, "Generated 15m candles")->check(CLI::Range(1000, 1'000'000'000))->capture_default_str();
-  cmd->add_option("--runs", o->runs, "Timed passes; the best is reported")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_flag("--json", o->json, "One JSON object: stream_ns_per_candle, stream_p50_ns, stream_p95_ns, stream_p99_ns, "
-                                   "batch_ns_per_candle, batch_mt_ns_per_candle, state_bytes");
+  cmd->add_option("--runs", o->runs, "Timed passes of each path, interleaved; medians are reported")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_flag("--json", o->json, "One JSON object: stream_ns_per_candle, ref_sum_ns, stream_ratio, stream_cold_ns_per_candle, stream_p50_ns, "
+                                   "stream_p95_ns, stream_p99_ns, batch_ns_per_candle, batch_mt_ns_per_candle, state_bytes, runs");
   cmd->footer(
-      "stream: update + emit of every candle; p50/p95/p99 per candle, timed in blocks of 16.\n"
+      "stream: update + emit of every candle (a first, cold pass apart); p50/p95/p99 per candle, timed in\n"
+      "blocks of 16. ref_sum: the plain C loops of the set's kinds (host/cli/plain_loops.c), one per\n"
+      "feature with its parameters, summed, timed in the same rounds; stream_ratio = stream / ref_sum\n"
+      "(the goal is 0.5: one pass over a candle computing what separate loops compute).\n"
       "batch: enrich_batch over all candles into a reused matrix, on one thread and on all threads\n"
       "(independent features in parallel).\n"
       "Example:\n  onepath bench enrich --features scripts/features/talib_common.lua");
@@ -265,10 +307,13 @@ void add_bench_enrich(CLI::App& bench, Action& action) {
       const Timeframe tf = Timeframe::parse("15m");
       const double n = static_cast<double>(s.size());
       const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-      double best_stream = 1e300, best_batch = 1e300, best_mt = 1e300;
+      std::vector<double> stream, batch, batch_mt, ref_sum;
+      double cold = 0;
       std::size_t columns = 0, state = 0;
       FeatureColumns matrix;  // reused: the figure is the enrichment, not the page faults of a new matrix
-      for (int r = 0; r < o->runs; ++r) {
+      PlainLoops plain(s.size());
+      bool all_plain = true;
+      for (int r = 0; r <= o->runs; ++r) {  // round 0 is the cold one
         Enricher e(set, tf);
         columns = e.columns().size();
         std::vector<double> row(columns);
@@ -277,15 +322,28 @@ void add_bench_enrich(CLI::App& bench, Action& action) {
           e.update(s[i]);
           e.emit(row.data());
         }
-        best_stream = std::min(best_stream, seconds_since(t0));
+        const double t = seconds_since(t0);
+        if (r == 0) {
+          cold = t;
+          continue;
+        }
+        stream.push_back(t);
         state = e.state_bytes();
         t0 = Clock::now();
         e.enrich_batch(s, matrix, 1);
-        best_batch = std::min(best_batch, seconds_since(t0));
+        batch.push_back(seconds_since(t0));
         t0 = Clock::now();
         e.enrich_batch(s, matrix, threads);
-        best_mt = std::min(best_mt, seconds_since(t0));
+        batch_mt.push_back(seconds_since(t0));
+        double sum = 0;
+        for (const auto& f : set.features) {
+          auto secs = f.input.empty() && !f.timeframe ? plain.seconds(f.indicator, s) : std::nullopt;
+          all_plain &= secs.has_value();
+          sum += secs.value_or(0);
+        }
+        ref_sum.push_back(sum);
       }
+      const double ref_ns = median(ref_sum) * 1e9 / n, stream_ns = median(stream) * 1e9 / n;
       constexpr std::size_t kBlock = 16;
       const double tsc = cycles_per_ns();
       Enricher e(set, tf);
@@ -299,16 +357,21 @@ void add_bench_enrich(CLI::App& bench, Action& action) {
         lat.push_back(static_cast<double>(cycles_now() - t0) / tsc / kBlock);
       }
       double p50 = percentile(lat, 50), p95 = percentile(lat, 95), p99 = percentile(lat, 99);
+      const std::string ratio = all_plain ? fmt::format("{:.3f}", stream_ns / ref_ns) : "null";
       if (o->json)
-        fmt::print("{{\"bench\":\"enrich\",\"candles\":{},\"columns\":{},\"stream_ns_per_candle\":{:.2f},\"stream_p50_ns\":{:.1f},"
-                   "\"stream_p95_ns\":{:.1f},\"stream_p99_ns\":{:.1f},\"batch_ns_per_candle\":{:.2f},\"batch_mt_ns_per_candle\":{:.2f},"
-                   "\"batch_threads\":{},\"state_bytes\":{}}}\n",
-                   s.size(), columns, best_stream * 1e9 / n, p50, p95, p99, best_batch * 1e9 / n, best_mt * 1e9 / n, threads, state);
+        fmt::print("{{\"bench\":\"enrich\",\"candles\":{},\"columns\":{},\"stream_ns_per_candle\":{:.2f},\"ref_sum_ns\":{},\"stream_ratio\":{},"
+                   "\"stream_cold_ns_per_candle\":{:.2f},\"stream_p50_ns\":{:.1f},\"stream_p95_ns\":{:.1f},\"stream_p99_ns\":{:.1f},"
+                   "\"batch_ns_per_candle\":{:.2f},\"batch_mt_ns_per_candle\":{:.2f},\"batch_threads\":{},\"state_bytes\":{},\"runs\":{}}}\n",
+                   s.size(), columns, stream_ns, all_plain ? fmt::format("{:.2f}", ref_ns) : "null", ratio, cold * 1e9 / n, p50, p95, p99,
+                   median(batch) * 1e9 / n, median(batch_mt) * 1e9 / n, threads, state, o->runs);
       else
-        fmt::print("enrich {} ({} columns, {} candles):\n  stream  {:.1f} ns/candle (p50 {:.1f}, p95 {:.1f}, p99 {:.1f})\n"
+        fmt::print("enrich {} ({} columns, {} candles), medians of {} interleaved rounds:\n"
+                   "  stream  {:.1f} ns/candle (p50 {:.1f}, p95 {:.1f}, p99 {:.1f}; cold first pass {:.1f})\n"
+                   "  ref     {} ns/candle: the set's plain C loops, summed; stream / ref = {} (goal 0.5)\n"
                    "  batch   {:.1f} ns/candle on 1 thread, {:.1f} on {} threads\n  state   {} bytes per key\n",
-                   o->features, columns, s.size(), best_stream * 1e9 / n, p50, p95, p99, best_batch * 1e9 / n, best_mt * 1e9 / n,
-                   threads, state);
+                   o->features, columns, s.size(), o->runs, stream_ns, p50, p95, p99, cold * 1e9 / n,
+                   all_plain ? fmt::format("{:.1f}", ref_ns) : "- (a kind without a plain loop)", ratio, median(batch) * 1e9 / n,
+                   median(batch_mt) * 1e9 / n, threads, state);
       return 0;
     };
   });

@@ -16,31 +16,27 @@ class Sma {
   static constexpr std::string_view kKind = "sma";
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
   explicit Sma(int period, Source input = Source::close)
-      : period_(check_period(kKind, "period", period)), input_(input), ring_(period_) {}
+      : period_(check_period(kKind, "period", period)), input_(input), sum_(period_) {}
 
   Refusal update(const Candle& c) { return update_input(select(c, input_)); }
   Refusal update_input(double x) { return std::isfinite(x) ? (push(x), Refusal::none) : Refusal::not_finite; }
   Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
   Source input() const { return input_; }
-  double value() const { return ring_.full() ? sum_ / period_ : kNaN; }
+  double value() const { return sum_.full() ? sum_.sum() / period_ : kNaN; }
   void emit(double* out) const { out[0] = value(); }
   int warmup() const { return period_ - 1; }
-  bool ready() const { return ring_.full(); }
+  bool ready() const { return sum_.full(); }
   void reset() { *this = Sma(period_, input_); }
   std::string params_text() const { return "period=" + std::to_string(period_) + ",input=" + std::string(source_name(input_)); }
-  std::size_t heap_bytes() const { return ring_.heap_bytes(); }
+  std::size_t heap_bytes() const { return sum_.heap_bytes(); }
   template <class A>
-  void fields(A& ar) { ar.all(sum_, ring_); }
+  void fields(A& ar) { ar.all(sum_); }  // the same bytes as before: (sum, ring)
 
  private:
-  void push(double x) {
-    sum_ += x - ring_.push(x);
-    if (ring_.wrapped()) sum_ = ring_.sum();
-  }
+  void push(double x) { sum_.push(x); }
   int period_;
   Source input_;
-  Ring ring_;
-  double sum_ = 0;
+  RollingSum sum_;
 };
 
 // k = 2/(period+1); seeded with the SMA of the first `period` inputs (first valid row

@@ -37,6 +37,11 @@ namespace onepath {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// max(a, b) of finite values with no signed zero between them: the bits of std::fmax
+// without its out-of-line call (fmax must handle NaN, so without -ffinite-math-only GCC
+// calls libm, spilling the indicator's state around it).
+inline double max_finite(double a, double b) { return a < b ? b : a; }
+
 // The series an indicator reads from a candle (`input` in feature sets).
 enum class Source : std::uint8_t { open, high, low, close, volume, hl2, hlc3, ohlc4 };
 Source parse_source(std::string_view name);  // throws InputError listing the choices

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "indicators/indicator.hpp"
+#include "indicators/volatility.hpp"
 
 namespace onepath {
 
@@ -29,7 +30,7 @@ class Adx {
     double up = c.high - prev_.high, dn = prev_.low - c.low;
     double plus_dm = (up > dn && up > 0) ? up : 0.0;
     double minus_dm = (dn > up && dn > 0) ? dn : 0.0;
-    double tr = std::fmax(c.high - c.low, std::fmax(std::fabs(prev_.close - c.high), std::fabs(prev_.close - c.low)));
+    double tr = true_range(c, prev_.close);
     prev_ = c;
     if (row < period_) {
       plus_ += plus_dm, minus_ += minus_dm, tr_ += tr;

@@ -11,8 +11,9 @@
 
 namespace onepath {
 
+// h - l is +0 when they are equal and fabs never gives -0: no signed zero to tell apart.
 inline double true_range(const Candle& c, double prev_close) {
-  return std::fmax(c.high - c.low, std::fmax(std::fabs(prev_close - c.high), std::fabs(prev_close - c.low)));
+  return max_finite(c.high - c.low, max_finite(std::fabs(prev_close - c.high), std::fabs(prev_close - c.low)));
 }
 
 // max(h-l, |c[i-1]-h|, |c[i-1]-l|); row 0 has none.

@@ -37,11 +37,14 @@ class Ring {
   const double* slots() const { return buf_.data(); }
   // The exact sum of the window: running totals are reset to it on every wrap so that
   // rounding never accumulates past one window.
-  double sum() const {
+  double sum() const { return sum_of_slots(buf_.size()); }
+  // The sum of slots [0, k) in slot order, from 0: what BlockSum accumulates.
+  double sum_of_slots(std::size_t k) const {
     double s = 0;
-    for (double x : buf_) s += x;
+    for (std::size_t i = 0; i < k; ++i) s += buf_[i];
     return s;
   }
+  std::size_t head() const { return head_; }
   double oldest() const { return at(0); }
   std::size_t heap_bytes() const { return buf_.capacity() * sizeof(double); }
 
@@ -57,23 +60,30 @@ class Ring {
   std::size_t head_ = 0, size_ = 0;
 };
 
-// A sum over the last n values that is resummed exactly on every wrap of its ring.
+// A sum over the last n values that is reset to the window's exact sum on every wrap of
+// its ring. That sum (slots 0..n-1 added in order, from 0) is accumulated as the block's
+// values arrive, one addition per push off the critical path, instead of a serial loop at
+// the wrap: the same additions in the same order, so the same bits.
 class RollingSum {
  public:
   explicit RollingSum(std::size_t n) : ring_(n) {}
   void push(double x) {
     sum_ += x - ring_.push(x);
-    if (ring_.wrapped()) sum_ = ring_.sum();
+    block_ += x;
+    if (ring_.wrapped()) sum_ = block_, block_ = 0;
   }
   double sum() const { return sum_; }
   bool full() const { return ring_.full(); }
   std::size_t heap_bytes() const { return ring_.heap_bytes(); }
   template <class A>
-  void fields(A& ar) { ar.all(sum_, ring_); }
+  void fields(A& ar) {
+    ar.all(sum_, ring_);  // the saved form stays as it was: the block's sum is rebuilt
+    if constexpr (A::is_loading) block_ = ring_.sum_of_slots(ring_.head());
+  }
 
  private:
   Ring ring_;
-  double sum_ = 0;
+  double sum_ = 0, block_ = 0;
 };
 
 // The maximum (kMax) or minimum of the last n values, O(1) amortised with no
@@ -86,14 +96,12 @@ class RollingExtreme {
  public:
   explicit RollingExtreme(std::size_t n) : block_(n), suffix_(n) {}
 
-  void push(double x) {
+  // Inlined into the indicator's loop; the block's end (once per n values) is out of line.
+  [[gnu::always_inline]] void push(double x) {
     prefix_ = pos_ == 0 ? x : pick(prefix_, x);
     block_[pos_] = x;
-    if (pos_ + 1 == block_.size()) {  // block complete: the window is exactly this block
-      value_ = prefix_;
-      double run = x;
-      for (std::size_t m = pos_ + 1; m-- > 0;) suffix_[m] = run = pick(block_[m], run);
-      pos_ = 0;
+    if (pos_ + 1 == block_.size()) [[unlikely]] {
+      complete_block();
     } else {
       value_ = pick(suffix_[pos_ + 1], prefix_);
       ++pos_;
@@ -111,6 +119,13 @@ class RollingExtreme {
 
  private:
   static double pick(double a, double b) { return kMax ? (a > b ? a : b) : (a < b ? a : b); }
+  // The window is exactly this block; its suffix extremes serve the next block's rows.
+  [[gnu::noinline, gnu::cold]] void complete_block() {
+    value_ = prefix_;
+    double run = block_[pos_];
+    for (std::size_t m = pos_ + 1; m-- > 0;) suffix_[m] = run = pick(block_[m], run);
+    pos_ = 0;
+  }
   std::vector<double> block_, suffix_;  // the current block; suffix extremes of the previous one
   double prefix_ = 0, value_ = 0;
   std::size_t pos_ = 0;
