@@ -45,7 +45,7 @@ class Model final : public Indicator {
     else if constexpr (requires(T t) { t.update_value(1.0); }) return 1;
     else return 0;
   }
-  void update(const Candle& c) override {
+  [[gnu::flatten]] void update(const Candle& c) override {  // streaming: see update_many
     if (Refusal why = impl_.update(c); why != Refusal::none) detail::throw_refused_candle(T::kKind, why, c);
   }
   void update_values(const double* x) override {
@@ -56,7 +56,11 @@ class Model final : public Indicator {
     if (why != Refusal::none) detail::throw_refused_value(T::kKind, why, std::isfinite(x[0]) && x[0] > 0 ? x[1] : x[0]);
   }
   void emit(double* out) const override { impl_.emit(out); }
-  void update_many(const CandleSeries& s, std::size_t begin, std::size_t end, double* const* columns) override {
+  // flatten: the kind's update and everything it calls (window pushes, the EMA step) inline
+  // into this loop, whatever the inliner's size limits say, so the state stays in registers
+  // instead of going through memory on every call; only what is out of line on purpose
+  // (a window's block end, libm, the error paths) stays a call.
+  [[gnu::flatten]] void update_many(const CandleSeries& s, std::size_t begin, std::size_t end, double* const* columns) override {
     // The loop runs on a local moved out of the model and the output columns are restrict
     // parameters, so the state stays in registers; a refusal ends the loop (no exception
     // edges inside it) and is raised once the state is back home.

@@ -96,8 +96,8 @@ class RollingExtreme {
  public:
   explicit RollingExtreme(std::size_t n) : block_(n), suffix_(n) {}
 
-  // Inlined into the indicator's loop; the block's end (once per n values) is out of line.
-  [[gnu::always_inline]] void push(double x) {
+  // The block's end (once per n values) is out of line, so that the rest inlines.
+  void push(double x) {
     prefix_ = pos_ == 0 ? x : pick(prefix_, x);
     block_[pos_] = x;
     if (pos_ + 1 == block_.size()) [[unlikely]] {
