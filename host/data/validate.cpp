@@ -81,6 +81,14 @@ class Checker {
   // judged on what was known before it.
   void check_quality(const ValidateOptions& o) {
     std::vector<double> returns;  // trailing log returns
+    returns.reserve(s_.size());
+    // Running sums of the trailing window, in long double and re-summed every window: a
+    // cheap screen that clears the bars that are plainly not outliers. Any other bar is
+    // judged by the exact two-pass mean and deviation below, as before, so the findings
+    // and their numbers are those of the two-pass code alone (O(window) per bar made
+    // data check of 1 M candles take a second).
+    long double win_s1 = 0, win_s2 = 0;
+    std::size_t since_resum = 0;
     double vol_sum = 0;
     std::size_t vol_n = 0;
     for (std::size_t i = 0; i < s_.size(); ++i) {
@@ -90,7 +98,14 @@ class Checker {
       if (i > 0 && s_.close[i - 1] > 0 && c > 0 && std::isfinite(s_.close[i - 1])) {
         double r = std::log(c / s_.close[i - 1]);
         std::size_t n = std::min(returns.size(), o.outlier_window);
+        bool plainly_inside = false;
         if (n >= 20) {
+          const long double m = win_s1 / n, var = (win_s2 - win_s1 * m) / (n - 1);
+          // well conditioned (no cancellation to speak of) and inside the band by a margin
+          // far wider than the screen's rounding
+          if (var > 1e-9L * (win_s2 / n) && std::fabs(r - m) < 0.999L * o.outlier_sigmas * std::sqrt(var)) plainly_inside = true;
+        }
+        if (n >= 20 && !plainly_inside) {
           double mean = 0, ss = 0;
           for (std::size_t k = returns.size() - n; k < returns.size(); ++k) mean += returns[k];
           mean /= static_cast<double>(n);
@@ -102,6 +117,17 @@ class Checker {
                         " sigmas from the trailing mean");
         }
         returns.push_back(r);
+        win_s1 += r, win_s2 += static_cast<long double>(r) * r;
+        if (returns.size() > o.outlier_window) {
+          const long double gone = returns[returns.size() - 1 - o.outlier_window];
+          win_s1 -= gone, win_s2 -= gone * gone;
+        }
+        if (++since_resum >= o.outlier_window) {  // drift never outlives a window
+          since_resum = 0;
+          win_s1 = win_s2 = 0;
+          for (std::size_t k = returns.size() - std::min(returns.size(), o.outlier_window); k < returns.size(); ++k)
+            win_s1 += returns[k], win_s2 += static_cast<long double>(returns[k]) * returns[k];
+        }
       }
 
       if (vol_n >= o.volume_window) {
