@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/number_format.hpp"
 #include "data/synth.hpp"
 #include "data/validate.hpp"
 
@@ -138,5 +139,40 @@ TEST_CASE("generated markets pass validation with gaps and warnings but no error
       CHECK(r.timeframe.name() == "15m");
       CHECK(r.gaps.size() >= 3);
     }
+  }
+}
+
+TEST_CASE("return outliers: the running-sum screen finds exactly what the two-pass statistics find, to the message") {
+  for (Scenario scenario : {Scenario::quiet, Scenario::volatile_market, Scenario::stress}) {
+    SynthOptions g;
+    g.symbols = {preset_symbol("BTC", 1.0)};
+    g.bars = 60'000;
+    g.scenario = scenario;
+    g.seed = 5;
+    const CandleSeries s = generate_market(g)[0];
+    ValidateOptions o;
+    o.timeframe = Timeframe::parse("15m");
+    std::vector<std::pair<std::size_t, std::string>> found, expected;
+    for (const auto& f : validate(s, o).findings)
+      if (f.rule == "return_outlier") found.emplace_back(f.row, f.message);
+    // the definition, plainly: mean and sample deviation of the trailing returns, every bar
+    std::vector<double> returns;
+    for (std::size_t i = 1; i < s.size(); ++i) {
+      if (!(s.close[i - 1] > 0 && s.close[i] > 0)) continue;
+      const double r = std::log(s.close[i] / s.close[i - 1]);
+      const std::size_t n = std::min(returns.size(), o.outlier_window);
+      if (n >= 20) {
+        double mean = 0, ss = 0;
+        for (std::size_t k = returns.size() - n; k < returns.size(); ++k) mean += returns[k];
+        mean /= static_cast<double>(n);
+        for (std::size_t k = returns.size() - n; k < returns.size(); ++k) ss += (returns[k] - mean) * (returns[k] - mean);
+        const double sd = std::sqrt(ss / static_cast<double>(n - 1));
+        if (sd > 0 && std::fabs(r - mean) > o.outlier_sigmas * sd)
+          expected.emplace_back(i, "log return " + format_short(r) + " is " + format_short(std::fabs(r - mean) / sd) + " sigmas from the trailing mean");
+      }
+      returns.push_back(r);
+    }
+    CHECK(found.size() > 10);
+    CHECK(found == expected);
   }
 }
