@@ -36,7 +36,6 @@ struct Enricher::Node {
   std::vector<Input> inputs;    // empty: the indicator reads candles itself
   std::vector<double> values;   // the inputs' values of the current candle
   std::vector<std::size_t> feeds_from;  // nodes whose columns it reads
-  bool feeds_others = false;    // its values go to current_ on every update
   std::size_t need_bars = 0;    // base candles until it has settled
   std::size_t first_bars = 0;   // base candles until its first value (about, for higher timeframes)
 };
@@ -131,7 +130,6 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
           spec_error(f, "input '" + name + "' has another timeframe; a higher-timeframe feature reads candles or features of its own timeframe, a base one may read any");
         in.from_column = true;
         in.column = it->second.second;
-        from.feeds_others = true;
         n.feeds_from.push_back(it->second.first);
       }
       n.inputs.push_back(in);
@@ -176,7 +174,8 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
     nodes_.push_back(std::move(built[i]));
   }
   current_.assign(columns_.size(), kNaN);
-  last_row_.assign(columns_.size(), kNaN);
+  emit_all();
+  last_row_ = current_;
   // A model trained by `onepath train` pins how its inputs were computed (its manifest).
   for (const auto& f : set_.features) {
     if (f.indicator.kind != "model") continue;
@@ -228,9 +227,13 @@ std::string Enricher::inputs_config_sha256(const std::vector<std::string>& colum
 void Enricher::reset() {
   for (auto& n : nodes_) n->indicator->reset();
   for (auto& r : resamplers_) r = Resampler(base_, r.target());
-  current_.assign(columns_.size(), kNaN);
+  emit_all();
   has_data_ = false;
   last_ts_ = 0;
+}
+
+void Enricher::emit_all() {
+  for (const auto& n : nodes_) n->indicator->emit(current_.data() + n->first_column);
 }
 
 void Enricher::pause(bool on) {
@@ -253,16 +256,19 @@ void Enricher::check_candle(const Candle& c, std::int64_t row) const {
                    " has a value that is not finite, a price at or below 0 or a negative volume; rejected, nothing changed");
 }
 
+// Every node emits as it updates (one call for those reading candles): the row is ready
+// without a second pass, and the nodes that read it find their inputs there.
 void Enricher::feed(Node& n, const Candle& c) {
+  double* out = current_.data() + n.first_column;
   if (n.inputs.empty()) {
-    n.indicator->update(c);
-  } else {
-    double* x = n.values.data();
-    for (std::size_t k = 0; k < n.inputs.size(); ++k)
-      x[k] = n.inputs[k].from_column ? current_[n.inputs[k].column] : select(c, n.inputs[k].source);
-    n.indicator->update_values(x);
+    n.indicator->update_emit(c, out);
+    return;
   }
-  if (n.feeds_others) n.indicator->emit(current_.data() + n.first_column);
+  double* x = n.values.data();
+  for (std::size_t k = 0; k < n.inputs.size(); ++k)
+    x[k] = n.inputs[k].from_column ? current_[n.inputs[k].column] : select(c, n.inputs[k].source);
+  n.indicator->update_values(x);
+  n.indicator->emit(out);
 }
 
 void Enricher::update(const Candle& c) {
@@ -284,8 +290,7 @@ void Enricher::update(const Candle& c) {
 }
 
 void Enricher::emit(double* row) const {
-  if (!paused_)
-    for (const auto& n : nodes_) n->indicator->emit(last_row_.data() + n->first_column);
+  if (!paused_) std::copy(current_.begin(), current_.end(), last_row_.begin());
   std::copy(last_row_.begin(), last_row_.end(), row);  // no columns: nothing (memcpy may not take null)
 }
 
@@ -409,10 +414,7 @@ void Enricher::enrich_batch(const CandleSeries& s, FeatureColumns& cols, int thr
   }
 
   // The state a streaming run would have left, its last row emitted.
-  for (std::size_t k = 0; k < columns_.size(); ++k) last_row_[k] = cols[k][n - 1];
-  for (const auto& node : nodes_)
-    if (node->feeds_others)
-      for (std::size_t k = 0; k < node->outputs; ++k) current_[node->first_column + k] = cols[node->first_column + k][n - 1];
+  for (std::size_t k = 0; k < columns_.size(); ++k) last_row_[k] = current_[k] = cols[k][n - 1];
   has_data_ = true;
   last_ts_ = s.ts[n - 1];
 }
@@ -471,6 +473,7 @@ void Enricher::load_snapshot(std::string_view bytes, std::string_view symbol) {
   for (std::size_t i = 0; i < nodes_.size(); ++i) nodes_[i]->indicator = std::move(loaded[i]);
   resamplers_ = std::move(resamplers);
   current_ = std::move(current);
+  emit_all();  // a snapshot of an older build kept only the columns other features read
   last_row_ = std::move(last_row);
   has_data_ = has;
   last_ts_ = last;

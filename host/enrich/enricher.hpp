@@ -89,7 +89,8 @@ class Enricher {
   std::vector<std::unique_ptr<Node>> nodes_;  // in dependency order
   std::vector<Resampler> resamplers_;         // one per higher timeframe
   std::size_t warmup_bars_ = 0;
-  std::vector<double> current_;               // values of features that feed others
+  void emit_all();                            // current_ from the indicators' state
+  std::vector<double> current_;               // the row as of the last update: every node emits into it as it updates
   mutable std::vector<double> last_row_;      // the last emitted row, for the kill switch
   bool has_data_ = false, paused_ = false;
   TimestampMs last_ts_ = 0;

@@ -109,6 +109,12 @@ class Indicator {
   // series_inputs() values; InputError for kinds that read whole candles.
   virtual void update_values(const double* x) = 0;
   virtual void emit(double* out) const = 0;
+  // update(c) then emit(out): one call per candle on the streaming path, the concrete
+  // update and emit inlined together (the built-in kinds override it).
+  virtual void update_emit(const Candle& c, double* out) {
+    update(c);
+    emit(out);
+  }
   // update + emit for rows [begin, end) of a series, output k of row i written to
   // columns[k][i]: the batch path, with the concrete update inlined in one loop.
   virtual void update_many(const CandleSeries& s, std::size_t begin, std::size_t end, double* const* columns) = 0;

@@ -56,6 +56,10 @@ class Model final : public Indicator {
     if (why != Refusal::none) detail::throw_refused_value(T::kKind, why, std::isfinite(x[0]) && x[0] > 0 ? x[1] : x[0]);
   }
   void emit(double* out) const override { impl_.emit(out); }
+  [[gnu::flatten]] void update_emit(const Candle& c, double* out) override {
+    if (Refusal why = impl_.update(c); why != Refusal::none) detail::throw_refused_candle(T::kKind, why, c);
+    impl_.emit(out);
+  }
   // flatten: the kind's update and everything it calls (window pushes, the EMA step) inline
   // into this loop, whatever the inliner's size limits say, so the state stays in registers
   // instead of going through memory on every call; only what is out of line on purpose
