@@ -12,17 +12,13 @@ namespace onepath {
 // Symmetric CUSUM filter on log returns r (Lopez de Prado): s+ = max(0, s+ + r),
 // s- = min(0, s- + r); when s+ > threshold the event is +1 and s+ restarts at 0; when
 // s- < -threshold the event is -1 and s- restarts; otherwise 0. Row 0 has no return.
-class Cusum {
+class Cusum : public SeriesInput<Cusum> {
  public:
   static constexpr std::string_view kKind = "cusum";
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
-  explicit Cusum(double threshold, Source input = Source::close) : threshold_(threshold), input_(input) {
+  explicit Cusum(double threshold, Source input = Source::close) : SeriesInput(input), threshold_(threshold) {
     if (!(threshold > 0 && threshold < 1e6)) detail::throw_bad_param(kKind, "threshold", threshold, "must be a positive log-return size");
   }
-  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
-  Refusal update_input(double x) { return std::isfinite(x) ? (push(x), Refusal::none) : Refusal::not_finite; }
-  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
-  Source input() const { return input_; }
   double value() const { return count_ > 1 ? event_ : kNaN; }
   void emit(double* out) const { out[0] = value(); }
   int warmup() const { return 1; }
@@ -32,9 +28,12 @@ class Cusum {
   std::string params_text() const { return "threshold=" + format_double(threshold_) + ",input=" + std::string(source_name(input_)); }
   std::size_t heap_bytes() const { return 0; }
   template <class A>
-  void fields(A& ar) { ar.all(count_, prev_, up_, down_, event_); }
+  void fields(A& ar) {
+    ar.all(count_, prev_, up_, down_, event_);
+  }
 
  private:
+  friend SeriesInput;  // calls push
   void push(double x) {
     if (count_++ == 0) {
       prev_ = x;
@@ -54,7 +53,6 @@ class Cusum {
     }
   }
   double threshold_;
-  Source input_;
   std::int64_t count_ = 0;
   double prev_ = 0, up_ = 0, down_ = 0, event_ = 0;
 };
@@ -72,7 +70,7 @@ class Calendar {
     double week_angle = 2.0 * std::numbers::pi * static_cast<double>((day + 3) - floor_div(day + 3, 7) * 7) / 7.0;
     out_ = {std::sin(day_angle), std::cos(day_angle), std::sin(week_angle), std::cos(week_angle)};
     seen_ = true;
-  return Refusal::none;
+    return Refusal::none;
   }
   void emit(double* out) const {
     for (int i = 0; i < 4; ++i) out[i] = seen_ ? out_[i] : kNaN;
@@ -83,7 +81,9 @@ class Calendar {
   std::string params_text() const { return ""; }
   std::size_t heap_bytes() const { return 0; }
   template <class A>
-  void fields(A& ar) { ar.all(seen_, out_); }
+  void fields(A& ar) {
+    ar.all(seen_, out_);
+  }
 
  private:
   bool seen_ = false;

@@ -18,15 +18,14 @@ std::string_view source_name(Source s) { return kSourceNames[static_cast<int>(s)
 namespace detail {
 
 void throw_bad_param(std::string_view kind, std::string_view param, double value, std::string_view why) {
-  throw InputError(std::string(kind) + ": parameter '" + std::string(param) + "' = " + format_double(value) + ": " +
-                   std::string(why));
+  throw InputError(std::string(kind) + ": parameter '" + std::string(param) + "' = " + format_double(value) + ": " + std::string(why));
 }
 
 void throw_refused_candle(std::string_view kind, Refusal why, const Candle& c) {
   if (why == Refusal::not_positive)
-    throw InputError(std::string(kind) + ": candle " + format_iso(c.ts) + " has a price at or below 0 (open " +
-                     format_double(c.open) + ", high " + format_double(c.high) + ", low " + format_double(c.low) +
-                     ", close " + format_double(c.close) + "); this kind takes logarithms of prices");
+    throw InputError(std::string(kind) + ": candle " + format_iso(c.ts) + " has a price at or below 0 (open " + format_double(c.open) + ", high " +
+                     format_double(c.high) + ", low " + format_double(c.low) + ", close " + format_double(c.close) +
+                     "); this kind takes logarithms of prices");
   std::string what;
   const char* names[] = {"open", "high", "low", "close", "volume"};
   const double v[] = {c.open, c.high, c.low, c.close, c.volume};
@@ -42,6 +41,5 @@ void throw_refused_value(std::string_view kind, Refusal why, double x) {
 }
 
 }  // namespace detail
-
 
 }  // namespace onepath

@@ -68,14 +68,22 @@ inline int check_period(std::string_view kind, std::string_view param, int value
 
 inline double select(const Candle& c, Source s) {
   switch (s) {
-    case Source::open: return c.open;
-    case Source::high: return c.high;
-    case Source::low: return c.low;
-    case Source::close: return c.close;
-    case Source::volume: return c.volume;
-    case Source::hl2: return (c.high + c.low) / 2;
-    case Source::hlc3: return (c.high + c.low + c.close) / 3;
-    case Source::ohlc4: return (c.open + c.high + c.low + c.close) / 4;
+    case Source::open:
+      return c.open;
+    case Source::high:
+      return c.high;
+    case Source::low:
+      return c.low;
+    case Source::close:
+      return c.close;
+    case Source::volume:
+      return c.volume;
+    case Source::hl2:
+      return (c.high + c.low) / 2;
+    case Source::hlc3:
+      return (c.high + c.low + c.close) / 3;
+    case Source::ohlc4:
+      return (c.open + c.high + c.low + c.close) / 4;
   }
   return kNaN;
 }
@@ -83,17 +91,50 @@ inline double select(const Candle& c, Source s) {
 // The same selection straight from the columns: reads only the columns the source needs.
 inline double select(const CandleSeries& s, Source src, std::size_t i) {
   switch (src) {
-    case Source::open: return s.open[i];
-    case Source::high: return s.high[i];
-    case Source::low: return s.low[i];
-    case Source::close: return s.close[i];
-    case Source::volume: return s.volume[i];
-    case Source::hl2: return (s.high[i] + s.low[i]) / 2;
-    case Source::hlc3: return (s.high[i] + s.low[i] + s.close[i]) / 3;
-    case Source::ohlc4: return (s.open[i] + s.high[i] + s.low[i] + s.close[i]) / 4;
+    case Source::open:
+      return s.open[i];
+    case Source::high:
+      return s.high[i];
+    case Source::low:
+      return s.low[i];
+    case Source::close:
+      return s.close[i];
+    case Source::volume:
+      return s.volume[i];
+    case Source::hl2:
+      return (s.high[i] + s.low[i]) / 2;
+    case Source::hlc3:
+      return (s.high[i] + s.low[i] + s.close[i]) / 3;
+    case Source::ohlc4:
+      return (s.open[i] + s.high[i] + s.low[i] + s.close[i]) / 4;
   }
   return kNaN;
 }
+
+// The entry points of a kind that reads one series (`input`, default close): a candle's
+// field, a value straight from a column (the batch loop), or another feature's value (NaN:
+// skipped). Derived has `void push(double x)` for a finite x, and names SeriesInput a friend.
+template <class Derived>
+class SeriesInput {
+ public:
+  explicit SeriesInput(Source input) : input_(input) {}
+  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
+  Refusal update_input(double x) {
+    if (!std::isfinite(x)) [[unlikely]]
+      return Refusal::not_finite;
+    static_cast<Derived*>(this)->push(x);
+    return Refusal::none;
+  }
+  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
+  Source input() const { return input_; }
+
+ protected:
+  Source input_;
+};
+
+// params_text() pieces: "period=14", "period=14,input=close".
+inline std::string period_text(int period) { return "period=" + std::to_string(period); }
+inline std::string period_text(int period, Source input) { return period_text(period) + ",input=" + std::string(source_name(input)); }
 
 // Type-erased face of any indicator.
 class Indicator {
@@ -139,9 +180,6 @@ class Indicator {
 
 // Rows until a recursion with forgetting factor `keep` per row forgets all but 1e-12 of
 // where it started: 1e-9 relative with room for a start up to 1000 times off today's level.
-inline int rows_to_forget(double keep) {
-  return keep > 0 ? static_cast<int>(std::ceil(std::log(1e-12) / std::log(keep))) : 0;
-}
-
+inline int rows_to_forget(double keep) { return keep > 0 ? static_cast<int>(std::ceil(std::log(1e-12) / std::log(keep))) : 0; }
 
 }  // namespace onepath

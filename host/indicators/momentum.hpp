@@ -8,23 +8,14 @@
 
 namespace onepath {
 
-inline std::string period_text(int period, Source input) {
-  return "period=" + std::to_string(period) + ",input=" + std::string(source_name(input));
-}
-
 // Wilder's RSI. First averages at row `period` are plain means of the gains and losses of
 // rows 1..period; then avg = (avg*(period-1) + g)/period. RSI = 100*g/(g+l), 0 when both are 0.
-class Rsi {
+class Rsi : public SeriesInput<Rsi> {
  public:
   static constexpr std::string_view kKind = "rsi";
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
-  explicit Rsi(int period = 14, Source input = Source::close)
-      : period_(check_period(kKind, "period", period)), input_(input) {}
+  explicit Rsi(int period = 14, Source input = Source::close) : SeriesInput(input), period_(check_period(kKind, "period", period)) {}
 
-  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
-  Refusal update_input(double x) { return std::isfinite(x) ? (push(x), Refusal::none) : Refusal::not_finite; }
-  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
-  Source input() const { return input_; }
   double value() const {
     if (count_ <= period_) return kNaN;
     double total = gain_ + loss_;
@@ -38,9 +29,12 @@ class Rsi {
   std::string params_text() const { return period_text(period_, input_); }
   std::size_t heap_bytes() const { return 0; }
   template <class A>
-  void fields(A& ar) { ar.all(count_, prev_, gain_, loss_); }
+  void fields(A& ar) {
+    ar.all(count_, prev_, gain_, loss_);
+  }
 
  private:
+  friend SeriesInput;  // calls push
   void push(double x) {
     if (count_ == 0) {
       prev_ = x;
@@ -61,7 +55,6 @@ class Rsi {
     ++count_;
   }
   int period_;
-  Source input_;
   int count_ = 0;
   double prev_ = 0, gain_ = 0, loss_ = 0;
 };
@@ -70,25 +63,21 @@ class Rsi {
 // late with the SMA of the `fast` inputs ending at row slow-1; line = fast - slow;
 // signal = EMA of the line seeded with the SMA of its first `signal` values;
 // hist = line - signal. All three valid from row slow+signal-2.
-class Macd {
+class Macd : public SeriesInput<Macd> {
  public:
   static constexpr std::string_view kKind = "macd";
   static constexpr std::array<std::string_view, 3> kOutputs{"line", "signal", "hist"};
   explicit Macd(int fast = 12, int slow = 26, int signal = 9, Source input = Source::close)
-      : fast_(check_period(kKind, "fast", fast)),
+      : SeriesInput(input),
+        fast_(check_period(kKind, "fast", fast)),
         slow_(check_period(kKind, "slow", slow, 2)),
         signal_(check_period(kKind, "signal", signal)),
-        input_(input),
         kf_(2.0 / (fast_ + 1)),
         ks_(2.0 / (slow_ + 1)),
         ksig_(2.0 / (signal_ + 1)) {
     if (fast_ >= slow_) detail::throw_bad_param(kKind, "fast", fast_, "must be shorter than slow (" + std::to_string(slow_) + ")");
   }
 
-  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
-  Refusal update_input(double x) { return std::isfinite(x) ? (push(x), Refusal::none) : Refusal::not_finite; }
-  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
-  Source input() const { return input_; }
   void emit(double* out) const {
     if (!ready()) {
       out[0] = out[1] = out[2] = kNaN;
@@ -108,9 +97,12 @@ class Macd {
   }
   std::size_t heap_bytes() const { return 0; }
   template <class A>
-  void fields(A& ar) { ar.all(count_, fast_ema_, slow_ema_, line_, signal_ema_); }
+  void fields(A& ar) {
+    ar.all(count_, fast_ema_, slow_ema_, line_, signal_ema_);
+  }
 
  private:
+  friend SeriesInput;  // calls push
   void push(double x) {
     const std::int64_t row = count_++;
     if (row >= slow_) {
@@ -133,7 +125,6 @@ class Macd {
     }
   }
   int fast_, slow_, signal_;
-  Source input_;
   double kf_, ks_, ksig_;
   std::int64_t count_ = 0;
   double fast_ema_ = 0, slow_ema_ = 0, line_ = 0, signal_ema_ = 0;
@@ -149,7 +140,10 @@ class Stoch {
       : kp_(check_period(kKind, "k_period", k_period)),
         ks_(check_period(kKind, "k_smooth", k_smooth)),
         dp_(check_period(kKind, "d_period", d_period)),
-        hh_(kp_), ll_(kp_), k_sum_(ks_), d_sum_(dp_) {}
+        hh_(kp_),
+        ll_(kp_),
+        k_sum_(ks_),
+        d_sum_(dp_) {}
 
   Refusal update(const Candle& c) {
     if (!all_finite(c.high, c.low, c.close)) [[unlikely]]
@@ -164,7 +158,7 @@ class Stoch {
     k_ = k_sum_.sum() / ks_;
     d_sum_.push(k_);
     if (d_sum_.full()) d_ = d_sum_.sum() / dp_;
-  return Refusal::none;
+    return Refusal::none;
   }
   void emit(double* out) const {
     out[0] = ready() ? k_ : kNaN;
@@ -178,7 +172,9 @@ class Stoch {
   }
   std::size_t heap_bytes() const { return hh_.heap_bytes() + ll_.heap_bytes() + k_sum_.heap_bytes() + d_sum_.heap_bytes(); }
   template <class A>
-  void fields(A& ar) { ar.all(count_, hh_, ll_, k_sum_, d_sum_, k_, d_); }
+  void fields(A& ar) {
+    ar.all(count_, hh_, ll_, k_sum_, d_sum_, k_, d_);
+  }
 
  private:
   int kp_, ks_, dp_;
@@ -204,17 +200,19 @@ class Willr {
     if (++count_ < period_) return Refusal::none;
     double range = hh_.value() - ll_.value();
     value_ = range != 0 ? -100.0 * (hh_.value() - c.close) / range : 0.0;
-  return Refusal::none;
+    return Refusal::none;
   }
   double value() const { return ready() ? value_ : kNaN; }
   void emit(double* out) const { out[0] = value(); }
   int warmup() const { return period_ - 1; }
   bool ready() const { return count_ >= period_; }
   void reset() { *this = Willr(period_); }
-  std::string params_text() const { return "period=" + std::to_string(period_); }
+  std::string params_text() const { return period_text(period_); }
   std::size_t heap_bytes() const { return hh_.heap_bytes() + ll_.heap_bytes(); }
   template <class A>
-  void fields(A& ar) { ar.all(count_, hh_, ll_, value_); }
+  void fields(A& ar) {
+    ar.all(count_, hh_, ll_, value_);
+  }
 
  private:
   int period_;
@@ -260,17 +258,19 @@ class Cci {
     for (; i < n; ++i) dev[0] += std::fabs((w[i] - tp) - mean_offset);
     double mad = ((dev[0] + dev[1]) + (dev[2] + dev[3])) / period_;
     value_ = (mean_offset != 0 && mad != 0) ? -mean_offset / (0.015 * mad) : 0.0;
-  return Refusal::none;
+    return Refusal::none;
   }
   double value() const { return ready() ? value_ : kNaN; }
   void emit(double* out) const { out[0] = value(); }
   int warmup() const { return period_ - 1; }
   bool ready() const { return ring_.full(); }
   void reset() { *this = Cci(period_); }
-  std::string params_text() const { return "period=" + std::to_string(period_); }
+  std::string params_text() const { return period_text(period_); }
   std::size_t heap_bytes() const { return ring_.heap_bytes(); }
   template <class A>
-  void fields(A& ar) { ar.all(ring_, last_, run_, value_); }
+  void fields(A& ar) {
+    ar.all(ring_, last_, run_, value_);
+  }
 
  private:
   int period_;
@@ -283,17 +283,13 @@ class Cci {
 // Simple (x[i]/x[i-n] - 1) or log (ln(x[i]/x[i-n])) returns over n rows; first valid row
 // n. NaN when x[i-n] is 0 (simple) or either price is not positive (log).
 template <bool kLog>
-class ReturnsOver {
+class ReturnsOver : public SeriesInput<ReturnsOver<kLog>> {
  public:
   static constexpr std::string_view kKind = kLog ? "log_returns" : "returns";
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
   explicit ReturnsOver(int period = 1, Source input = Source::close)
-      : period_(check_period(kKind, "period", period)), input_(input), ring_(period_) {}
+      : SeriesInput<ReturnsOver>(input), period_(check_period(kKind, "period", period)), ring_(period_) {}
 
-  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
-  Refusal update_input(double x) { return std::isfinite(x) ? (push(x), Refusal::none) : Refusal::not_finite; }
-  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
-  Source input() const { return input_; }
   double value() const { return ready() ? value_ : kNaN; }
   void emit(double* out) const { out[0] = value(); }
   int warmup() const { return period_; }
@@ -302,9 +298,13 @@ class ReturnsOver {
   std::string params_text() const { return period_text(period_, input_); }
   std::size_t heap_bytes() const { return ring_.heap_bytes(); }
   template <class A>
-  void fields(A& ar) { ar.all(count_, ring_, value_); }
+  void fields(A& ar) {
+    ar.all(count_, ring_, value_);
+  }
 
  private:
+  friend class SeriesInput<ReturnsOver>;   // calls push
+  using SeriesInput<ReturnsOver>::input_;  // a dependent base: named once here
   void push(double x) {
     bool full = ring_.full();
     double old = ring_.push(x);
@@ -316,7 +316,6 @@ class ReturnsOver {
       value_ = old != 0 ? x / old - 1.0 : kNaN;
   }
   int period_;
-  Source input_;
   Ring ring_;
   std::int64_t count_ = 0;
   double value_ = kNaN;

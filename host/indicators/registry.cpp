@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <functional>
-#include <utility>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "core/number_format.hpp"
 #include "core/state_archive.hpp"
@@ -23,12 +23,18 @@ constexpr std::uint32_t kStateFormat = 1;
 
 const double* plain_column(const CandleSeries& s, Source src) {
   switch (src) {
-    case Source::open: return s.open.data();
-    case Source::high: return s.high.data();
-    case Source::low: return s.low.data();
-    case Source::close: return s.close.data();
-    case Source::volume: return s.volume.data();
-    default: return nullptr;
+    case Source::open:
+      return s.open.data();
+    case Source::high:
+      return s.high.data();
+    case Source::low:
+      return s.low.data();
+    case Source::close:
+      return s.close.data();
+    case Source::volume:
+      return s.volume.data();
+    default:
+      return nullptr;
   }
 }
 
@@ -41,18 +47,24 @@ class Model final : public Indicator {
   std::string params_text() const override { return impl_.params_text(); }
   std::span<const std::string_view> outputs() const override { return T::kOutputs; }
   int series_inputs() const override {
-    if constexpr (requires(T t) { t.update_values(1.0, 1.0); }) return 2;
-    else if constexpr (requires(T t) { t.update_value(1.0); }) return 1;
-    else return 0;
+    if constexpr (requires(T t) { t.update_values(1.0, 1.0); })
+      return 2;
+    else if constexpr (requires(T t) { t.update_value(1.0); })
+      return 1;
+    else
+      return 0;
   }
   [[gnu::flatten]] void update(const Candle& c) override {  // streaming: see update_many
     if (Refusal why = impl_.update(c); why != Refusal::none) detail::throw_refused_candle(T::kKind, why, c);
   }
   void update_values(const double* x) override {
     Refusal why = Refusal::none;
-    if constexpr (requires(T t) { t.update_values(1.0, 1.0); }) why = impl_.update_values(x[0], x[1]);
-    else if constexpr (requires(T t) { t.update_value(1.0); }) why = impl_.update_value(x[0]);
-    else throw InputError(std::string(T::kKind) + " reads whole candles; it cannot take another feature as input");
+    if constexpr (requires(T t) { t.update_values(1.0, 1.0); })
+      why = impl_.update_values(x[0], x[1]);
+    else if constexpr (requires(T t) { t.update_value(1.0); })
+      why = impl_.update_value(x[0]);
+    else
+      throw InputError(std::string(T::kKind) + " reads whole candles; it cannot take another feature as input");
     if (why != Refusal::none) detail::throw_refused_value(T::kKind, why, std::isfinite(x[0]) && x[0] > 0 ? x[1] : x[0]);
   }
   void emit(double* out) const override { impl_.emit(out); }
@@ -93,8 +105,10 @@ class Model final : public Indicator {
   }
   int warmup() const override { return impl_.warmup(); }
   int settle_bars() const override {
-    if constexpr (requires(const T t) { t.settle_bars(); }) return impl_.settle_bars();
-    else return impl_.warmup() + 1;
+    if constexpr (requires(const T t) { t.settle_bars(); })
+      return impl_.settle_bars();
+    else
+      return impl_.warmup() + 1;
   }
   bool ready() const override { return impl_.ready(); }
   void reset() override { impl_.reset(); }
@@ -126,12 +140,11 @@ class Model final : public Indicator {
   static void rows(T& ind, std::size_t begin, std::size_t end, double* const* columns, Update update) {
     constexpr std::size_t k = T::kOutputs.size();
     static_assert(k >= 1 && k <= 4);
-    rows_into(ind, begin, end, update, columns[0], k > 1 ? columns[1] : nullptr, k > 2 ? columns[2] : nullptr,
-              k > 3 ? columns[3] : nullptr);
+    rows_into(ind, begin, end, update, columns[0], k > 1 ? columns[1] : nullptr, k > 2 ? columns[2] : nullptr, k > 3 ? columns[3] : nullptr);
   }
   template <class Update>
-  static void rows_into(T& ind, std::size_t begin, std::size_t end, Update& update, double* __restrict c0,
-                        double* __restrict c1, double* __restrict c2, double* __restrict c3) {
+  static void rows_into(T& ind, std::size_t begin, std::size_t end, Update& update, double* __restrict c0, double* __restrict c1,
+                        double* __restrict c2, double* __restrict c3) {
     constexpr std::size_t k = T::kOutputs.size();
     double row[k];
     for (std::size_t i = begin; i < end; ++i) {
@@ -202,7 +215,8 @@ class Params {
     if (!record_ || used_.count(name)) return;
     std::string example;
     if (auto it = c_.params.find(name); it != c_.params.end())
-      example = std::holds_alternative<double>(it->second) ? format_double(std::get<double>(it->second)) : "\"" + std::get<std::string>(it->second) + "\"";
+      example =
+          std::holds_alternative<double>(it->second) ? format_double(std::get<double>(it->second)) : "\"" + std::get<std::string>(it->second) + "\"";
     record_->push_back({name, std::move(fallback), std::move(example)});
   }
 
@@ -218,9 +232,7 @@ std::unique_ptr<Indicator> model(Args&&... args) {
   return std::make_unique<Model<T>>(T(std::forward<Args>(args)...));
 }
 
-IndicatorConfig cfg(std::string kind, std::map<std::string, std::variant<double, std::string>> p = {}) {
-  return {std::move(kind), std::move(p)};
-}
+IndicatorConfig cfg(std::string kind, std::map<std::string, std::variant<double, std::string>> p = {}) { return {std::move(kind), std::move(p)}; }
 
 struct Entry {
   IndicatorKind info;
@@ -238,8 +250,7 @@ std::vector<Added>& added() {
 
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> table = {
-      {{"sma", cfg("sma", {{"period", 20.0}})},
-       [](Params& p) { return model<Sma>(p.integer("period"), p.source()); }},
+      {{"sma", cfg("sma", {{"period", 20.0}})}, [](Params& p) { return model<Sma>(p.integer("period"), p.source()); }},
       {{"ema", cfg("ema", {{"period", 12.0}})},
        [](Params& p) {
          int period = p.integer("period");
@@ -247,8 +258,7 @@ const std::vector<Entry>& entries() {
          if (seed != "sma" && seed != "first") throw InputError("ema: parameter 'seed' = '" + seed + "': must be sma or first");
          return model<Ema>(period, seed == "sma" ? EmaSeed::sma : EmaSeed::first, p.source());
        }},
-      {{"wma", cfg("wma", {{"period", 20.0}})},
-       [](Params& p) { return model<Wma>(p.integer("period"), p.source()); }},
+      {{"wma", cfg("wma", {{"period", 20.0}})}, [](Params& p) { return model<Wma>(p.integer("period"), p.source()); }},
       {{"rsi", cfg("rsi")}, [](Params& p) { return model<Rsi>(p.integer("period", 14), p.source()); }},
       {{"trange", cfg("trange")}, [](Params&) { return model<TrueRange>(); }},
       {{"atr", cfg("atr")}, [](Params& p) { return model<Atr>(p.integer("period", 14)); }},
@@ -265,8 +275,7 @@ const std::vector<Entry>& entries() {
          double k = p.number("k", 2.0);
          return model<Bbands>(period, k, p.source());
        }},
-      {{"stddev", cfg("stddev")},
-       [](Params& p) { return model<Stddev>(p.integer("period", 20), p.source()); }},
+      {{"stddev", cfg("stddev")}, [](Params& p) { return model<Stddev>(p.integer("period", 20), p.source()); }},
       {{"stoch", cfg("stoch")},
        [](Params& p) {
          int kp = p.integer("k_period", 14), ks = p.integer("k_smooth", 3), dp = p.integer("d_period", 3);
@@ -276,16 +285,11 @@ const std::vector<Entry>& entries() {
       {{"cci", cfg("cci")}, [](Params& p) { return model<Cci>(p.integer("period", 20)); }},
       {{"obv", cfg("obv")}, [](Params& p) { return model<Obv>(p.source()); }},
       {{"mfi", cfg("mfi")}, [](Params& p) { return model<Mfi>(p.integer("period", 14)); }},
-      {{"returns", cfg("returns")},
-       [](Params& p) { return model<Returns>(p.integer("period", 1), p.source()); }},
-      {{"log_returns", cfg("log_returns")},
-       [](Params& p) { return model<LogReturns>(p.integer("period", 1), p.source()); }},
-      {{"zscore", cfg("zscore")},
-       [](Params& p) { return model<Zscore>(p.integer("period", 20), p.source()); }},
-      {{"min", cfg("min", {{"period", 20.0}})},
-       [](Params& p) { return model<RollingMin>(p.integer("period"), p.source()); }},
-      {{"max", cfg("max", {{"period", 20.0}})},
-       [](Params& p) { return model<RollingMax>(p.integer("period"), p.source()); }},
+      {{"returns", cfg("returns")}, [](Params& p) { return model<Returns>(p.integer("period", 1), p.source()); }},
+      {{"log_returns", cfg("log_returns")}, [](Params& p) { return model<LogReturns>(p.integer("period", 1), p.source()); }},
+      {{"zscore", cfg("zscore")}, [](Params& p) { return model<Zscore>(p.integer("period", 20), p.source()); }},
+      {{"min", cfg("min", {{"period", 20.0}})}, [](Params& p) { return model<RollingMin>(p.integer("period"), p.source()); }},
+      {{"max", cfg("max", {{"period", 20.0}})}, [](Params& p) { return model<RollingMax>(p.integer("period"), p.source()); }},
       {{"quantile", cfg("quantile", {{"period", 100.0}, {"q", 0.9}})},
        [](Params& p) {
          int period = p.integer("period");
@@ -296,12 +300,9 @@ const std::vector<Entry>& entries() {
        [](Params& p) { return model<PercentileRank>(p.integer("period"), 0.5, p.source()); }},
       {{"donchian", cfg("donchian")}, [](Params& p) { return model<Donchian>(p.integer("period", 20)); }},
       {{"parkinson", cfg("parkinson")}, [](Params& p) { return model<Parkinson>(p.integer("period", 20)); }},
-      {{"garman_klass", cfg("garman_klass")},
-       [](Params& p) { return model<GarmanKlass>(p.integer("period", 20)); }},
-      {{"realized_vol", cfg("realized_vol")},
-       [](Params& p) { return model<RealizedVol>(p.integer("period", 20), p.source()); }},
-      {{"volume_ratio", cfg("volume_ratio")},
-       [](Params& p) { return model<VolumeRatio>(p.integer("period", 20)); }},
+      {{"garman_klass", cfg("garman_klass")}, [](Params& p) { return model<GarmanKlass>(p.integer("period", 20)); }},
+      {{"realized_vol", cfg("realized_vol")}, [](Params& p) { return model<RealizedVol>(p.integer("period", 20), p.source()); }},
+      {{"volume_ratio", cfg("volume_ratio")}, [](Params& p) { return model<VolumeRatio>(p.integer("period", 20)); }},
       {{"correlation", cfg("correlation")},
        [](Params& p) {
          int period = p.integer("period", 20);
@@ -314,8 +315,7 @@ const std::vector<Entry>& entries() {
          Source a = p.source("input", Source::close), b = p.source("input2", Source::volume);
          return model<Beta>(period, a, b);
        }},
-      {{"cusum", cfg("cusum", {{"threshold", 0.01}})},
-       [](Params& p) { return model<Cusum>(p.number("threshold"), p.source()); }},
+      {{"cusum", cfg("cusum", {{"threshold", 0.01}})}, [](Params& p) { return model<Cusum>(p.number("threshold"), p.source()); }},
       {{"calendar", cfg("calendar")}, [](Params&) { return model<Calendar>(); }},
   };
   return table;
@@ -340,21 +340,38 @@ std::unique_ptr<Indicator> make_indicator(const IndicatorConfig& config) {
 
 namespace {
 const char* summary_of(const std::string& kind) {
-  static const std::map<std::string, const char*> text = {
-      {"sma", "simple moving average"}, {"ema", "exponential moving average (TA-Lib seeding)"}, {"wma", "linearly weighted moving average"},
-      {"rsi", "Wilder's relative strength index, 0..100"}, {"trange", "true range"}, {"atr", "Wilder's average true range"},
-      {"natr", "ATR as a percentage of the close"}, {"adx", "average directional index with +DI and -DI"},
-      {"macd", "MACD line, signal and histogram"}, {"bbands", "Bollinger bands: upper, middle, lower"},
-      {"stddev", "population standard deviation"}, {"stoch", "slow stochastic %K and %D"}, {"willr", "Williams %R, -100..0"},
-      {"cci", "commodity channel index"}, {"obv", "on-balance volume"}, {"mfi", "money flow index, 0..100"},
-      {"returns", "simple return over `period` bars"}, {"log_returns", "log return over `period` bars"},
-      {"zscore", "(x - mean) / standard deviation over the window"}, {"min", "rolling minimum"}, {"max", "rolling maximum"},
-      {"quantile", "rolling quantile q (linear interpolation)"}, {"percentile_rank", "share of the window at or below the latest value"},
-      {"donchian", "Donchian channel: highest high, lowest low, middle"}, {"parkinson", "Parkinson high-low volatility"},
-      {"garman_klass", "Garman-Klass OHLC volatility"}, {"realized_vol", "standard deviation of log returns"},
-      {"volume_ratio", "volume over its moving average"}, {"correlation", "Pearson correlation of two series"},
-      {"beta", "beta of `input` on `input2`"}, {"cusum", "symmetric CUSUM event filter: +1 / -1 when the drift passes the threshold"},
-      {"calendar", "hour of day, day of week (UTC)"}};
+  static const std::map<std::string, const char*> text = {{"sma", "simple moving average"},
+                                                          {"ema", "exponential moving average (TA-Lib seeding)"},
+                                                          {"wma", "linearly weighted moving average"},
+                                                          {"rsi", "Wilder's relative strength index, 0..100"},
+                                                          {"trange", "true range"},
+                                                          {"atr", "Wilder's average true range"},
+                                                          {"natr", "ATR as a percentage of the close"},
+                                                          {"adx", "average directional index with +DI and -DI"},
+                                                          {"macd", "MACD line, signal and histogram"},
+                                                          {"bbands", "Bollinger bands: upper, middle, lower"},
+                                                          {"stddev", "population standard deviation"},
+                                                          {"stoch", "slow stochastic %K and %D"},
+                                                          {"willr", "Williams %R, -100..0"},
+                                                          {"cci", "commodity channel index"},
+                                                          {"obv", "on-balance volume"},
+                                                          {"mfi", "money flow index, 0..100"},
+                                                          {"returns", "simple return over `period` bars"},
+                                                          {"log_returns", "log return over `period` bars"},
+                                                          {"zscore", "(x - mean) / standard deviation over the window"},
+                                                          {"min", "rolling minimum"},
+                                                          {"max", "rolling maximum"},
+                                                          {"quantile", "rolling quantile q (linear interpolation)"},
+                                                          {"percentile_rank", "share of the window at or below the latest value"},
+                                                          {"donchian", "Donchian channel: highest high, lowest low, middle"},
+                                                          {"parkinson", "Parkinson high-low volatility"},
+                                                          {"garman_klass", "Garman-Klass OHLC volatility"},
+                                                          {"realized_vol", "standard deviation of log returns"},
+                                                          {"volume_ratio", "volume over its moving average"},
+                                                          {"correlation", "Pearson correlation of two series"},
+                                                          {"beta", "beta of `input` on `input2`"},
+                                                          {"cusum", "symmetric CUSUM event filter: +1 / -1 when the drift passes the threshold"},
+                                                          {"calendar", "hour of day, day of week (UTC)"}};
   auto it = text.find(kind);
   return it == text.end() ? "" : it->second;
 }
@@ -400,8 +417,7 @@ IndicatorFactory replace_indicator_kind(const std::string& kind, IndicatorFactor
 
 void add_indicator_kind(IndicatorKind info, IndicatorFactory make) {
   for (const auto& k : indicator_kinds())
-    if (k.kind == info.kind)
-      throw InputError("indicator kind '" + info.kind + "' of " + info.origin + " is already defined (" + k.origin + ")");
+    if (k.kind == info.kind) throw InputError("indicator kind '" + info.kind + "' of " + info.origin + " is already defined (" + k.origin + ")");
   added().push_back({std::move(info), std::move(make)});
 }
 

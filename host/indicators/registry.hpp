@@ -25,7 +25,7 @@ std::unique_ptr<Indicator> make_indicator(const IndicatorConfig& config);
 
 struct IndicatorKind {
   std::string kind;
-  IndicatorConfig example;  // a typical configuration, used by benchmarks and docs
+  IndicatorConfig example;          // a typical configuration, used by benchmarks and docs
   std::string origin = "built-in";  // or the plugin file that added it
 };
 // Every kind: the built-in ones, then those plugins added, in the order they came.
@@ -40,11 +40,11 @@ struct IndicatorParam {
 };
 struct IndicatorDescription {
   IndicatorKind kind;
-  std::string summary;                // one line: what it computes
-  bool reads_candles = false;         // whole candles (high, low, volume...), not one series
+  std::string summary;                 // one line: what it computes
+  bool reads_candles = false;          // whole candles (high, low, volume...), not one series
   std::vector<IndicatorParam> params;  // empty for a plugin's kind (its parameters are its own)
   std::vector<std::string> outputs;
-  int warmup = 0;                      // candles before the first value, with the example config
+  int warmup = 0;  // candles before the first value, with the example config
 };
 // InputError (with the known kinds) for an unknown kind.
 IndicatorDescription describe_indicator_kind(const std::string& kind);

@@ -9,39 +9,34 @@
 
 namespace onepath {
 
-inline std::string series_text(int period, Source input) {
-  return "period=" + std::to_string(period) + ",input=" + std::string(source_name(input));
-}
-
 // Lowest (kMax false) or highest value of the last `period` inputs. First valid row period-1.
 template <bool kMax>
-class RollingMinMax {
+class RollingMinMax : public SeriesInput<RollingMinMax<kMax>> {
  public:
   static constexpr std::string_view kKind = kMax ? "max" : "min";
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
   explicit RollingMinMax(int period, Source input = Source::close)
-      : period_(check_period(kKind, "period", period)), input_(input), window_(period_) {}
-  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
-  Refusal update_input(double x) { return std::isfinite(x) ? (push(x), Refusal::none) : Refusal::not_finite; }
-  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
-  Source input() const { return input_; }
+      : SeriesInput<RollingMinMax>(input), period_(check_period(kKind, "period", period)), window_(period_) {}
   double value() const { return ready() ? window_.value() : kNaN; }
   void emit(double* out) const { out[0] = value(); }
   int warmup() const { return period_ - 1; }
   bool ready() const { return count_ >= period_; }
   void reset() { *this = RollingMinMax(period_, input_); }
-  std::string params_text() const { return series_text(period_, input_); }
+  std::string params_text() const { return period_text(period_, input_); }
   std::size_t heap_bytes() const { return window_.heap_bytes(); }
   template <class A>
-  void fields(A& ar) { ar.all(count_, window_); }
+  void fields(A& ar) {
+    ar.all(count_, window_);
+  }
 
  private:
+  friend class SeriesInput<RollingMinMax>;   // calls push
+  using SeriesInput<RollingMinMax>::input_;  // a dependent base: named once here
   void push(double x) {
     window_.push(x);
     ++count_;
   }
   int period_;
-  Source input_;
   RollingExtreme<kMax> window_;
   std::int64_t count_ = 0;
 };
@@ -52,18 +47,14 @@ using RollingMax = RollingMinMax<true>;
 // quantile: linear interpolation between order statistics at h = (n-1)q (numpy's default).
 // percentile_rank: 100*(below + 0.5*equal)/n of the newest value within its window.
 template <bool kRank>
-class RollingOrderStatistic {
+class RollingOrderStatistic : public SeriesInput<RollingOrderStatistic<kRank>> {
  public:
   static constexpr std::string_view kKind = kRank ? "percentile_rank" : "quantile";
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
   explicit RollingOrderStatistic(int period, double q = 0.5, Source input = Source::close)
-      : period_(check_period(kKind, "period", period)), q_(q), input_(input), ring_(period_), tree_(period_) {
+      : SeriesInput<RollingOrderStatistic>(input), period_(check_period(kKind, "period", period)), q_(q), ring_(period_), tree_(period_) {
     if (!(q >= 0 && q <= 1)) detail::throw_bad_param(kKind, "q", q, "must be from 0 to 1");
   }
-  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
-  Refusal update_input(double x) { return std::isfinite(x) ? (push(x), Refusal::none) : Refusal::not_finite; }
-  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
-  Source input() const { return input_; }
   double value() const {
     if (!ring_.full()) return kNaN;
     const double n = period_;
@@ -82,9 +73,7 @@ class RollingOrderStatistic {
   int warmup() const { return period_ - 1; }
   bool ready() const { return ring_.full(); }
   void reset() { *this = RollingOrderStatistic(period_, q_, input_); }
-  std::string params_text() const {
-    return series_text(period_, input_) + (kRank ? "" : ",q=" + format_double(q_));
-  }
+  std::string params_text() const { return period_text(period_, input_) + (kRank ? "" : ",q=" + format_double(q_)); }
   std::size_t heap_bytes() const { return ring_.heap_bytes() + tree_.heap_bytes(); }
   template <class A>
   void fields(A& ar) {
@@ -97,6 +86,8 @@ class RollingOrderStatistic {
   }
 
  private:
+  friend class SeriesInput<RollingOrderStatistic>;   // calls push
+  using SeriesInput<RollingOrderStatistic>::input_;  // a dependent base: named once here
   void push(double x) {
     bool full = ring_.full();
     double old = ring_.push(x);
@@ -105,7 +96,6 @@ class RollingOrderStatistic {
   }
   int period_;
   double q_;
-  Source input_;
   Ring ring_;
   OrderStatisticTree tree_;
   std::int64_t count_ = 0;
@@ -138,7 +128,9 @@ class RollingCoMoments {
   double cov() const { return flat(run_x_) || flat(run_y_) ? 0.0 : sxy_ / n() - (sx_ / n()) * (sy_ / n()); }
   std::size_t heap_bytes() const { return rx_.heap_bytes() + ry_.heap_bytes(); }
   template <class A>
-  void fields(A& ar) { ar.all(rx_, ry_, kx_, ky_, sx_, sy_, sxx_, syy_, sxy_, last_x_, last_y_, run_x_, run_y_); }
+  void fields(A& ar) {
+    ar.all(rx_, ry_, kx_, ky_, sx_, sy_, sxx_, syy_, sxy_, last_x_, last_y_, run_x_, run_y_);
+  }
 
  private:
   double n() const { return static_cast<double>(rx_.capacity()); }
@@ -174,7 +166,7 @@ class PairStatistic {
     if (!all_finite(x, y)) [[unlikely]]
       return Refusal::not_finite;
     m_.push(x, y);
-  return Refusal::none;
+    return Refusal::none;
   }
   Refusal update_values(double x, double y) {
     if (x != x || y != y) return Refusal::none;
@@ -195,10 +187,12 @@ class PairStatistic {
   int warmup() const { return period_ - 1; }
   bool ready() const { return m_.full(); }
   void reset() { *this = PairStatistic(period_, input_, input2_); }
-  std::string params_text() const { return series_text(period_, input_) + ",input2=" + std::string(source_name(input2_)); }
+  std::string params_text() const { return period_text(period_, input_) + ",input2=" + std::string(source_name(input2_)); }
   std::size_t heap_bytes() const { return m_.heap_bytes(); }
   template <class A>
-  void fields(A& ar) { ar.all(m_); }
+  void fields(A& ar) {
+    ar.all(m_);
+  }
 
  private:
   int period_;

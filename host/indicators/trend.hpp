@@ -51,7 +51,7 @@ class Adx {
     } else if (has_dx) {
       adx_ = (adx_ * (period_ - 1) + dx) / period_;
     }
-  return Refusal::none;
+    return Refusal::none;
   }
   void emit(double* out) const {
     out[0] = count_ >= 2 * period_ ? adx_ : kNaN;
@@ -62,10 +62,12 @@ class Adx {
   int settle_bars() const { return 2 * period_ + 2 * rows_to_forget(1.0 - 1.0 / period_); }
   bool ready() const { return count_ > period_; }
   void reset() { *this = Adx(period_); }
-  std::string params_text() const { return "period=" + std::to_string(period_); }
+  std::string params_text() const { return period_text(period_); }
   std::size_t heap_bytes() const { return 0; }
   template <class A>
-  void fields(A& ar) { ar.all(count_, prev_, plus_, minus_, tr_, plus_di_, minus_di_, adx_); }
+  void fields(A& ar) {
+    ar.all(count_, prev_, plus_, minus_, tr_, plus_di_, minus_di_, adx_);
+  }
 
  private:
   int period_;

@@ -27,7 +27,7 @@ class TrueRange {
       return Refusal::not_finite;
     value_ = count_++ > 0 ? true_range(c, prev_close_) : kNaN;
     prev_close_ = c.close;
-  return Refusal::none;
+    return Refusal::none;
   }
   double value() const { return value_; }
   void emit(double* out) const { out[0] = value_; }
@@ -37,7 +37,9 @@ class TrueRange {
   std::string params_text() const { return ""; }
   std::size_t heap_bytes() const { return 0; }
   template <class A>
-  void fields(A& ar) { ar.all(count_, prev_close_, value_); }
+  void fields(A& ar) {
+    ar.all(count_, prev_close_, value_);
+  }
 
  private:
   std::int64_t count_ = 0;
@@ -67,7 +69,7 @@ class AverageTrueRange {
       atr_ += tr;
       if (row == period_) atr_ /= period_;
     }
-  return Refusal::none;
+    return Refusal::none;
   }
   double value() const {
     if (count_ <= period_) return kNaN;
@@ -79,10 +81,12 @@ class AverageTrueRange {
   bool ready() const { return count_ > period_; }
   void reset() { *this = AverageTrueRange(period_); }
   int settle_bars() const { return period_ + 1 + rows_to_forget(1.0 - 1.0 / period_); }
-  std::string params_text() const { return "period=" + std::to_string(period_); }
+  std::string params_text() const { return period_text(period_); }
   std::size_t heap_bytes() const { return 0; }
   template <class A>
-  void fields(A& ar) { ar.all(count_, prev_close_, atr_); }
+  void fields(A& ar) {
+    ar.all(count_, prev_close_, atr_);
+  }
 
  private:
   int period_;
@@ -120,7 +124,9 @@ class RollingMoments {
   }
   std::size_t heap_bytes() const { return ring_.heap_bytes(); }
   template <class A>
-  void fields(A& ar) { ar.all(ring_, shift_, s1_, s2_, last_, run_); }
+  void fields(A& ar) {
+    ar.all(ring_, shift_, s1_, s2_, last_, run_);
+  }
 
  private:
   void rebase() {
@@ -140,45 +146,39 @@ class RollingMoments {
 };
 
 // Population standard deviation of the window (divide by N). First valid row period-1.
-class Stddev {
+class Stddev : public SeriesInput<Stddev> {
  public:
   static constexpr std::string_view kKind = "stddev";
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
-  explicit Stddev(int period = 20, Source input = Source::close)
-      : period_(check_period(kKind, "period", period)), input_(input), m_(period_) {}
-  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
-  Refusal update_input(double x) { return std::isfinite(x) ? (m_.push(x), Refusal::none) : Refusal::not_finite; }
-  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
-  Source input() const { return input_; }
+  explicit Stddev(int period = 20, Source input = Source::close) : SeriesInput(input), period_(check_period(kKind, "period", period)), m_(period_) {}
   double value() const { return m_.full() ? std::sqrt(m_.variance()) : kNaN; }
   void emit(double* out) const { out[0] = value(); }
   int warmup() const { return period_ - 1; }
   bool ready() const { return m_.full(); }
   void reset() { *this = Stddev(period_, input_); }
-  std::string params_text() const { return "period=" + std::to_string(period_) + ",input=" + std::string(source_name(input_)); }
+  std::string params_text() const { return period_text(period_, input_); }
   std::size_t heap_bytes() const { return m_.heap_bytes(); }
   template <class A>
-  void fields(A& ar) { ar.all(m_); }
+  void fields(A& ar) {
+    ar.all(m_);
+  }
 
  private:
+  friend SeriesInput;  // calls push
+  void push(double x) { m_.push(x); }
   int period_;
-  Source input_;
   RollingMoments m_;
 };
 
 // middle = SMA; upper / lower = middle +/- k * population sd of the window.
-class Bbands {
+class Bbands : public SeriesInput<Bbands> {
  public:
   static constexpr std::string_view kKind = "bbands";
   static constexpr std::array<std::string_view, 3> kOutputs{"upper", "middle", "lower"};
   explicit Bbands(int period = 20, double k = 2.0, Source input = Source::close)
-      : period_(check_period(kKind, "period", period)), k_(k), input_(input), m_(period_) {
+      : SeriesInput(input), period_(check_period(kKind, "period", period)), k_(k), m_(period_) {
     if (!(k >= 0 && k < 1e6)) detail::throw_bad_param(kKind, "k", k, "must be a number from 0 to 1000000");
   }
-  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
-  Refusal update_input(double x) { return std::isfinite(x) ? (m_.push(x), Refusal::none) : Refusal::not_finite; }
-  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
-  Source input() const { return input_; }
   void emit(double* out) const {
     if (!m_.full()) {
       out[0] = out[1] = out[2] = kNaN;
@@ -197,26 +197,24 @@ class Bbands {
   }
   std::size_t heap_bytes() const { return m_.heap_bytes(); }
   template <class A>
-  void fields(A& ar) { ar.all(m_); }
+  void fields(A& ar) {
+    ar.all(m_);
+  }
 
  private:
+  friend SeriesInput;  // calls push
+  void push(double x) { m_.push(x); }
   int period_;
   double k_;
-  Source input_;
   RollingMoments m_;
 };
 
 // (x - mean)/sd over the window, population sd; 0 when the sd is 0.
-class Zscore {
+class Zscore : public SeriesInput<Zscore> {
  public:
   static constexpr std::string_view kKind = "zscore";
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
-  explicit Zscore(int period = 20, Source input = Source::close)
-      : period_(check_period(kKind, "period", period)), input_(input), m_(period_) {}
-  Refusal update(const Candle& c) { return update_input(select(c, input_)); }
-  Refusal update_input(double x) { return std::isfinite(x) ? (push(x), Refusal::none) : Refusal::not_finite; }
-  Refusal update_value(double x) { return x != x ? Refusal::none : update_input(x); }
-  Source input() const { return input_; }
+  explicit Zscore(int period = 20, Source input = Source::close) : SeriesInput(input), period_(check_period(kKind, "period", period)), m_(period_) {}
   double value() const {
     if (!m_.full()) return kNaN;
     double sd = std::sqrt(m_.variance());
@@ -226,18 +224,20 @@ class Zscore {
   int warmup() const { return period_ - 1; }
   bool ready() const { return m_.full(); }
   void reset() { *this = Zscore(period_, input_); }
-  std::string params_text() const { return "period=" + std::to_string(period_) + ",input=" + std::string(source_name(input_)); }
+  std::string params_text() const { return period_text(period_, input_); }
   std::size_t heap_bytes() const { return m_.heap_bytes(); }
   template <class A>
-  void fields(A& ar) { ar.all(m_, last_); }
+  void fields(A& ar) {
+    ar.all(m_, last_);
+  }
 
  private:
+  friend SeriesInput;  // calls push
   void push(double x) {
     m_.push(x);
     last_ = x;
   }
   int period_;
-  Source input_;
   RollingMoments m_;
   double last_ = 0;
 };
@@ -255,7 +255,7 @@ class Donchian {
     hh_.push(c.high);
     ll_.push(c.low);
     ++count_;
-  return Refusal::none;
+    return Refusal::none;
   }
   void emit(double* out) const {
     if (!ready()) {
@@ -269,10 +269,12 @@ class Donchian {
   int warmup() const { return period_ - 1; }
   bool ready() const { return count_ >= period_; }
   void reset() { *this = Donchian(period_); }
-  std::string params_text() const { return "period=" + std::to_string(period_); }
+  std::string params_text() const { return period_text(period_); }
   std::size_t heap_bytes() const { return hh_.heap_bytes() + ll_.heap_bytes(); }
   template <class A>
-  void fields(A& ar) { ar.all(count_, hh_, ll_); }
+  void fields(A& ar) {
+    ar.all(count_, hh_, ll_);
+  }
 
  private:
   int period_;
@@ -302,7 +304,7 @@ class RangeVolatility {
     } else {
       sum_.push(hl * hl);
     }
-  return Refusal::none;
+    return Refusal::none;
   }
   double value() const {
     if (!sum_.full()) return kNaN;
@@ -317,10 +319,12 @@ class RangeVolatility {
   int warmup() const { return period_ - 1; }
   bool ready() const { return sum_.full(); }
   void reset() { *this = RangeVolatility(period_); }
-  std::string params_text() const { return "period=" + std::to_string(period_); }
+  std::string params_text() const { return period_text(period_); }
   std::size_t heap_bytes() const { return sum_.heap_bytes(); }
   template <class A>
-  void fields(A& ar) { ar.all(sum_); }
+  void fields(A& ar) {
+    ar.all(sum_);
+  }
 
  private:
   int period_;
@@ -353,10 +357,12 @@ class RealizedVol {
   int warmup() const { return period_; }
   bool ready() const { return sum_.full(); }
   void reset() { *this = RealizedVol(period_, input_); }
-  std::string params_text() const { return "period=" + std::to_string(period_) + ",input=" + std::string(source_name(input_)); }
+  std::string params_text() const { return period_text(period_, input_); }
   std::size_t heap_bytes() const { return sum_.heap_bytes(); }
   template <class A>
-  void fields(A& ar) { ar.all(count_, prev_, sum_); }
+  void fields(A& ar) {
+    ar.all(count_, prev_, sum_);
+  }
 
  private:
   void push(double x) {

@@ -27,7 +27,7 @@ class Obv {
       obv_ -= c.volume;
     }
     prev_ = x;
-  return Refusal::none;
+    return Refusal::none;
   }
   double value() const { return count_ > 0 ? obv_ : kNaN; }
   void emit(double* out) const { out[0] = value(); }
@@ -38,7 +38,9 @@ class Obv {
   std::string params_text() const { return "input=" + std::string(source_name(input_)); }
   std::size_t heap_bytes() const { return 0; }
   template <class A>
-  void fields(A& ar) { ar.all(count_, prev_, obv_); }
+  void fields(A& ar) {
+    ar.all(count_, prev_, obv_);
+  }
 
  private:
   Source input_;
@@ -86,10 +88,12 @@ class Mfi {
   int warmup() const { return period_; }
   bool ready() const { return pos_.full(); }
   void reset() { *this = Mfi(period_); }
-  std::string params_text() const { return "period=" + std::to_string(period_); }
+  std::string params_text() const { return period_text(period_); }
   std::size_t heap_bytes() const { return pos_.heap_bytes() + neg_.heap_bytes() + sign_.capacity() * sizeof(double); }
   template <class A>
-  void fields(A& ar) { ar.all(count_, prev_tp_, pos_, neg_, sign_, ups_, downs_); }
+  void fields(A& ar) {
+    ar.all(count_, prev_tp_, pos_, neg_, sign_, ups_, downs_);
+  }
 
  private:
   int period_;
@@ -112,7 +116,7 @@ class VolumeRatio {
     sum_.push(c.volume);
     nonzero_ += (c.volume != 0) - (traded_.push(c.volume != 0 ? 1.0 : 0.0) != 0);
     volume_ = c.volume;
-  return Refusal::none;
+    return Refusal::none;
   }
   double value() const {
     if (!sum_.full() || nonzero_ == 0) return kNaN;
@@ -122,10 +126,12 @@ class VolumeRatio {
   int warmup() const { return period_ - 1; }
   bool ready() const { return sum_.full(); }
   void reset() { *this = VolumeRatio(period_); }
-  std::string params_text() const { return "period=" + std::to_string(period_); }
+  std::string params_text() const { return period_text(period_); }
   std::size_t heap_bytes() const { return sum_.heap_bytes() + traded_.heap_bytes(); }
   template <class A>
-  void fields(A& ar) { ar.all(sum_, traded_, nonzero_, volume_); }
+  void fields(A& ar) {
+    ar.all(sum_, traded_, nonzero_, volume_);
+  }
 
  private:
   int period_;

@@ -55,8 +55,8 @@ void OrderStatisticTree::insert(double value, std::int64_t seq) {
 
 void OrderStatisticTree::erase(double value, std::int64_t seq) {
   int l, mid, r;
-  split(root_, value, seq, l, r);               // r starts with (value, seq)
-  split(r, value, seq + 1, mid, r);             // mid: exactly (value, seq)
+  split(root_, value, seq, l, r);    // r starts with (value, seq)
+  split(r, value, seq + 1, mid, r);  // mid: exactly (value, seq)
   if (mid >= 0) free_.push_back(mid);
   root_ = merge(l, r);
 }

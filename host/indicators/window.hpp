@@ -141,8 +141,8 @@ class OrderStatisticTree {
   void insert(double value, std::int64_t seq);
   void erase(double value, std::int64_t seq);
   std::size_t size() const { return root_ < 0 ? 0 : nodes_[root_].size; }
-  double kth(std::size_t k) const;             // 0-based, k < size()
-  std::size_t count_less(double x) const;      // values strictly below x
+  double kth(std::size_t k) const;         // 0-based, k < size()
+  std::size_t count_less(double x) const;  // values strictly below x
   std::size_t count_less_equal(double x) const;
   std::size_t heap_bytes() const { return nodes_.capacity() * sizeof(Node) + free_.capacity() * sizeof(int); }
 

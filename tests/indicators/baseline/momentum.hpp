@@ -38,7 +38,7 @@ class Rsi {
   bool ready() const { return count_ > period_; }
   void reset() { *this = Rsi(period_, input_); }
   int settle_bars() const { return period_ + 1 + rows_to_forget(1.0 - 1.0 / period_); }
-  std::string params_text() const { return period_text(period_, input_); }
+  std::string params_text() const { return baseline::period_text(period_, input_); }
   std::size_t heap_bytes() const { return 0; }
   template <class A>
   void fields(A& ar) { ar.all(count_, prev_, gain_, loss_); }
@@ -302,7 +302,7 @@ class ReturnsOver {
   int warmup() const { return period_; }
   bool ready() const { return count_ > period_; }
   void reset() { *this = ReturnsOver(period_, input_); }
-  std::string params_text() const { return period_text(period_, input_); }
+  std::string params_text() const { return baseline::period_text(period_, input_); }
   std::size_t heap_bytes() const { return ring_.heap_bytes(); }
   template <class A>
   void fields(A& ar) { ar.all(count_, ring_, value_); }

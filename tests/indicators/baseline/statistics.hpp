@@ -33,7 +33,7 @@ class RollingMinMax {
   int warmup() const { return period_ - 1; }
   bool ready() const { return count_ >= period_; }
   void reset() { *this = RollingMinMax(period_, input_); }
-  std::string params_text() const { return series_text(period_, input_); }
+  std::string params_text() const { return baseline::series_text(period_, input_); }
   std::size_t heap_bytes() const { return window_.heap_bytes(); }
   template <class A>
   void fields(A& ar) { ar.all(count_, window_); }
@@ -86,7 +86,7 @@ class RollingOrderStatistic {
   bool ready() const { return ring_.full(); }
   void reset() { *this = RollingOrderStatistic(period_, q_, input_); }
   std::string params_text() const {
-    return series_text(period_, input_) + (kRank ? "" : ",q=" + format_double(q_));
+    return baseline::series_text(period_, input_) + (kRank ? "" : ",q=" + format_double(q_));
   }
   std::size_t heap_bytes() const { return ring_.heap_bytes() + tree_.heap_bytes(); }
   template <class A>
@@ -198,7 +198,7 @@ class PairStatistic {
   int warmup() const { return period_ - 1; }
   bool ready() const { return m_.full(); }
   void reset() { *this = PairStatistic(period_, input_, input2_); }
-  std::string params_text() const { return series_text(period_, input_) + ",input2=" + std::string(source_name(input2_)); }
+  std::string params_text() const { return baseline::series_text(period_, input_) + ",input2=" + std::string(source_name(input2_)); }
   std::size_t heap_bytes() const { return m_.heap_bytes(); }
   template <class A>
   void fields(A& ar) { ar.all(m_); }
