@@ -34,6 +34,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+// Benchmarks report the median of their warm repeats (the machine is shared), and say how many.
+double median(std::vector<double> v) { return percentile(v, 50); }
 
 void add_bench_csv(CLI::App& bench, Action& action) {
   struct Opts {
@@ -42,9 +44,9 @@ void add_bench_csv(CLI::App& bench, Action& action) {
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
-  auto* cmd = bench.add_subcommand("csv", "Time reading a generated candle CSV (best of several runs)");
+  auto* cmd = bench.add_subcommand("csv", "Time reading a generated candle CSV (median of several reads, the first apart)");
   cmd->add_option("--rows", o->rows, "Candles in the file")->capture_default_str();
-  cmd->add_option("--runs", o->runs, "Timed reads; the best is reported")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--runs", o->runs, "Timed reads after the first (cold) one; the median is reported")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("--json", o->json, "One JSON object instead of text");
   cmd->footer("Example:\n  onepath bench csv --rows 1000000");
   cmd->callback([o, &action] {
@@ -57,21 +59,23 @@ void add_bench_csv(CLI::App& bench, Action& action) {
       std::string csv = to_csv(generate_market(so)[0]);
       auto path = (std::filesystem::temp_directory_path() / ("onepath-bench-" + std::to_string(::getpid()) + ".csv")).string();
       write_file_atomic(path, csv);
-      double best = 1e300;
+      std::vector<double> times;
+      double cold = 0;
       std::size_t n = 0;
-      for (int r = 0; r < o->runs; ++r) {
+      for (int r = 0; r <= o->runs; ++r) {
         auto t0 = Clock::now();
         n = read_candles(path).series.size();
-        best = std::min(best, seconds_since(t0));
+        (r == 0 ? cold : times.emplace_back()) = seconds_since(t0);
       }
+      const double best = median(times);
       std::filesystem::remove(path);
       double mb = static_cast<double>(csv.size()) / 1e6;
       if (o->json)
-        fmt::print("{{\"bench\":\"csv\",\"rows\":{},\"bytes\":{},\"best_seconds\":{:.6f},\"rows_per_second\":{:.0f}}}\n", n,
-                   csv.size(), best, static_cast<double>(n) / best);
+        fmt::print("{{\"bench\":\"csv\",\"rows\":{},\"bytes\":{},\"seconds\":{:.6f},\"cold_seconds\":{:.6f},\"rows_per_second\":{:.0f},\"runs\":{}}}\n", n,
+                   csv.size(), best, cold, static_cast<double>(n) / best, o->runs);
       else
-        fmt::print("csv read: {} candles ({:.1f} MB, ISO timestamps) in {:.3f} s best of {}: {:.2f} M candles/s, {:.0f} MB/s\n",
-                   n, mb, best, o->runs, static_cast<double>(n) / best / 1e6, mb / best);
+        fmt::print("csv read: {} candles ({:.1f} MB, ISO timestamps) in {:.3f} s, median of {} (first read {:.3f} s): {:.2f} M candles/s, {:.0f} MB/s\n",
+                   n, mb, best, o->runs, cold, static_cast<double>(n) / best / 1e6, mb / best);
       return 0;
     };
   });
@@ -95,12 +99,6 @@ struct IndicatorFigures {
   std::optional<double> ref_ns;  // the plain C loop of the kind's definition, same run
   double cold_ns;                // the first pass: the output pages touched for the first time
 };
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
 
 // `runs` passes of update + emit over the whole series, each followed by a pass of the
 // kind's plain loop (interleaved, so both see the same machine), medians of each; then
@@ -405,7 +403,7 @@ void add_bench_backtest(CLI::App& bench, Action& action) {
   cmd->add_option("--bars", o->bars, "Generated 15m candles in all (split over the config's symbols)")
       ->check(CLI::Range(1000, 1'000'000'000))->capture_default_str();
   cmd->add_option("--set", o->sets, "Override a config value: key.path=value");
-  cmd->add_option("--runs", o->runs, "Timed backtests; the best is reported")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--runs", o->runs, "Timed backtests after a first (cold) one; the median is reported")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("--json", o->json, "One JSON object: bars_per_second, enrich_ns, lua_ns, kernel_ns");
   cmd->footer(
       "No files are read or written. The split per candle comes from separate passes over the same candles:\n"
@@ -416,11 +414,12 @@ void add_bench_backtest(CLI::App& bench, Action& action) {
       RunConfig c = load_run_config(o->config, o->sets);
       BacktestBench b = bench_backtest(c, o->bars, o->runs);
       if (o->json)
-        fmt::print("{{\"bench\":\"backtest\",\"candles\":{},\"bars_per_second\":{:.0f},\"enrich_ns\":{:.1f},\"lua_ns\":{:.1f},\"kernel_ns\":{:.1f}}}\n",
-                   b.candles, b.bars_per_second, b.enrich_ns, b.lua_ns, b.kernel_ns);
+        fmt::print("{{\"bench\":\"backtest\",\"candles\":{},\"bars_per_second\":{:.0f},\"cold_bars_per_second\":{:.0f},\"enrich_ns\":{:.1f},\"lua_ns\":{:.1f},\"kernel_ns\":{:.1f},\"runs\":{}}}\n",
+                   b.candles, b.bars_per_second, 1e9 / b.cold_ns, b.enrich_ns, b.lua_ns, b.kernel_ns, o->runs);
       else
-        fmt::print("backtest {} over {} candles: {:.2f} M bars/s ({:.0f} ns per bar: enrichment {:.0f}, Lua and decisions {:.0f}, kernel {:.0f})\n",
-                   c.session.strategy, b.candles, b.bars_per_second / 1e6, b.total_ns, b.enrich_ns, b.lua_ns, b.kernel_ns);
+        fmt::print("backtest {} over {} candles, median of {} (the first, cold, {:.2f} M bars/s): {:.2f} M bars/s ({:.0f} ns per bar: enrichment {:.0f}, "
+                   "Lua and decisions {:.0f}, kernel {:.0f})\n",
+                   c.session.strategy, b.candles, o->runs, 1e3 / b.cold_ns, b.bars_per_second / 1e6, b.total_ns, b.enrich_ns, b.lua_ns, b.kernel_ns);
       return 0;
     };
   });
@@ -553,7 +552,7 @@ void add_bench_abi(CLI::App& bench, Action& action) {
   auto* cmd = bench.add_subcommand("abi", "The cost of the native plugin boundary (indicator update, filter call)");
   cmd->add_option("--plugin", o->plugin, "The abi_probe plugin (build/plugins/abi_probe.so)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--bars", o->bars, "Bars of the generated walk")->check(CLI::Range(1000, 1'000'000'000))->capture_default_str();
-  cmd->add_option("--runs", o->runs, "Timed passes; the best is reported")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--runs", o->runs, "Timed passes of each, after a first (cold) one; medians are reported")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_flag("--json", o->json, "One JSON object");
   cmd->footer(
       "ema (built in) and ema_abi (the same arithmetic in the plugin) are updated and emitted bar by bar through the\n"
@@ -566,8 +565,9 @@ void add_bench_abi(CLI::App& bench, Action& action) {
       CandleSeries s = bench_walk(o->bars);
       const double n = static_cast<double>(s.size());
       auto indicator_ns = [&](const std::string& kind) {
-        double best = 1e300, sink = 0;
-        for (int r = 0; r < o->runs; ++r) {
+        std::vector<double> times;
+        double sink = 0;
+        for (int r = 0; r <= o->runs; ++r) {
           auto ind = make_indicator({kind, {{"period", 12.0}}});
           double v = 0;
           auto t0 = Clock::now();
@@ -576,15 +576,15 @@ void add_bench_abi(CLI::App& bench, Action& action) {
             ind->emit(&v);
             sink += v;
           }
-          best = std::min(best, seconds_since(t0));
+          if (r > 0) times.push_back(seconds_since(t0));
         }
         if (sink == 42) fmt::print("");  // keeps the loop's results alive
-        return best * 1e9 / n;
+        return median(times) * 1e9 / n;
       };
       auto filter_ns = [&](const std::string& kind, int count) {
-        double best = 1e300;
+        std::vector<double> times;
         std::size_t passed = 0;
-        for (int r = 0; r < o->runs; ++r) {
+        for (int r = 0; r <= o->runs; ++r) {
           auto f = make_filter(kind, {count, {}, {"BTC"}});
           Intent in;
           FilterContext ctx;
@@ -594,10 +594,10 @@ void add_bench_abi(CLI::App& bench, Action& action) {
             ctx.close = s.close[i];
             passed += f->apply(in, ctx).empty();
           }
-          best = std::min(best, seconds_since(t0));
+          if (r > 0) times.push_back(seconds_since(t0));
         }
         if (passed == 42) fmt::print("");
-        return best * 1e9 / n;
+        return median(times) * 1e9 / n;
       };
       const double ema = indicator_ns("ema"), ema_abi = indicator_ns("ema_abi");
       const double builtin_filter = filter_ns("max_concurrent", 1'000'000), plugin_filter = filter_ns("pass", 0);

@@ -4,8 +4,6 @@
 #include <string>
 #include <vector>
 
-#include "core/huge_pages.hpp"
-
 #include "core/time.hpp"
 
 namespace onepath {
@@ -26,7 +24,7 @@ struct CandleSeries {
   std::size_t size() const { return ts.size(); }
   bool empty() const { return ts.empty(); }
   void reserve(std::size_t n) {
-    reserve_huge(ts, n), reserve_huge(open, n), reserve_huge(high, n), reserve_huge(low, n), reserve_huge(close, n), reserve_huge(volume, n);
+    ts.reserve(n), open.reserve(n), high.reserve(n), low.reserve(n), close.reserve(n), volume.reserve(n);
   }
   void push_back(const Candle& c) {
     ts.push_back(c.ts), open.push_back(c.open), high.push_back(c.high), low.push_back(c.low),

@@ -83,7 +83,7 @@ CandleFile parse_csv(std::string_view text, std::string path) {
   std::size_t needed = 0;
   std::int64_t line_no = 0;
   file.series.reserve(text.size() / 48);
-  reserve_huge(file.lines, text.size() / 48);
+  file.lines.reserve(text.size() / 48);
 
   std::size_t pos = 0;
   while (pos < text.size()) {

@@ -49,6 +49,7 @@ BacktestResult run_backtest_on(const SessionConfig& config, const std::vector<Ca
 struct BacktestBench {
   std::size_t candles = 0;
   double bars_per_second = 0, total_ns = 0, enrich_ns = 0, lua_ns = 0, kernel_ns = 0;
+  double cold_ns = 0;  // the first run, apart: its pages are touched for the first time
 };
 BacktestBench bench_backtest(const RunConfig& config, std::size_t candles, int runs = 3);
 
