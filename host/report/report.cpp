@@ -22,21 +22,6 @@ namespace {
 constexpr std::size_t kMaxDrawn = 4000;  // points per series a browser draws without effort
 constexpr std::size_t kMaxPriceCharts = 4;
 
-std::string html(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string fixed(double v, int digits) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
@@ -60,7 +45,7 @@ std::string js_rows(std::size_t n, Row row) {
 }
 
 std::string chart_div(const std::string& id, const std::string& title, const std::string& note = "") {
-  return "<h2>" + html(title) + "</h2>" + (note.empty() ? "" : "<p class=note>" + html(note) + "</p>") + "<div class=chart id=\"" + id + "\"></div>\n";
+  return "<h2>" + html_escape(title) + "</h2>" + (note.empty() ? "" : "<p class=note>" + html_escape(note) + "</p>") + "<div class=chart id=\"" + id + "\"></div>\n";
 }
 
 // A Dygraph over rows of [ms, ...]; `labels` after "time"; extra options as JS.
@@ -96,7 +81,7 @@ std::string equity_section(const ReportInput& in, std::string& script) {
 
 std::string price_sections(const ReportInput& in, std::string& script) {
   if (in.prices.empty()) {
-    return "<h2>Prices</h2><p class=note>" + html(in.prices_note.empty() ? "The data was not available." : in.prices_note) + "</p>";
+    return "<h2>Prices</h2><p class=note>" + html_escape(in.prices_note.empty() ? "The data was not available." : in.prices_note) + "</p>";
   }
   std::string out;
   for (std::size_t s = 0; s < in.prices.size() && s < kMaxPriceCharts; ++s) {
@@ -192,7 +177,7 @@ std::string metrics_section(const ReportInput& in) {
     for (const auto& [k, v] : m.items()) {
       std::string text = v.is_string() ? v.get<std::string>() : v.dump();
       if (v.is_number_float()) text = format_double(v.get<double>());
-      out += "<tr><th>" + html(k) + "</th><td>" + html(text) + "</td></tr>";
+      out += "<tr><th>" + html_escape(k) + "</th><td>" + html_escape(text) + "</td></tr>";
     }
   } catch (const std::exception&) {
     out += "<tr><td>(the run's metrics are not readable)</td></tr>";
@@ -203,14 +188,14 @@ std::string metrics_section(const ReportInput& in) {
 std::string provenance_section(const ReportInput& in) {
   const RunInfo& r = in.run;
   std::string out = "<h2>Where it came from</h2><table class=kv>";
-  auto row = [&](const char* k, const std::string& v) { out += std::string("<tr><th>") + k + "</th><td>" + html(v) + "</td></tr>"; };
+  auto row = [&](const char* k, const std::string& v) { out += std::string("<tr><th>") + k + "</th><td>" + html_escape(v) + "</td></tr>"; };
   row("run", r.id ? std::to_string(r.id) + " (" + r.kind + ", " + Journal::display_status(r) + ")" : "not journaled");
   row("created", format_iso(r.created_at));
   row("config", r.config_path + " (sha256 " + r.config_sha256 + ")");
   row("revision", r.git_revision);
   row("feature set", r.feature_set_version);
   row("data fingerprint", r.data_fingerprint);
-  out += "</table><h3>Files (SHA-256)</h3><pre>" + html(r.files) + "</pre><h3>Config as run</h3><pre>" + html(r.config_text) + "</pre>\n";
+  out += "</table><h3>Files (SHA-256)</h3><pre>" + html_escape(r.files) + "</pre><h3>Config as run</h3><pre>" + html_escape(r.config_text) + "</pre>\n";
   return out;
 }
 
@@ -332,8 +317,8 @@ ReportInput report_from_result(const RunConfig& c, const BacktestResult& r) {
 
 std::string render_report(const ReportInput& in, const ChartLibrary& lib) {
   std::string script;
-  std::string body = "<h1>" + html(in.title) + "</h1><p class=note>" + html(in.run.config_path) + " &middot; " + html(format_iso(in.run.created_at)) +
-                     " &middot; " + html(std::to_string(in.trades.size())) + " trades</p>\n";
+  std::string body = "<h1>" + html_escape(in.title) + "</h1><p class=note>" + html_escape(in.run.config_path) + " &middot; " + html_escape(format_iso(in.run.created_at)) +
+                     " &middot; " + html_escape(std::to_string(in.trades.size())) + " trades</p>\n";
   body += equity_section(in, script);
   body += price_sections(in, script);
   body += monthly_section(in);
@@ -343,7 +328,7 @@ std::string render_report(const ReportInput& in, const ChartLibrary& lib) {
   // "</script" inside the inlined library would end its element early.
   std::string library = lib.js;
   for (std::size_t at = 0; (at = library.find("</script", at)) != std::string::npos; at += 9) library.replace(at, 8, "<\\/script");
-  return "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>" + html(in.title) + "</title><style>" + lib.css + kStyle +
+  return "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>" + html_escape(in.title) + "</title><style>" + lib.css + kStyle +
          "</style>\n<script>" + library + "</script>\n</head><body>\n" + body + "<script>" + kRuntime + script + "</script>\n</body></html>\n";
 }
 
