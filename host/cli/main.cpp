@@ -79,13 +79,17 @@ int main(int argc, char** argv) {
       "  onepath backtest examples/quickstart.toml               backtest a Lua strategy\n"
       "  onepath paper examples/quickstart.toml --set paper.feed=generated   a paper session\n"
       "  onepath runs list                                       the journal of runs\n"
+      "  onepath report 1                                        run 1 as one HTML page\n"
+      "  onepath init mybot                                      a project folder to start from\n"
+      "  onepath indicators ema                                  what a kind takes and gives\n"
       "  onepath data gen --symbols BTC,ETH,SOL --out market/    generate a synthetic market\n"
       "  onepath data check market/BTC.csv                       validate candles, list gaps\n"
       "  onepath data resample market/BTC.csv --to 1h            aggregate to a higher timeframe\n"
       "  onepath enrich --data market/BTC.csv --features scripts/features/example.lua --out f.csv\n"
       "  onepath plugins inspect build/plugins/ta_extra.so       what a native plugin adds\n"
       "  onepath bench indicators                                measure every indicator\n"
-      "Run 'onepath COMMAND --help' for more. Exit codes: 0 ok, 1 the work failed, 2 bad usage or input.");
+      "Run 'onepath COMMAND --help' for more; 'source <(onepath completion bash)' completes commands.\n"
+      "Exit codes: 0 ok, 1 the work failed, 2 bad usage or input, 130 interrupted.");
 
   std::string log_format = "text", log_level = "info";
   app.add_option("--log-format", log_format, "Logs on stderr: 'text' (readable) or 'json' (one object per line)")
