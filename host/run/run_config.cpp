@@ -191,19 +191,6 @@ void apply_override(toml::table& root, const std::string& assignment) {
 
 // A relative path: from the working directory, else from the config's folder or the
 // nearest folder above it that has it (so examples/x.toml finds scripts/ from anywhere).
-// A pattern with * ? or [ is a glob: its matches, sorted (monthly dumps in date order);
-// none is an error. Anything else is one file, checked when it is read.
-std::vector<std::string> expand_glob(const std::string& pattern, const std::string& where) {
-  if (pattern.find_first_of("*?[") == std::string::npos) return {pattern};
-  glob_t g{};
-  const int rc = ::glob(pattern.c_str(), GLOB_ERR, nullptr, &g);
-  std::vector<std::string> out(g.gl_pathv, g.gl_pathv + g.gl_pathc);
-  ::globfree(&g);
-  if (rc != 0 || out.empty()) throw InputError(where + ": no file matches " + pattern);
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 std::string resolve(const std::string& p, const std::string& config_path) {
   if (p.empty() || fs::path(p).is_absolute() || fs::exists(p)) return p;
   for (fs::path dir = fs::absolute(config_path).parent_path(); !dir.empty(); dir = dir.parent_path()) {
@@ -211,6 +198,32 @@ std::string resolve(const std::string& p, const std::string& config_path) {
     if (dir == dir.parent_path()) break;
   }
   return p;
+}
+
+std::vector<std::string> glob_matches(const std::string& pattern) {
+  glob_t g{};
+  const int rc = ::glob(pattern.c_str(), GLOB_ERR, nullptr, &g);
+  std::vector<std::string> out(g.gl_pathv, g.gl_pathv + g.gl_pathc);
+  ::globfree(&g);
+  if (rc != 0) out.clear();
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// A pattern with * ? or [ is a glob: its matches, sorted (monthly dumps in date order),
+// looked for where resolve() looks for a file (as given, then beside the config and in the
+// folders above it); none is an error. Anything else is one file, resolved as usual.
+std::vector<std::string> expand_glob(const std::string& pattern, const std::string& config_path, const std::string& where) {
+  if (pattern.find_first_of("*?[") == std::string::npos) return {resolve(pattern, config_path)};
+  if (auto here = glob_matches(pattern); !here.empty() || fs::path(pattern).is_absolute()) {
+    if (here.empty()) throw InputError(where + ": no file matches " + pattern);
+    return here;
+  }
+  for (fs::path dir = fs::absolute(config_path).parent_path(); !dir.empty(); dir = dir.parent_path()) {
+    if (auto found = glob_matches((dir / pattern).string()); !found.empty()) return found;
+    if (dir == dir.parent_path()) break;
+  }
+  throw InputError(where + ": no file matches " + pattern + " (looked from here and beside " + config_path + ")");
 }
 
 }  // namespace
@@ -309,7 +322,7 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
       else r.wrong(key, expected);
       auto& out = c.files[std::string(sym.str())];
       for (const auto& pattern : patterns)
-        for (auto& f : expand_glob(resolve(pattern, path), path + ": '" + key + "'")) out.push_back(std::move(f));
+        for (auto& f : expand_glob(pattern, path, path + ": '" + key + "'")) out.push_back(std::move(f));
     }
   }
   if (auto dir = r.text("data.dir"))

@@ -107,6 +107,9 @@ done
 "$onepath" -q backtest whole.toml "${one[@]}" --no-journal --json | grep -o '"total_return": [^,]*' >whole.ret
 "$onepath" -q backtest glob.toml "${one[@]}" --no-journal --json | grep -o '"total_return": [^,]*' >glob.ret
 cmp -s whole.ret glob.ret || fail "a glob of two halves gives another return than the whole file"
+mkdir -p elsewhere
+(cd elsewhere && "$onepath" -q backtest ../glob.toml "${one[@]}" --no-journal --json | grep -o '"total_return": [^,]*') >elsewhere.ret 2>&1
+cmp -s whole.ret elsewhere.ret || fail "a glob is not found beside its config from another folder: $(cat elsewhere.ret)"
 out=$("$onepath" -q backtest glob.toml "${one[@]}" --no-journal --set 'data.files.BTC=["BTC-a.csv","market/BTC.csv"]' 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "may not overlap" <<<"$out" || fail "overlapping files: exit $rc, $out"
 out=$("$onepath" -q backtest glob.toml "${one[@]}" --no-journal --set 'data.files.BTC=nothing-*.csv' 2>&1); rc=$?
