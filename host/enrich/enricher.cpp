@@ -176,6 +176,7 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
   current_.assign(columns_.size(), kNaN);
   emit_all();
   last_row_ = current_;
+  plan();
   // A model trained by `onepath train` pins how its inputs were computed (its manifest).
   for (const auto& f : set_.features) {
     if (f.indicator.kind != "model") continue;
@@ -283,10 +284,23 @@ void Enricher::update(const Candle& c) {
       for (auto& n : nodes_)
         if (n->tf == static_cast<int>(r)) feed(*n, done[b]);
   }
-  for (auto& n : nodes_)
-    if (n->tf < 0) feed(*n, c);
+  for (const Direct& d : direct_) d.indicator->update_emit(c, current_.data() + d.first_column);
+  for (Node* n : rest_) feed(*n, c);
   has_data_ = true;
   last_ts_ = c.ts;
+}
+
+// The streaming order: the base-timeframe nodes that read candles read nothing else, so
+// they go first, in a flat list (no per-node checks on the hot path); the nodes that read
+// other columns follow in dependency order. Rebuilt whenever the indicators are replaced.
+void Enricher::plan() {
+  direct_.clear();
+  rest_.clear();
+  for (auto& n : nodes_) {
+    if (n->tf >= 0) continue;
+    if (n->inputs.empty()) direct_.push_back({n->indicator.get(), n->first_column});
+    else rest_.push_back(n.get());
+  }
 }
 
 void Enricher::emit(double* row) const {
@@ -471,6 +485,7 @@ void Enricher::load_snapshot(std::string_view bytes, std::string_view symbol) {
     loaded.back()->load(nodes[i]);
   }
   for (std::size_t i = 0; i < nodes_.size(); ++i) nodes_[i]->indicator = std::move(loaded[i]);
+  plan();
   resamplers_ = std::move(resamplers);
   current_ = std::move(current);
   emit_all();  // a snapshot of an older build kept only the columns other features read

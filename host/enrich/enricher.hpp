@@ -90,6 +90,13 @@ class Enricher {
   std::vector<Resampler> resamplers_;         // one per higher timeframe
   std::size_t warmup_bars_ = 0;
   void emit_all();                            // current_ from the indicators' state
+  void plan();                                // direct_ and rest_ from nodes_
+  struct Direct {
+    Indicator* indicator;
+    std::size_t first_column;
+  };
+  std::vector<Direct> direct_;                // base-timeframe nodes that read candles: one call each per candle
+  std::vector<Node*> rest_;                   // the other base-timeframe nodes, in dependency order
   std::vector<double> current_;               // the row as of the last update: every node emits into it as it updates
   mutable std::vector<double> last_row_;      // the last emitted row, for the kill switch
   bool has_data_ = false, paused_ = false;
