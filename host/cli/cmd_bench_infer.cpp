@@ -11,6 +11,7 @@
 #include <random>
 
 #include "cli/commands.hpp"
+#include "core/cycle_clock.hpp"
 #include "infer/model.hpp"
 #include "infer/xgboost.hpp"
 
@@ -98,50 +99,50 @@ void add_bench_infer(CLI::App& bench, Action& action) {
       const std::size_t pool = 4096, batch = 100000;
       const std::vector<float> rows = sample_rows(batch, f, 5);
 
-      // Single row, native: every row of the pool in turn; the best of 5 passes.
-      std::vector<float> out(static_cast<std::size_t>(outs));
+      // Interleaved rounds, each: single rows native (every row of the pool in turn) and
+      // libxgboost, then a batch of each; medians of the rounds after the first (cold) one.
+      constexpr int kRounds = 5;
+      std::vector<float> out(static_cast<std::size_t>(outs)), native(batch * static_cast<std::size_t>(outs)), want;
       float sink = 0;
-      double native_ns = 1e300;
-      for (int pass = 0; pass < 5; ++pass) {
-        const auto t = Clock::now();
+      const std::size_t xgb_calls = 1000;
+      std::vector<double> native_row, xgb_row, native_batch_s, xgb_batch_s;
+      double cold_native_ns = 0;
+      for (int round = 0; round <= kRounds; ++round) {
+        auto t = Clock::now();
         for (int rep = 0; rep < 25; ++rep)
           for (std::size_t r = 0; r < pool; ++r) {
             m.predict(rows.data() + r * static_cast<std::size_t>(f), out.data());
             sink += out[0];
           }
-        native_ns = std::min(native_ns, seconds_since(t) * 1e9 / (25.0 * pool));
-      }
-      // Single row, libxgboost.
-      double xgb_ns = 1e300;
-      const std::size_t xgb_calls = 1000;
-      for (int pass = 0; pass < 3; ++pass) {
-        const auto t = Clock::now();
+        const double one_row = seconds_since(t) * 1e9 / (25.0 * pool);
+        if (round == 0) cold_native_ns = one_row;
+        else native_row.push_back(one_row);
+        t = Clock::now();
         for (std::size_t r = 0; r < xgb_calls; ++r) sink += reference.predict(rows.data() + r * static_cast<std::size_t>(f), 1, f)[0];
-        xgb_ns = std::min(xgb_ns, seconds_since(t) * 1e9 / static_cast<double>(xgb_calls));
-      }
-      // Batch, both; and every score compared.
-      std::vector<float> native(batch * static_cast<std::size_t>(outs));
-      double native_batch = 1e300, xgb_batch = 1e300;
-      std::vector<float> want;
-      for (int pass = 0; pass < 3; ++pass) {
-        auto t = Clock::now();
+        if (round > 0) xgb_row.push_back(seconds_since(t) * 1e9 / static_cast<double>(xgb_calls));
+        t = Clock::now();
         m.predict_batch(rows.data(), batch, native.data());
-        native_batch = std::min(native_batch, seconds_since(t));
+        if (round > 0) native_batch_s.push_back(seconds_since(t));
         t = Clock::now();
         want = reference.predict(rows.data(), batch, f);
-        xgb_batch = std::min(xgb_batch, seconds_since(t));
+        if (round > 0) xgb_batch_s.push_back(seconds_since(t));
       }
+      const double native_ns = percentile(native_row, 50), xgb_ns = percentile(xgb_row, 50);
+      const double native_batch = percentile(native_batch_s, 50), xgb_batch = percentile(xgb_batch_s, 50);
       const bool identical = want.size() == native.size() && std::memcmp(want.data(), native.data(), native.size() * sizeof(float)) == 0;
       const double trees = static_cast<double>(m.trees());
       const double native_tput = static_cast<double>(batch) * trees / native_batch, xgb_tput = static_cast<double>(batch) * trees / xgb_batch;
       if (o->json) {
         fmt::print(
             "{{\"trees\":{},\"depth\":{},\"features\":{},\"native_ns_per_row\":{:.1f},\"xgboost_ns_per_row\":{:.1f},\"speedup\":{:.1f},"
-            "\"native_rows_trees_per_second\":{:.4g},\"xgboost_rows_trees_per_second\":{:.4g},\"identical\":{}}}\n",
-            m.trees(), o->model.empty() ? o->depth : 0, f, native_ns, xgb_ns, xgb_ns / native_ns, native_tput, xgb_tput, identical);
+            "\"native_rows_trees_per_second\":{:.4g},\"xgboost_rows_trees_per_second\":{:.4g},\"identical\":{},"
+            "\"cold_native_ns_per_row\":{:.1f},\"runs\":{}}}\n",
+            m.trees(), o->model.empty() ? o->depth : 0, f, native_ns, xgb_ns, xgb_ns / native_ns, native_tput, xgb_tput, identical,
+            cold_native_ns, kRounds);
       } else {
         fmt::print("model: {} trees, {} features ({}), libxgboost {}\n", m.trees(), f, m.objective(), xgboost_version());
-        fmt::print("one row:  native {:.0f} ns, libxgboost {:.0f} ns ({:.0f}x)\n", native_ns, xgb_ns, xgb_ns / native_ns);
+        fmt::print("one row:  native {:.0f} ns, libxgboost {:.0f} ns ({:.0f}x); medians of {} interleaved rounds (the first, cold: native {:.0f} ns)\n",
+                   native_ns, xgb_ns, xgb_ns / native_ns, kRounds, cold_native_ns);
         fmt::print("batch:    native {:.3g} rows x trees / s, libxgboost {:.3g} (one thread each)\n", native_tput, xgb_tput);
         fmt::print("scores:   {}\n", identical ? "identical, bit for bit" : "DIFFERENT");
       }
