@@ -3,7 +3,6 @@
 // passes JSON both ways, draws the progress and journals the calls the plugin reports.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <map>

@@ -1,7 +1,6 @@
 // onepath backtest RUN.toml [--set key=value ...]
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <optional>

@@ -1,7 +1,6 @@
 // onepath paper RUN.toml: the backtest's strategy, fed candle by candle from an event loop.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include "cli/commands.hpp"
 #include "cli/console.hpp"

@@ -1,7 +1,6 @@
 // onepath train RUN.toml: a model for the run's feature sets, from its [data] and [train].
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
