@@ -80,7 +80,7 @@ struct Server::Impl {
   std::vector<Rule> rules;
   std::vector<Request> log;
   std::map<std::string, int> counts;
-  int total = 0, current = 0, peak = 0, hold = 0;
+  int total = 0, current = 0, peak = 0, hold = 0, stall = -1, admitted = 0;
   std::condition_variable changed;
   std::atomic<bool> stopping{false};
   std::thread accept_thread;
@@ -129,6 +129,12 @@ struct Server::Impl {
     {
       std::unique_lock lock(mu);
       changed.wait_for(lock, std::chrono::seconds(5), [&] { return current >= hold || stopping; });
+      if (stall >= 0 && admitted >= stall) {  // past the stall point: no answer, ever
+        changed.wait_for(lock, std::chrono::seconds(120), [&] { return stopping.load(); });
+        --current;
+        return;
+      }
+      ++admitted;
     }
     const std::optional<Rule> rule = take(wire);
     const int delay = rule ? rule->delay_ms : answer_delay_ms;
@@ -201,7 +207,11 @@ Server::Server(std::vector<Rule> rules, std::string cert, std::string key, int a
 }
 
 Server::~Server() {
-  impl_->stopping = true;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->changed.notify_all();  // held and stalled calls end now
   beast::error_code ec;
   {  // wake the blocking accept with a connection of our own
     tcp::socket s(impl_->io);
@@ -235,6 +245,11 @@ std::vector<Request> Server::requests() const {
   std::lock_guard lock(impl_->mu);
   return impl_->log;
 }
+void Server::stall_after(int answers) {
+  std::lock_guard lock(impl_->mu);
+  impl_->stall = answers;
+}
+
 void Server::hold_until(int calls) {
   std::lock_guard lock(impl_->mu);
   impl_->hold = calls;

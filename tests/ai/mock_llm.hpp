@@ -47,6 +47,10 @@ class Server {
   // Each call waits, before it answers, until `calls` calls are in progress at once (or 5 s
   // pass): a test sees how many a client really keeps in flight, whatever the timing.
   void hold_until(int calls);
+  // After `answers` calls have been admitted, every later one waits without an answer until
+  // the server stops: a client stalls at exactly that point, so a test can kill it mid-batch
+  // without racing it.
+  void stall_after(int answers);
 
  private:
   struct Impl;

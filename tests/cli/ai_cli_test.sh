@@ -97,19 +97,24 @@ for key in "$ONEPATH_TEST_GEMINI_KEY" "$ONEPATH_TEST_OPENAI_KEY"; do
 done
 
 # --- kill -9 mid-batch, run again: no task paid twice ---
-start_mock slow --answer-delay-ms 60
-write_config "$work/ai2.toml" "$(cat "$work/slow.port")" "$work/ledger2.db"
+# The first server answers 20 calls and then never again: the batch is stuck mid-way,
+# whatever the machine's speed, until it is killed; a second server answers the rerun.
+start_mock stuck --stall-after 20
+write_config "$work/ai2.toml" "$(cat "$work/stuck.port")" "$work/ledger2.db"
 tasks "$work/c.jsonl" 80 gamma
 "$onepath" ai run "$work/c.jsonl" --config "$work/ai2.toml" --no-journal --out "$work/c.out" >"$work/c1.log" 2>&1 &
 pc=$!
-for _ in $(seq 1 1000); do
+for _ in $(seq 1 3000); do
   n=$("$onepath" ai quota --config "$work/ai2.toml" --json 2>/dev/null | grep -o '"requests_today": [0-9]*' | awk '{s += $2} END {print s + 0}')
   [ "$n" -ge 20 ] && break
-  sleep 0.01
+  sleep 0.05
 done
+kill -0 $pc 2>/dev/null || fail "the batch ended although its server stalled: $(cat "$work/c1.log")"
 kill -9 $pc
 wait $pc 2>/dev/null
 [ ! -e "$work/c.out" ] || fail "a killed batch left a results file"
+start_mock slow
+write_config "$work/ai2.toml" "$(cat "$work/slow.port")" "$work/ledger2.db"
 "$onepath" ai run "$work/c.jsonl" --config "$work/ai2.toml" --no-journal --out "$work/c.out" >"$work/c2.log" 2>&1 || fail "the rerun: $(cat "$work/c2.log")"
 [ "$(grep -c '"ok":true' "$work/c.out")" -eq 80 ] || fail "the rerun did not answer all 80"
 cached=$(grep -c '"cached":true' "$work/c.out")
@@ -159,7 +164,7 @@ out=$(cd "$work" && "$onepath" backtest run.toml --no-progress --set output.dir=
 sed 's/params = { record = "answers.jsonl" }/params = { recorded = "answers.jsonl" }/' "$work/run.toml" >"$work/replay.toml"
 out=$(cd "$work" && "$onepath" backtest replay.toml --no-progress --set output.dir=bt 2>&1) || fail "a backtest replaying answers: $out"
 grep -q "ai answer on bar 31 for bar 30: echo: advice for BTC at bar 30" <<<"$out" || fail "the recorded answer was not replayed on the next bar: $out"
-[ "$(grep -o '"calls": [0-9]*' <<<"$(stop_mock 2 lua)")" = '"calls": 2' ] || fail "the backtest called a provider"
+[ "$(grep -o '"calls": [0-9]*' <<<"$(stop_mock 3 lua)")" = '"calls": 2' ] || fail "the backtest called a provider"
 
 # --- explain: a journaled decision's audit record, asked of a model, journaled with the run ---
 start_mock explain
