@@ -59,7 +59,10 @@ for attempt in 1 2 3 4; do
   "$onepath" --log-level warn paper run.toml --set paper.speed=1350000 --no-progress >"out.$attempt" 2>&1 &
   pid=$!
   if [ $attempt -lt 4 ]; then
-    sleep "0.$((3 + RANDOM % 7))"
+    # a random point after the first snapshot exists (a slow, sanitized start may take longer
+    # than the whole window of a fixed sleep: then no kill left anything to resume from)
+    for _ in $(seq 600); do [ -s runs/run/paper/session.snapshot ] && break; sleep 0.05; done
+    sleep "0.$((RANDOM % 6))"
     kill -9 $pid 2>/dev/null && kills=$((kills + 1))
     wait $pid 2>/dev/null
   else
