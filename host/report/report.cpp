@@ -121,9 +121,11 @@ std::string monthly_section(const ReportInput& in) {
   if (eq.empty()) return "";
   std::map<int, std::map<int, double>> by_year;  // year -> month -> return
   double before = eq[0].equity;
+  std::string next = format_iso(eq[0].ts);  // each mark formatted once: the next one's text is kept
   for (std::size_t i = 0; i < eq.size(); ++i) {
-    const std::string iso = format_iso(eq[i].ts);
-    const bool last_of_month = i + 1 == eq.size() || format_iso(eq[i + 1].ts).compare(0, 7, iso, 0, 7) != 0;
+    const std::string iso = std::move(next);
+    if (i + 1 < eq.size()) next = format_iso(eq[i + 1].ts);
+    const bool last_of_month = i + 1 == eq.size() || next.compare(0, 7, iso, 0, 7) != 0;
     if (!last_of_month) continue;
     const int year = std::atoi(iso.substr(0, 4).c_str()), month = std::atoi(iso.substr(5, 2).c_str());
     by_year[year][month] = before > 0 ? eq[i].equity / before - 1.0 : NAN;
