@@ -12,6 +12,7 @@
 #include "baseline/trend.hpp"
 #include "baseline/volatility.hpp"
 #include "baseline/volume.hpp"
+#include "core/state_archive.hpp"
 #include "indicators/average.hpp"
 #include "indicators/momentum.hpp"
 #include "indicators/statistics.hpp"
@@ -51,6 +52,16 @@ void same_bits(const char* what, New now, Old before) {
       Old b = before;
       double out_a[K], out_b[K];
       for (std::size_t i = 0; i < s.size(); ++i) {
+        if (i == s.size() / 2 + seed) {
+          // The saved form is unchanged too: the same bytes, and the old one's state loaded
+          // into the new kind carries on with the same bits.
+          StateWriter wa, wb;
+          wa(a), wb(b);
+          REQUIRE_MESSAGE(wa.bytes() == wb.bytes(), what << ": the saved form changed");
+          StateReader r(wb.bytes());
+          r(a);
+          REQUIRE(r.at_end());
+        }
         const Refusal ra = a.update(s[i]), rb = b.update(s[i]);
         REQUIRE(ra == rb);
         a.emit(out_a);
