@@ -243,20 +243,30 @@ class Cci {
       return Refusal::none;
     }
     // Offsets from the newest TP: for nearby values the subtraction is exact, so a quiet
-    // window at a high price keeps its digits. Four partial sums give the CPU four chains.
+    // window at a high price keeps its digits. Four partial sums give the CPU four chains,
+    // held as two pairs of lanes: each lane adds what a scalar chain would, in its order
+    // (IEEE arithmetic is exact per lane), so the bits are those of four scalar sums.
     const std::size_t n = ring_.size();
     const double* w = ring_.slots();  // slot order: sums do not care
-    double sum[4] = {0, 0, 0, 0};
+    const Pair at = {tp, tp};
+    Pair s01 = {0, 0}, s23 = {0, 0};
     std::size_t i = 0;
-    for (; i + 4 <= n; i += 4)
-      for (int k = 0; k < 4; ++k) sum[k] += w[i + k] - tp;
-    for (; i < n; ++i) sum[0] += w[i] - tp;
-    double mean_offset = ((sum[0] + sum[1]) + (sum[2] + sum[3])) / period_;  // mean - tp
-    double dev[4] = {0, 0, 0, 0};
-    for (i = 0; i + 4 <= n; i += 4)
-      for (int k = 0; k < 4; ++k) dev[k] += std::fabs((w[i + k] - tp) - mean_offset);
-    for (; i < n; ++i) dev[0] += std::fabs((w[i] - tp) - mean_offset);
-    double mad = ((dev[0] + dev[1]) + (dev[2] + dev[3])) / period_;
+    for (; i + 4 <= n; i += 4) {
+      s01 += pair(w + i) - at;
+      s23 += pair(w + i + 2) - at;
+    }
+    double tail = s01[0];
+    for (; i < n; ++i) tail += w[i] - tp;
+    double mean_offset = ((tail + s01[1]) + (s23[0] + s23[1])) / period_;  // mean - tp
+    const Pair mo = {mean_offset, mean_offset};
+    Pair d01 = {0, 0}, d23 = {0, 0};
+    for (i = 0; i + 4 <= n; i += 4) {
+      d01 += magnitude((pair(w + i) - at) - mo);
+      d23 += magnitude((pair(w + i + 2) - at) - mo);
+    }
+    double dev0 = d01[0];
+    for (; i < n; ++i) dev0 += std::fabs((w[i] - tp) - mean_offset);
+    double mad = ((dev0 + d01[1]) + (d23[0] + d23[1])) / period_;
     value_ = (mean_offset != 0 && mad != 0) ? -mean_offset / (0.015 * mad) : 0.0;
     return Refusal::none;
   }
@@ -273,6 +283,20 @@ class Cci {
   }
 
  private:
+  using Pair = double __attribute__((vector_size(16)));
+  using PairBits = std::int64_t __attribute__((vector_size(16)));
+  // Two slots read one by one: the newest was just stored, and a 16-byte load over an
+  // 8-byte store in flight waits for it to reach the cache instead of being forwarded.
+  static Pair pair(const double* p) {
+    Pair v = {p[0], 0.0};
+    asm("" : "+x"(v));  // keeps GCC from merging the two loads into one
+    v[1] = p[1];
+    return v;
+  }
+  static Pair magnitude(Pair x) {  // fabs per lane: the sign bit cleared
+    const PairBits sign = {std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::min()};
+    return reinterpret_cast<Pair>(reinterpret_cast<PairBits>(x) & ~sign);
+  }
   int period_;
   Ring ring_;
   double last_ = kNaN;
