@@ -1,7 +1,9 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <sys/mman.h>
 
 #include "core/error.hpp"
 #include "core/number_format.hpp"
@@ -21,8 +23,38 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// A fresh 4 KiB page costs 14-27 us to fault in on this kind of VM: the columns of a
+// million candles (56 MB) took a quarter of `data check`. 2 MB pages for the whole-page
+// interior of a column's reservation cut that twentyfold. The hint is for these buffers
+// only (a hint on the heap at large made later allocations compact, halving the kernel's
+// speed), and a kernel that ignores it changes nothing.
+template <class T>
+void prefer_huge_pages(std::vector<T>& v) {
+  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
+  const auto begin = reinterpret_cast<std::uintptr_t>(v.data()), end = begin + v.capacity() * sizeof(T);
+  const std::uintptr_t from = (begin + kHuge - 1) & ~(kHuge - 1), to = end & ~(kHuge - 1);
+  if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_HUGEPAGE);
+}
+
+bool blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
 // Splits a line at commas outside double quotes; returns the number of fields.
 std::size_t split(std::string_view line, std::array<std::string_view, kMaxColumns>& out) {
+  {  // the usual line: commas only, fields trimmed when they need it; a quote sends it to the full split
+    std::size_t n = 0;
+    const char* p = line.data();
+    const char* const end = p + line.size();
+    bool quoted = false;
+    for (;;) {
+      const char* q = p;
+      while (q != end && *q != ',') quoted |= *q++ == '"';
+      if (quoted) break;
+      std::string_view field(p, static_cast<std::size_t>(q - p));
+      if (n < kMaxColumns) out[n++] = !field.empty() && (blank(field.front()) || blank(field.back())) ? trim(field) : field;
+      if (q == end) return n;
+      p = q + 1;
+    }
+  }
   std::size_t n = 0, start = 0;
   bool in_quotes = false;
   for (std::size_t i = 0; i <= line.size(); ++i) {
@@ -55,8 +87,37 @@ int field_of_header(std::string_view raw) {
                    std::string(value) + "': " + std::string(why));
 }
 
+// Clinger's fast path: a plain decimal of at most 15 digits is the exact integer of its
+// digits divided by an exact power of ten (at most 10^15), and one IEEE division rounds that
+// correctly, so it gives the bits from_chars gives. Anything else is from_chars' to read.
+bool plain_decimal(std::string_view s, double& out) {
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  std::uint64_t digits = 0;
+  int count = 0, after_point = -1;
+  const bool negative = s.front() == '-';
+  for (std::size_t i = negative; i < s.size(); ++i) {
+    const char ch = s[i];
+    if (ch >= '0' && ch <= '9') {
+      digits = digits * 10 + static_cast<std::uint64_t>(ch - '0');
+      if (++count > 15) return false;
+      after_point += after_point >= 0;
+    } else if (ch == '.' && after_point < 0) {
+      after_point = 0;
+    } else {
+      return false;
+    }
+  }
+  if (count == 0) return false;
+  double v = static_cast<double>(digits);
+  if (after_point > 0) v /= kPow10[after_point];
+  out = negative ? -v : v;
+  return true;
+}
+
 double parse_number(std::string_view s, const std::string& path, std::int64_t line, std::string_view column) {
   if (s.empty()) return std::numeric_limits<double>::quiet_NaN();
+  if (double v; plain_decimal(s, v)) [[likely]]
+    return v;
   // One sign at most: from_chars takes a '-' itself, so a '+' is dropped only before a digit or '.'.
   std::string_view body = (s.front() == '+' && s.size() > 1 && s[1] != '-' && s[1] != '+') ? s.substr(1) : s;
   double v = 0;
@@ -84,6 +145,9 @@ CandleFile parse_csv(std::string_view text, std::string path) {
   std::int64_t line_no = 0;
   file.series.reserve(text.size() / 48);
   file.lines.reserve(text.size() / 48);
+  for (auto* column : {&file.series.open, &file.series.high, &file.series.low, &file.series.close, &file.series.volume})
+    prefer_huge_pages(*column);
+  prefer_huge_pages(file.series.ts), prefer_huge_pages(file.lines);
 
   std::size_t pos = 0;
   while (pos < text.size()) {

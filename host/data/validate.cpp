@@ -47,9 +47,19 @@ class Checker {
     }
   }
 
+  // Every rule of check_values at once, for the rows that break none (almost all): a
+  // comparison with NaN is false, and an infinite price fails the order against a finite
+  // one or the bound, so a pass here means each rule below would pass.
+  static bool plainly_valid(double o, double h, double l, double c, double v) {
+    constexpr double big = std::numeric_limits<double>::max();
+    return l > 0 && o > 0 && c > 0 && h <= big && v >= 0 && v <= big && l <= std::min(o, c) && h >= std::max(o, c);
+  }
+
   void check_values() {
     static const char* names[] = {"open", "high", "low", "close", "volume"};
     for (std::size_t i = 0; i < s_.size(); ++i) {
+      if (plainly_valid(s_.open[i], s_.high[i], s_.low[i], s_.close[i], s_.volume[i])) [[likely]]
+        continue;
       const double v[] = {s_.open[i], s_.high[i], s_.low[i], s_.close[i], s_.volume[i]};
       bool finite = true;
       for (int k = 0; k < 5; ++k) {
@@ -77,11 +87,34 @@ class Checker {
     }
   }
 
+  // The last `keep` log returns and one more (the one leaving the window), oldest first:
+  // what the outlier rule reads, without holding a return per bar.
+  class Trailing {
+   public:
+    explicit Trailing(std::size_t keep) : buf_(keep + 1) {}
+    std::size_t size() const { return count_; }
+    void push(double r) {
+      buf_[head_] = r;
+      head_ = head_ + 1 == buf_.size() ? 0 : head_ + 1;
+      ++count_;
+    }
+    // The k-th back from the newest (0: the newest); k < min(size(), keep + 1).
+    double back(std::size_t k) const { return buf_[head_ > k ? head_ - 1 - k : head_ + buf_.size() - 1 - k]; }
+    // f(x) for the last n, oldest first.
+    template <class F>
+    void each_last(std::size_t n, F f) const {
+      for (std::size_t k = n; k-- > 0;) f(back(k));
+    }
+
+   private:
+    std::vector<double> buf_;
+    std::size_t head_ = 0, count_ = 0;
+  };
+
   // Quality alerts (seed 002 section 3): trailing statistics only, so that each bar is
   // judged on what was known before it.
   void check_quality(const ValidateOptions& o) {
-    std::vector<double> returns;  // trailing log returns
-    returns.reserve(s_.size());
+    Trailing returns(o.outlier_window);
     // Running sums of the trailing window, in long double and re-summed every window: a
     // cheap screen that clears the bars that are plainly not outliers. Any other bar is
     // judged by the exact two-pass mean and deviation below, as before, so the findings
@@ -107,26 +140,25 @@ class Checker {
         }
         if (n >= 20 && !plainly_inside) {
           double mean = 0, ss = 0;
-          for (std::size_t k = returns.size() - n; k < returns.size(); ++k) mean += returns[k];
+          returns.each_last(n, [&](double x) { mean += x; });
           mean /= static_cast<double>(n);
-          for (std::size_t k = returns.size() - n; k < returns.size(); ++k) ss += (returns[k] - mean) * (returns[k] - mean);
+          returns.each_last(n, [&](double x) { ss += (x - mean) * (x - mean); });
           double sd = std::sqrt(ss / static_cast<double>(n - 1));
           if (sd > 0 && std::fabs(r - mean) > o.outlier_sigmas * sd)
             warning("return_outlier", i, "close", c,
                     "log return " + format_short(r) + " is " + format_short(std::fabs(r - mean) / sd) +
                         " sigmas from the trailing mean");
         }
-        returns.push_back(r);
+        returns.push(r);
         win_s1 += r, win_s2 += static_cast<long double>(r) * r;
         if (returns.size() > o.outlier_window) {
-          const long double gone = returns[returns.size() - 1 - o.outlier_window];
+          const long double gone = returns.back(o.outlier_window);
           win_s1 -= gone, win_s2 -= gone * gone;
         }
         if (++since_resum >= o.outlier_window) {  // drift never outlives a window
           since_resum = 0;
           win_s1 = win_s2 = 0;
-          for (std::size_t k = returns.size() - std::min(returns.size(), o.outlier_window); k < returns.size(); ++k)
-            win_s1 += returns[k], win_s2 += static_cast<long double>(returns[k]) * returns[k];
+          returns.each_last(std::min(returns.size(), o.outlier_window), [&](double x) { win_s1 += x, win_s2 += static_cast<long double>(x) * x; });
         }
       }
 
