@@ -285,6 +285,7 @@ void Enricher::update(const Candle& c) {
         if (n->tf == static_cast<int>(r)) feed(*n, done[b]);
   }
   for (const Direct& d : direct_) d.indicator->update_emit(c, current_.data() + d.first_column);
+  for (const Twin& t : twins_) t.indicator->emit_twin(t.state, current_.data() + t.first_column);
   for (Node* n : rest_) feed(*n, c);
   has_data_ = true;
   last_ts_ = c.ts;
@@ -293,13 +294,29 @@ void Enricher::update(const Candle& c) {
 // The streaming order: the base-timeframe nodes that read candles read nothing else, so
 // they go first, in a flat list (no per-node checks on the hot path); the nodes that read
 // other columns follow in dependency order. Rebuilt whenever the indicators are replaced.
+// Twins among the nodes that read candles (natr beside atr of the same period, stddev
+// beside bbands) share one update: the first keeps the state, the others emit from it and
+// take it as their own before a save. Their own state is stale meanwhile; nothing else
+// reads it on the streaming path, and a batch run or a load starts every node afresh.
 void Enricher::plan() {
   direct_.clear();
+  twins_.clear();
   rest_.clear();
+  std::map<std::string, const Indicator*> keeper;  // twin key -> the node that updates
   for (auto& n : nodes_) {
     if (n->tf >= 0) continue;
-    if (n->inputs.empty()) direct_.push_back({n->indicator.get(), n->first_column});
-    else rest_.push_back(n.get());
+    if (!n->inputs.empty()) {
+      rest_.push_back(n.get());
+      continue;
+    }
+    if (std::string key = n->indicator->twin_key(); !key.empty()) {
+      auto [it, first] = keeper.emplace(key, n->indicator.get());
+      if (!first) {
+        twins_.push_back({n->indicator.get(), it->second->twin_state(), n->first_column});
+        continue;
+      }
+    }
+    direct_.push_back({n->indicator.get(), n->first_column});
   }
 }
 
@@ -447,6 +464,7 @@ constexpr std::size_t kChecksumHex = 64;
 std::string Enricher::save_snapshot(std::string_view symbol) const {
   StateWriter w;
   std::vector<std::string> nodes;
+  for (const Twin& t : twins_) t.indicator->adopt_twin(t.state);  // equal by construction; saved as its own
   for (const auto& n : nodes_) nodes.push_back(n->indicator->save());
   w.all(std::string("onepath-enricher"), kSnapshotFormat, std::string(symbol), std::string(base_.name()), version_, has_data_,
         last_ts_, nodes, current_, last_row_);

@@ -96,6 +96,12 @@ class Enricher {
     std::size_t first_column;
   };
   std::vector<Direct> direct_;                // base-timeframe nodes that read candles: one call each per candle
+  struct Twin {
+    Indicator* indicator;
+    const void* state;                        // the twin in direct_ that keeps the state both would hold
+    std::size_t first_column;
+  };
+  std::vector<Twin> twins_;                   // base-timeframe nodes that emit from a twin's state (Indicator::twin_key)
   std::vector<Node*> rest_;                   // the other base-timeframe nodes, in dependency order
   std::vector<double> current_;               // the row as of the last update: every node emits into it as it updates
   mutable std::vector<double> last_row_;      // the last emitted row, for the kill switch

@@ -173,6 +173,19 @@ class Indicator {
   virtual std::size_t state_bytes() const = 0;
   virtual std::unique_ptr<Indicator> clone() const = 0;
 
+  // Twins: kinds whose whole state is another kind's when both read the same candles (natr's
+  // is atr's of the same period; stddev's is bbands' of the same period and input). The key
+  // names that state, type and parameters, or is empty; a streaming plan updates one of a set
+  // of twins and has the others emit from its state (the concrete kind says how, T::TwinState,
+  // twin_key(), twin_state(), emit_with(state, out)).
+  virtual std::string twin_key() const { return {}; }
+  virtual const void* twin_state() const { return nullptr; }
+  // This kind's outputs from a twin's state (one whose twin_key() is this one's).
+  virtual void emit_twin(const void* /*state*/, double* /*out*/) const {}
+  // Takes a twin's state as its own: before a save, so the saved form is as if it had
+  // updated itself.
+  virtual void adopt_twin(const void* /*state*/) {}
+
   void bootstrap(const CandleSeries& history) {
     for (std::size_t i = 0; i < history.size(); ++i) update(history[i]);
   }

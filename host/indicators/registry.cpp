@@ -134,8 +134,23 @@ class Model final : public Indicator {
   }
   std::size_t state_bytes() const override { return sizeof(T) + impl_.heap_bytes(); }
   std::unique_ptr<Indicator> clone() const override { return std::make_unique<Model>(impl_); }
+  std::string twin_key() const override {
+    if constexpr (kHasTwin) return impl_.twin_key();
+    return {};
+  }
+  const void* twin_state() const override {
+    if constexpr (kHasTwin) return &impl_.twin_state();
+    return nullptr;
+  }
+  void emit_twin(const void* state, double* out) const override {
+    if constexpr (kHasTwin) impl_.emit_with(*static_cast<const typename T::TwinState*>(state), out);
+  }
+  void adopt_twin(const void* state) override {
+    if constexpr (kHasTwin) impl_.twin_state() = *static_cast<const typename T::TwinState*>(state);
+  }
 
  private:
+  static constexpr bool kHasTwin = requires { typename T::TwinState; };
   template <class Update>
   static void rows(T& ind, std::size_t begin, std::size_t end, double* const* columns, Update update) {
     constexpr std::size_t k = T::kOutputs.size();

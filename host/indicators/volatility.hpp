@@ -46,6 +46,17 @@ class TrueRange {
   double prev_close_ = 0, value_ = kNaN;
 };
 
+// The state atr and natr share (twins, see Indicator::twin_key): rows seen, the last close,
+// Wilder's average of TR.
+struct WilderRange {
+  std::int64_t count = 0;
+  double prev_close = 0, atr = 0;
+  template <class A>
+  void fields(A& ar) {
+    ar.all(count, prev_close, atr);
+  }
+};
+
 // Wilder's ATR: the mean TR of rows 1..period at row `period`, then
 // atr = (atr*(period-1) + tr)/period. natr = 100*atr/close (TA-Lib: 0 when close is 0).
 template <bool kNormalised>
@@ -58,40 +69,45 @@ class AverageTrueRange {
   Refusal update(const Candle& c) {
     if (!all_finite(c.high, c.low, c.close)) [[unlikely]]
       return Refusal::not_finite;
-    const std::int64_t row = count_++;
-    double prev = prev_close_;
-    prev_close_ = c.close;
+    const std::int64_t row = s_.count++;
+    double prev = s_.prev_close;
+    s_.prev_close = c.close;
     if (row == 0) return Refusal::none;
     double tr = true_range(c, prev);
     if (row > period_) {
-      atr_ = (atr_ * (period_ - 1) + tr) / period_;
+      s_.atr = (s_.atr * (period_ - 1) + tr) / period_;
     } else {
-      atr_ += tr;
-      if (row == period_) atr_ /= period_;
+      s_.atr += tr;
+      if (row == period_) s_.atr /= period_;
     }
     return Refusal::none;
   }
-  double value() const {
-    if (count_ <= period_) return kNaN;
-    if constexpr (kNormalised) return prev_close_ != 0 ? (atr_ / prev_close_) * 100.0 : 0.0;
-    return atr_;
-  }
+  double value() const { return value_of(s_); }
   void emit(double* out) const { out[0] = value(); }
   int warmup() const { return period_; }
-  bool ready() const { return count_ > period_; }
+  bool ready() const { return s_.count > period_; }
   void reset() { *this = AverageTrueRange(period_); }
   int settle_bars() const { return period_ + 1 + rows_to_forget(1.0 - 1.0 / period_); }
   std::string params_text() const { return period_text(period_); }
   std::size_t heap_bytes() const { return 0; }
   template <class A>
   void fields(A& ar) {
-    ar.all(count_, prev_close_, atr_);
+    ar.all(s_);
   }
+  using TwinState = WilderRange;
+  std::string twin_key() const { return "wilder_range " + period_text(period_); }
+  const WilderRange& twin_state() const { return s_; }
+  WilderRange& twin_state() { return s_; }
+  void emit_with(const WilderRange& s, double* out) const { out[0] = value_of(s); }
 
  private:
+  double value_of(const WilderRange& s) const {
+    if (s.count <= period_) return kNaN;
+    if constexpr (kNormalised) return s.prev_close != 0 ? (s.atr / s.prev_close) * 100.0 : 0.0;
+    return s.atr;
+  }
   int period_;
-  std::int64_t count_ = 0;
-  double prev_close_ = 0, atr_ = 0;
+  WilderRange s_;
 };
 using Atr = AverageTrueRange<false>;
 using Natr = AverageTrueRange<true>;
@@ -151,8 +167,12 @@ class Stddev : public SeriesInput<Stddev> {
   static constexpr std::string_view kKind = "stddev";
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
   explicit Stddev(int period = 20, Source input = Source::close) : SeriesInput(input), period_(check_period(kKind, "period", period)), m_(period_) {}
-  double value() const { return m_.full() ? std::sqrt(m_.variance()) : kNaN; }
-  void emit(double* out) const { out[0] = value(); }
+  double value() const {
+    double v;
+    emit_with(m_, &v);
+    return v;
+  }
+  void emit(double* out) const { emit_with(m_, out); }
   int warmup() const { return period_ - 1; }
   bool ready() const { return m_.full(); }
   void reset() { *this = Stddev(period_, input_); }
@@ -162,6 +182,11 @@ class Stddev : public SeriesInput<Stddev> {
   void fields(A& ar) {
     ar.all(m_);
   }
+  using TwinState = RollingMoments;  // bbands' of the same period and input
+  std::string twin_key() const { return "moments " + period_text(period_, input_); }
+  const RollingMoments& twin_state() const { return m_; }
+  RollingMoments& twin_state() { return m_; }
+  void emit_with(const RollingMoments& m, double* out) const { out[0] = m.full() ? std::sqrt(m.variance()) : kNaN; }
 
  private:
   friend SeriesInput;  // calls push
@@ -179,16 +204,21 @@ class Bbands : public SeriesInput<Bbands> {
       : SeriesInput(input), period_(check_period(kKind, "period", period)), k_(k), m_(period_) {
     if (!(k >= 0 && k < 1e6)) detail::throw_bad_param(kKind, "k", k, "must be a number from 0 to 1000000");
   }
-  void emit(double* out) const {
-    if (!m_.full()) {
+  void emit(double* out) const { emit_with(m_, out); }
+  void emit_with(const RollingMoments& m, double* out) const {
+    if (!m.full()) {
       out[0] = out[1] = out[2] = kNaN;
       return;
     }
-    double mid = m_.mean(), band = k_ * std::sqrt(m_.variance());
+    double mid = m.mean(), band = k_ * std::sqrt(m.variance());
     out[0] = mid + band;
     out[1] = mid;
     out[2] = mid - band;
   }
+  using TwinState = RollingMoments;  // stddev's of the same period and input
+  std::string twin_key() const { return "moments " + period_text(period_, input_); }
+  const RollingMoments& twin_state() const { return m_; }
+  RollingMoments& twin_state() { return m_; }
   int warmup() const { return period_ - 1; }
   bool ready() const { return m_.full(); }
   void reset() { *this = Bbands(period_, k_, input_); }

@@ -269,6 +269,25 @@ TEST_CASE("late, repeated and non-finite candles are rejected and change nothing
   CHECK_NOTHROW(e.update(s[300]));
 }
 
+TEST_CASE("twins (natr beside atr, stddev beside bbands) stream one state and save their own") {
+  // Only equal states are shared: another period or input is a separate state.
+  FeatureSet set;
+  set.origin = "test";
+  set.features = {feature("atr14", "atr"), feature("natr14", "natr"), feature("natr10", "natr", {{"period", 10.0}}),
+                  feature("bb", "bbands"), feature("sd", "stddev"), feature("sd_hl2", "stddev", {{"input", "hl2"}}),
+                  feature("bb_k1", "bbands", {{"k", 1.0}}), feature("sd10", "stddev", {{"period", 10.0}})};
+  const CandleSeries s = candles(41, 1500);
+  Enricher batch(set, k15m), streaming(set, k15m);
+  const FeatureColumns b = batch.enrich_batch(s);
+  require_same(b, stream(streaming, s), 0, batch.columns());
+  CHECK(batch.save_snapshot("X") == streaming.save_snapshot("X"));
+  // A restored session streams on from the saved twins as the unbroken one does.
+  Enricher half(set, k15m), restored(set, k15m);
+  stream(half, slice(s, 0, 700));
+  restored.load_snapshot(half.save_snapshot("X"), "X");
+  require_same(b, stream(restored, s, 700), 700, batch.columns());
+}
+
 TEST_CASE("snapshots: restore and continue is bit-identical, damaged or foreign snapshots are refused") {
   Rng r(34);
   FeatureSet set = full_set();

@@ -164,8 +164,10 @@ TEST_CASE("broken edits are rejected within the time limit, the running strategy
   const std::vector<Broken> broken = {
       {300, "local S = {\nS.params = \n", "strat.lua:2:"},  // a syntax error, named by file and line
       {500, v1.substr(0, v1.find("return S")) + "function S.on_bar(ctx, bar, f) while true do end end\nreturn S\n", "ran longer than 300 ms"},
-      // megabytes at a time: the memory limit is reached in a few steps, long before the time limit on a loaded machine
-      {700, v1.substr(0, v1.find("return S")) + "function S.on_bar(ctx, bar, f) local t = {} while true do t[#t + 1] = string.rep('x', 1048576) .. #t end end\nreturn S\n",
+      // 4 MB and more at a time, each string new (LuaJIT interns equal ones) and made in one
+      // piece: the 32 MB limit is reached in a few steps, long before the time limit on a
+      // loaded, sanitized machine (1 MB steps joined to a counter took 300 ms there once)
+      {700, v1.substr(0, v1.find("return S")) + "function S.on_bar(ctx, bar, f) local t = {} while true do t[#t + 1] = string.rep(#t .. '.', 2097152) end end\nreturn S\n",
        "memory limit"},
       {900, "return { features = { { name = 'x', kind = 'nope' } }, on_bar = function() end }\n", "unknown indicator kind 'nope'"},
       {1100, "return { features = { { name = 'e', kind = 'ema', period = 3 } } }\n", "needs on_bar"},
