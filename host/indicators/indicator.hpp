@@ -23,6 +23,8 @@
 //   std::string params_text() const   "period=14,input=close"
 //   template <class A> void fields(A&)  its state, for save / load
 #include <array>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -41,6 +43,12 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // without its out-of-line call (fmax must handle NaN, so without -ffinite-math-only GCC
 // calls libm, spilling the indicator's state around it).
 inline double max_finite(double a, double b) { return a < b ? b : a; }
+
+// x when keep, else +0.0: a choice by mask, for a condition a random walk makes a coin toss
+// (a branch on it is mispredicted half the time, and GCC often branches on `keep ? x : 0`).
+inline double keep_if(bool keep, double x) {
+  return std::bit_cast<double>(std::bit_cast<std::uint64_t>(x) & (std::uint64_t{0} - static_cast<std::uint64_t>(keep)));
+}
 
 // The series an indicator reads from a candle (`input` in feature sets).
 enum class Source : std::uint8_t { open, high, low, close, volume, hl2, hlc3, ohlc4 };
