@@ -44,10 +44,11 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // calls libm, spilling the indicator's state around it).
 inline double max_finite(double a, double b) { return a < b ? b : a; }
 
-// x when keep, else +0.0: a choice by mask, for a condition a random walk makes a coin toss
-// (a branch on it is mispredicted half the time, and GCC often branches on `keep ? x : 0`).
-inline double keep_if(bool keep, double x) {
-  return std::bit_cast<double>(std::bit_cast<std::uint64_t>(x) & (std::uint64_t{0} - static_cast<std::uint64_t>(keep)));
+// when ? a : b, chosen by mask, for a condition a random walk makes a coin toss: a branch on
+// it is mispredicted half the time, and GCC often branches on a plain ?: of doubles.
+inline double choose(bool when, double a, double b) {
+  const std::uint64_t mask = std::uint64_t{0} - static_cast<std::uint64_t>(when);
+  return std::bit_cast<double>((std::bit_cast<std::uint64_t>(a) & mask) | (std::bit_cast<std::uint64_t>(b) & ~mask));
 }
 
 // The series an indicator reads from a candle (`input` in feature sets).

@@ -28,8 +28,8 @@ class Adx {
       return Refusal::none;
     }
     double up = c.high - prev_.high, dn = prev_.low - c.low;
-    double plus_dm = keep_if((up > dn) & (up > 0), up);
-    double minus_dm = keep_if((dn > up) & (dn > 0), dn);
+    double plus_dm = choose((up > dn) & (up > 0), up, 0.0);
+    double minus_dm = choose((dn > up) & (dn > 0), dn, 0.0);
     double tr = true_range(c, prev_.close);
     prev_ = c;
     if (row < period_) {

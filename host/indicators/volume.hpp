@@ -21,10 +21,9 @@ class Obv {
       return Refusal::not_finite;
     if (count_++ == 0) {
       obv_ = c.volume;
-    } else if (x > prev_) {
-      obv_ += c.volume;
-    } else if (x < prev_) {
-      obv_ -= c.volume;
+    } else {  // obv + v, obv - v (the same bits as obv + -v) or obv, chosen without a branch
+      const bool up = x > prev_, down = x < prev_;
+      obv_ = choose(up | down, obv_ + choose(up, c.volume, -c.volume), obv_);
     }
     prev_ = x;
     return Refusal::none;
