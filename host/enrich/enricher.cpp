@@ -46,9 +46,12 @@ namespace {
   throw InputError((f.origin.empty() ? "feature '" + f.name + "'" : f.origin) + ": " + why);
 }
 
+// Prices above 0 and volume at least 0, all finite: a comparison with NaN is false, and a
+// value that passes its lower bound is finite when it is not above the largest double.
 bool positive_candle(const Candle& c) {
-  return std::isfinite(c.open) && std::isfinite(c.high) && std::isfinite(c.low) && std::isfinite(c.close) &&
-         std::isfinite(c.volume) && c.open > 0 && c.high > 0 && c.low > 0 && c.close > 0 && c.volume >= 0;
+  constexpr double big = std::numeric_limits<double>::max();
+  return (c.open > 0) & (c.open <= big) & (c.high > 0) & (c.high <= big) & (c.low > 0) & (c.low <= big) & (c.close > 0) &
+         (c.close <= big) & (c.volume >= 0) & (c.volume <= big);
 }
 
 }  // namespace
@@ -249,6 +252,10 @@ void Enricher::check_candle(const Candle& c, std::int64_t row) const {
   bool late = has_data_ && c.ts <= last_ts_;
   if (!late && positive_candle(c)) [[likely]]
     return;
+  refuse_candle(c, row, late);
+}
+
+void Enricher::refuse_candle(const Candle& c, std::int64_t row, bool late) const {
   std::string where = row >= 0 ? "row " + std::to_string(row + 1) + ", " : "";
   if (late)
     throw InputError("enrich: " + where + "candle " + format_iso(c.ts) + " is not after the last one (" + format_iso(last_ts_) +

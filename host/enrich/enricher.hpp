@@ -80,6 +80,7 @@ class Enricher {
   struct Input;
   void reset();
   void check_candle(const Candle& c, std::int64_t row) const;
+  [[noreturn, gnu::cold, gnu::noinline]] void refuse_candle(const Candle& c, std::int64_t row, bool late) const;
   void feed(Node& n, const Candle& c);
 
   FeatureSet set_;
