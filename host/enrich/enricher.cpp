@@ -292,7 +292,7 @@ void Enricher::update(const Candle& c) {
         if (n->tf == static_cast<int>(r)) feed(*n, done[b]);
   }
   for (const Direct& d : direct_) d.indicator->update_emit(c, current_.data() + d.first_column);
-  for (const Twin& t : twins_) t.indicator->emit_twin(t.state, current_.data() + t.first_column);
+  for (const Twin& t : twins_) t.indicator->update_twin(t.state, c, current_.data() + t.first_column);
   for (Node* n : rest_) feed(*n, c);
   has_data_ = true;
   last_ts_ = c.ts;
@@ -302,9 +302,10 @@ void Enricher::update(const Candle& c) {
 // they go first, in a flat list (no per-node checks on the hot path); the nodes that read
 // other columns follow in dependency order. Rebuilt whenever the indicators are replaced.
 // Twins among the nodes that read candles (natr beside atr of the same period, stddev
-// beside bbands) share one update: the first keeps the state, the others emit from it and
-// take it as their own before a save. Their own state is stale meanwhile; nothing else
-// reads it on the streaming path, and a batch run or a load starts every node afresh.
+// beside bbands, willr beside stoch) share one update of their common state: the first
+// keeps it, the others update the rest of theirs from it and take it as their own before a
+// save. Their own copy is stale meanwhile; nothing else reads it on the streaming path, and
+// a batch run or a load starts every node afresh.
 void Enricher::plan() {
   direct_.clear();
   twins_.clear();

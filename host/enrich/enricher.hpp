@@ -102,7 +102,7 @@ class Enricher {
     const void* state;                        // the twin in direct_ that keeps the state both would hold
     std::size_t first_column;
   };
-  std::vector<Twin> twins_;                   // base-timeframe nodes that emit from a twin's state (Indicator::twin_key)
+  std::vector<Twin> twins_;                   // base-timeframe nodes that update from a twin's state (Indicator::twin_key)
   std::vector<Node*> rest_;                   // the other base-timeframe nodes, in dependency order
   std::vector<double> current_;               // the row as of the last update: every node emits into it as it updates
   mutable std::vector<double> last_row_;      // the last emitted row, for the kill switch

@@ -182,15 +182,16 @@ class Indicator {
   virtual std::size_t state_bytes() const = 0;
   virtual std::unique_ptr<Indicator> clone() const = 0;
 
-  // Twins: kinds whose whole state is another kind's when both read the same candles (natr's
-  // is atr's of the same period; stddev's is bbands' of the same period and input). The key
-  // names that state, type and parameters, or is empty; a streaming plan updates one of a set
-  // of twins and has the others emit from its state (the concrete kind says how, T::TwinState,
-  // twin_key(), twin_state(), emit_with(state, out)).
+  // Twins: kinds that hold the same state when they read the same candles (natr's is atr's
+  // of the same period, stddev's bbands', the high/low window of stoch willr's and
+  // donchian's). The key names that state, its type and parameters, or is empty; a streaming
+  // plan updates that state in one of a set of twins and has the others update the rest of
+  // theirs from it (the concrete kind: T::TwinState, twin_key(), twin_state(),
+  // emit_with(state, out), and update_with(state, candle) when it keeps more than the state).
   virtual std::string twin_key() const { return {}; }
   virtual const void* twin_state() const { return nullptr; }
-  // This kind's outputs from a twin's state (one whose twin_key() is this one's).
-  virtual void emit_twin(const void* /*state*/, double* /*out*/) const {}
+  // update(c) + emit(out) with a twin's state, already updated with c, in place of its own.
+  virtual void update_twin(const void* /*state*/, const Candle& /*c*/, double* /*out*/) {}
   // Takes a twin's state as its own: before a save, so the saved form is as if it had
   // updated itself.
   virtual void adopt_twin(const void* /*state*/) {}

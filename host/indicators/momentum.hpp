@@ -140,25 +140,27 @@ class Stoch {
       : kp_(check_period(kKind, "k_period", k_period)),
         ks_(check_period(kKind, "k_smooth", k_smooth)),
         dp_(check_period(kKind, "d_period", d_period)),
-        hh_(kp_),
-        ll_(kp_),
+        w_(kp_),
         k_sum_(ks_),
         d_sum_(dp_) {}
 
   Refusal update(const Candle& c) {
     if (!all_finite(c.high, c.low, c.close)) [[unlikely]]
       return Refusal::not_finite;
-    hh_.push(c.high);
-    ll_.push(c.low);
-    if (++count_ < kp_) return Refusal::none;
-    double range = hh_.value() - ll_.value();
-    double fast_k = range != 0 ? 100.0 * (c.close - ll_.value()) / range : 0.0;
+    w_.push(c.high, c.low);
+    update_with(w_, c);
+    return Refusal::none;
+  }
+  // Everything but the window: from its own or from a twin's (Indicator::twin_key).
+  void update_with(const HighLowWindow& w, const Candle& c) {
+    if (++count_ < kp_) return;
+    double range = w.hh.value() - w.ll.value();
+    double fast_k = range != 0 ? 100.0 * (c.close - w.ll.value()) / range : 0.0;
     k_sum_.push(fast_k);
-    if (!k_sum_.full()) return Refusal::none;
+    if (!k_sum_.full()) return;
     k_ = k_sum_.sum() / ks_;
     d_sum_.push(k_);
     if (d_sum_.full()) d_ = d_sum_.sum() / dp_;
-    return Refusal::none;
   }
   void emit(double* out) const {
     out[0] = ready() ? k_ : kNaN;
@@ -170,16 +172,20 @@ class Stoch {
   std::string params_text() const {
     return "k_period=" + std::to_string(kp_) + ",k_smooth=" + std::to_string(ks_) + ",d_period=" + std::to_string(dp_);
   }
-  std::size_t heap_bytes() const { return hh_.heap_bytes() + ll_.heap_bytes() + k_sum_.heap_bytes() + d_sum_.heap_bytes(); }
+  std::size_t heap_bytes() const { return w_.heap_bytes() + k_sum_.heap_bytes() + d_sum_.heap_bytes(); }
   template <class A>
   void fields(A& ar) {
-    ar.all(count_, hh_, ll_, k_sum_, d_sum_, k_, d_);
+    ar.all(count_, w_, k_sum_, d_sum_, k_, d_);
   }
+  using TwinState = HighLowWindow;  // willr's and donchian's of the same period
+  std::string twin_key() const { return "high_low " + period_text(kp_); }
+  const HighLowWindow& twin_state() const { return w_; }
+  HighLowWindow& twin_state() { return w_; }
+  void emit_with(const HighLowWindow&, double* out) const { emit(out); }
 
  private:
   int kp_, ks_, dp_;
-  RollingExtreme<true> hh_;
-  RollingExtreme<false> ll_;
+  HighLowWindow w_;
   RollingSum k_sum_, d_sum_;
   std::int64_t count_ = 0;
   double k_ = 0, d_ = 0;
@@ -190,17 +196,20 @@ class Willr {
  public:
   static constexpr std::string_view kKind = "willr";
   static constexpr std::array<std::string_view, 1> kOutputs{"value"};
-  explicit Willr(int period = 14) : period_(check_period(kKind, "period", period)), hh_(period_), ll_(period_) {}
+  explicit Willr(int period = 14) : period_(check_period(kKind, "period", period)), w_(period_) {}
 
   Refusal update(const Candle& c) {
     if (!all_finite(c.high, c.low, c.close)) [[unlikely]]
       return Refusal::not_finite;
-    hh_.push(c.high);
-    ll_.push(c.low);
-    if (++count_ < period_) return Refusal::none;
-    double range = hh_.value() - ll_.value();
-    value_ = range != 0 ? -100.0 * (hh_.value() - c.close) / range : 0.0;
+    w_.push(c.high, c.low);
+    update_with(w_, c);
     return Refusal::none;
+  }
+  // Everything but the window: from its own or from a twin's (Indicator::twin_key).
+  void update_with(const HighLowWindow& w, const Candle& c) {
+    if (++count_ < period_) return;
+    double range = w.hh.value() - w.ll.value();
+    value_ = range != 0 ? -100.0 * (w.hh.value() - c.close) / range : 0.0;
   }
   double value() const { return ready() ? value_ : kNaN; }
   void emit(double* out) const { out[0] = value(); }
@@ -208,16 +217,20 @@ class Willr {
   bool ready() const { return count_ >= period_; }
   void reset() { *this = Willr(period_); }
   std::string params_text() const { return period_text(period_); }
-  std::size_t heap_bytes() const { return hh_.heap_bytes() + ll_.heap_bytes(); }
+  std::size_t heap_bytes() const { return w_.heap_bytes(); }
   template <class A>
   void fields(A& ar) {
-    ar.all(count_, hh_, ll_, value_);
+    ar.all(count_, w_, value_);
   }
+  using TwinState = HighLowWindow;  // stoch's and donchian's of the same period
+  std::string twin_key() const { return "high_low " + period_text(period_); }
+  const HighLowWindow& twin_state() const { return w_; }
+  HighLowWindow& twin_state() { return w_; }
+  void emit_with(const HighLowWindow&, double* out) const { emit(out); }
 
  private:
   int period_;
-  RollingExtreme<true> hh_;
-  RollingExtreme<false> ll_;
+  HighLowWindow w_;
   std::int64_t count_ = 0;
   double value_ = 0;
 };

@@ -142,8 +142,12 @@ class Model final : public Indicator {
     if constexpr (kHasTwin) return &impl_.twin_state();
     return nullptr;
   }
-  void emit_twin(const void* state, double* out) const override {
-    if constexpr (kHasTwin) impl_.emit_with(*static_cast<const typename T::TwinState*>(state), out);
+  void update_twin(const void* state, const Candle& c, double* out) override {
+    if constexpr (kHasTwin) {
+      const auto& shared = *static_cast<const typename T::TwinState*>(state);
+      if constexpr (requires { impl_.update_with(shared, c); }) impl_.update_with(shared, c);
+      impl_.emit_with(shared, out);
+    }
   }
   void adopt_twin(const void* state) override {
     if constexpr (kHasTwin) impl_.twin_state() = *static_cast<const typename T::TwinState*>(state);

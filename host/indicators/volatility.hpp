@@ -278,38 +278,42 @@ class Donchian {
  public:
   static constexpr std::string_view kKind = "donchian";
   static constexpr std::array<std::string_view, 3> kOutputs{"upper", "lower", "middle"};
-  explicit Donchian(int period = 20) : period_(check_period(kKind, "period", period)), hh_(period_), ll_(period_) {}
+  explicit Donchian(int period = 20) : period_(check_period(kKind, "period", period)), w_(period_) {}
   Refusal update(const Candle& c) {
     if (!all_finite(c.high, c.low)) [[unlikely]]
       return Refusal::not_finite;
-    hh_.push(c.high);
-    ll_.push(c.low);
-    ++count_;
+    w_.push(c.high, c.low);
+    update_with(w_, c);
     return Refusal::none;
   }
-  void emit(double* out) const {
+  void update_with(const HighLowWindow&, const Candle&) { ++count_; }  // all but the window
+  void emit(double* out) const { emit_with(w_, out); }
+  void emit_with(const HighLowWindow& w, double* out) const {
     if (!ready()) {
       out[0] = out[1] = out[2] = kNaN;
       return;
     }
-    out[0] = hh_.value();
-    out[1] = ll_.value();
-    out[2] = (hh_.value() + ll_.value()) / 2;
+    out[0] = w.hh.value();
+    out[1] = w.ll.value();
+    out[2] = (w.hh.value() + w.ll.value()) / 2;
   }
   int warmup() const { return period_ - 1; }
   bool ready() const { return count_ >= period_; }
   void reset() { *this = Donchian(period_); }
   std::string params_text() const { return period_text(period_); }
-  std::size_t heap_bytes() const { return hh_.heap_bytes() + ll_.heap_bytes(); }
+  std::size_t heap_bytes() const { return w_.heap_bytes(); }
   template <class A>
   void fields(A& ar) {
-    ar.all(count_, hh_, ll_);
+    ar.all(count_, w_);
   }
+  using TwinState = HighLowWindow;  // stoch's and willr's of the same period
+  std::string twin_key() const { return "high_low " + period_text(period_); }
+  const HighLowWindow& twin_state() const { return w_; }
+  HighLowWindow& twin_state() { return w_; }
 
  private:
   int period_;
-  RollingExtreme<true> hh_;
-  RollingExtreme<false> ll_;
+  HighLowWindow w_;
   std::int64_t count_ = 0;
 };
 

@@ -131,6 +131,23 @@ class RollingExtreme {
   std::size_t pos_ = 0;
 };
 
+// The highest high and the lowest low of the last n candles: the state stoch, willr and
+// donchian of one period share (twins, see Indicator::twin_key).
+struct HighLowWindow {
+  explicit HighLowWindow(std::size_t n) : hh(n), ll(n) {}
+  void push(double high, double low) {
+    hh.push(high);
+    ll.push(low);
+  }
+  std::size_t heap_bytes() const { return hh.heap_bytes() + ll.heap_bytes(); }
+  template <class A>
+  void fields(A& ar) {
+    ar.all(hh, ll);
+  }
+  RollingExtreme<true> hh;
+  RollingExtreme<false> ll;
+};
+
 // A treap over (value, sequence) keys in a fixed pool: insert, erase, k-th smallest and
 // rank queries in O(log n) expected. The shape depends only on the keys (priorities are a
 // hash of the sequence number), so rebuilding from the same window gives the same tree.

@@ -269,13 +269,15 @@ TEST_CASE("late, repeated and non-finite candles are rejected and change nothing
   CHECK_NOTHROW(e.update(s[300]));
 }
 
-TEST_CASE("twins (natr beside atr, stddev beside bbands) stream one state and save their own") {
+TEST_CASE("twins (natr beside atr, stddev beside bbands, stoch, willr and donchian) stream one state and save their own") {
   // Only equal states are shared: another period or input is a separate state.
   FeatureSet set;
   set.origin = "test";
   set.features = {feature("atr14", "atr"), feature("natr14", "natr"), feature("natr10", "natr", {{"period", 10.0}}),
                   feature("bb", "bbands"), feature("sd", "stddev"), feature("sd_hl2", "stddev", {{"input", "hl2"}}),
-                  feature("bb_k1", "bbands", {{"k", 1.0}}), feature("sd10", "stddev", {{"period", 10.0}})};
+                  feature("bb_k1", "bbands", {{"k", 1.0}}), feature("sd10", "stddev", {{"period", 10.0}}),
+                  feature("willr", "willr"), feature("stoch", "stoch"), feature("dc14", "donchian", {{"period", 14.0}}),
+                  feature("dc", "donchian"), feature("willr20", "willr", {{"period", 20.0}})};
   const CandleSeries s = candles(41, 1500);
   Enricher batch(set, k15m), streaming(set, k15m);
   const FeatureColumns b = batch.enrich_batch(s);
