@@ -1,12 +1,12 @@
 // onepath bench csv: user-facing measurements on generated data.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
-#include <unistd.h>
 
 #include <filesystem>
 
@@ -15,14 +15,14 @@
 #include "core/atomic_file.hpp"
 #include "core/cycle_clock.hpp"
 #include "core/error.hpp"
-#include "indicators/registry.hpp"
 #include "data/candle_io.hpp"
 #include "data/synth.hpp"
 #include "enrich/enricher.hpp"
 #include "exec/kernel.hpp"
+#include "indicators/registry.hpp"
 #include "lua/feature_file.hpp"
-#include "run/backtest.hpp"
 #include "plugin/loader.hpp"
+#include "run/backtest.hpp"
 #include "run/paper.hpp"
 #include "store/journal.hpp"
 
@@ -46,7 +46,9 @@ void add_bench_csv(CLI::App& bench, Action& action) {
   auto o = std::make_shared<Opts>();
   auto* cmd = bench.add_subcommand("csv", "Time reading a generated candle CSV (median of several reads, the first apart)");
   cmd->add_option("--rows", o->rows, "Candles in the file")->capture_default_str();
-  cmd->add_option("--runs", o->runs, "Timed reads after the first (cold) one; the median is reported")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--runs", o->runs, "Timed reads after the first (cold) one; the median is reported")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_flag("--json", o->json, "One JSON object instead of text");
   cmd->footer("Example:\n  onepath bench csv --rows 1000000");
   cmd->callback([o, &action] {
@@ -71,11 +73,13 @@ void add_bench_csv(CLI::App& bench, Action& action) {
       std::filesystem::remove(path);
       double mb = static_cast<double>(csv.size()) / 1e6;
       if (o->json)
-        fmt::print("{{\"bench\":\"csv\",\"rows\":{},\"bytes\":{},\"seconds\":{:.6f},\"cold_seconds\":{:.6f},\"rows_per_second\":{:.0f},\"runs\":{}}}\n", n,
-                   csv.size(), best, cold, static_cast<double>(n) / best, o->runs);
+        fmt::print(
+            "{{\"bench\":\"csv\",\"rows\":{},\"bytes\":{},\"seconds\":{:.6f},\"cold_seconds\":{:.6f},\"rows_per_second\":{:.0f},\"runs\":{}}}\n", n,
+            csv.size(), best, cold, static_cast<double>(n) / best, o->runs);
       else
-        fmt::print("csv read: {} candles ({:.1f} MB, ISO timestamps) in {:.3f} s, median of {} (first read {:.3f} s): {:.2f} M candles/s, {:.0f} MB/s\n",
-                   n, mb, best, o->runs, cold, static_cast<double>(n) / best / 1e6, mb / best);
+        fmt::print(
+            "csv read: {} candles ({:.1f} MB, ISO timestamps) in {:.3f} s, median of {} (first read {:.3f} s): {:.2f} M candles/s, {:.0f} MB/s\n", n,
+            mb, best, o->runs, cold, static_cast<double>(n) / best / 1e6, mb / best);
       return 0;
     };
   });
@@ -148,8 +152,14 @@ IndicatorFigures measure_indicator(const IndicatorKind& k, const CandleSeries& s
   }
   double base = percentile(overhead, 50);
   for (auto& l : latency) l = std::max(0.0, l - base) / tsc_per_ns / kBlock;
-  IndicatorFigures f{std::string(k.kind), median(passes) * 1e9 / n, percentile(latency, 50), percentile(latency, 95), percentile(latency, 99),
-                     ind->state_bytes(), std::nullopt, cold * 1e9 / n};
+  IndicatorFigures f{std::string(k.kind),
+                     median(passes) * 1e9 / n,
+                     percentile(latency, 50),
+                     percentile(latency, 95),
+                     percentile(latency, 99),
+                     ind->state_bytes(),
+                     std::nullopt,
+                     cold * 1e9 / n};
   if (!refs.empty()) f.ref_ns = median(refs) * 1e9 / n;
   return f;
 }
@@ -168,8 +178,10 @@ void add_bench_indicators(CLI::App& bench, Action& action) {
   cmd->add_option("--kind", o->kind, "Only this kind (see docs/indicators.md)");
   cmd->add_option("--plugin", o->plugins, "Also the kinds of this native plugin (repeatable)")->check(CLI::ExistingFile);
   cmd->add_option("--runs", o->runs, "Timed passes of each (indicator and plain loop, interleaved); medians are reported")
-      ->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_flag("--json", o->json, "A JSON array: kind, ns_per_update, ref_ns_per_update, ratio, cold_ns_per_update, p50_ns, p95_ns, p99_ns, state_bytes, runs");
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_flag("--json", o->json,
+                "A JSON array: kind, ns_per_update, ref_ns_per_update, ratio, cold_ns_per_update, p50_ns, p95_ns, p99_ns, state_bytes, runs");
   cmd->footer(
       "Each kind runs with its example parameters (sma 20, ema 12, rsi 14, ...) over a generated 15m walk.\n"
       "ns_per_update: median of --runs passes of update + emit over all bars, per bar (warm: a first,\n"
@@ -193,26 +205,29 @@ void add_bench_indicators(CLI::App& bench, Action& action) {
       PlainLoops plain(s.size());
       double tsc = cycles_per_ns();
       if (!o->json)
-        fmt::print("{:<16} {:>10} {:>8} {:>7} {:>8} {:>8} {:>8} {:>8} {:>12}\n", "kind", "ns/update", "ref ns", "ratio", "cold ns", "p50 ns", "p95 ns",
-                   "p99 ns", "state bytes");
+        fmt::print("{:<16} {:>10} {:>8} {:>7} {:>8} {:>8} {:>8} {:>8} {:>12}\n", "kind", "ns/update", "ref ns", "ratio", "cold ns", "p50 ns",
+                   "p95 ns", "p99 ns", "state bytes");
       std::string json = "[";
       auto opt = [](const std::optional<double>& v, int digits) { return v ? fmt::format("{:.{}f}", *v, digits) : std::string("null"); };
       for (const auto& k : kinds) {
         IndicatorFigures f = measure_indicator(k, s, o->runs, tsc, plain);
         const std::optional<double> ratio = f.ref_ns ? std::optional<double>(f.ns_per_update / *f.ref_ns) : std::nullopt;
         if (o->json) {
-          json += fmt::format("{}\n{{\"kind\":\"{}\",\"ns_per_update\":{:.3f},\"ref_ns_per_update\":{},\"ratio\":{},\"cold_ns_per_update\":{:.3f},"
-                              "\"p50_ns\":{:.1f},\"p95_ns\":{:.1f},\"p99_ns\":{:.1f},\"state_bytes\":{},\"runs\":{}}}",
-                              json.size() > 1 ? "," : "", f.kind, f.ns_per_update, opt(f.ref_ns, 3), opt(ratio, 3), f.cold_ns, f.p50, f.p95, f.p99,
-                              f.state_bytes, o->runs);
+          json += fmt::format(
+              "{}\n{{\"kind\":\"{}\",\"ns_per_update\":{:.3f},\"ref_ns_per_update\":{},\"ratio\":{},\"cold_ns_per_update\":{:.3f},"
+              "\"p50_ns\":{:.1f},\"p95_ns\":{:.1f},\"p99_ns\":{:.1f},\"state_bytes\":{},\"runs\":{}}}",
+              json.size() > 1 ? "," : "", f.kind, f.ns_per_update, opt(f.ref_ns, 3), opt(ratio, 3), f.cold_ns, f.p50, f.p95, f.p99, f.state_bytes,
+              o->runs);
         } else {
-          fmt::print("{:<16} {:>10.2f} {:>8} {:>7} {:>8.2f} {:>8.1f} {:>8.1f} {:>8.1f} {:>12}\n", f.kind, f.ns_per_update, f.ref_ns ? opt(f.ref_ns, 2) : "-",
-                     ratio ? opt(ratio, 2) : "-", f.cold_ns, f.p50, f.p95, f.p99, f.state_bytes);
+          fmt::print("{:<16} {:>10.2f} {:>8} {:>7} {:>8.2f} {:>8.1f} {:>8.1f} {:>8.1f} {:>12}\n", f.kind, f.ns_per_update,
+                     f.ref_ns ? opt(f.ref_ns, 2) : "-", ratio ? opt(ratio, 2) : "-", f.cold_ns, f.p50, f.p95, f.p99, f.state_bytes);
           std::fflush(stdout);
         }
       }
-      if (o->json) fmt::print("{}\n]\n", json);
-      else fmt::print("medians of {} interleaved passes of {} bars\n", o->runs, s.size());
+      if (o->json)
+        fmt::print("{}\n]\n", json);
+      else
+        fmt::print("medians of {} interleaved passes of {} bars\n", o->runs, s.size());
       return 0;
     };
   });
@@ -276,15 +291,17 @@ void add_bench_kernel(CLI::App& bench, Action& action) {
       }
       const double n = static_cast<double>(s.size()), idle = median(idle_t), busy = median(orders_t);
       if (o->json)
-        fmt::print("{{\"bench\":\"kernel\",\"bars\":{},\"bars_per_second\":{:.0f},\"orders\":{},\"orders_per_second\":{:.0f},"
-                   "\"cold_bars_per_second\":{:.0f},\"cold_orders_per_second\":{:.0f},\"runs\":{}}}\n",
-                   s.size(), n / idle, orders, static_cast<double>(orders) / busy, n / idle_cold, static_cast<double>(orders) / orders_cold, o->runs);
+        fmt::print(
+            "{{\"bench\":\"kernel\",\"bars\":{},\"bars_per_second\":{:.0f},\"orders\":{},\"orders_per_second\":{:.0f},"
+            "\"cold_bars_per_second\":{:.0f},\"cold_orders_per_second\":{:.0f},\"runs\":{}}}\n",
+            s.size(), n / idle, orders, static_cast<double>(orders) / busy, n / idle_cold, static_cast<double>(orders) / orders_cold, o->runs);
       else
-        fmt::print("kernel (medians of {} warm rounds; the cold first round apart):\n"
-                   "  {:.1f} M bars/s with no orders ({:.1f} ns/bar; cold {:.1f} M bars/s)\n"
-                   "  {:.2f} M orders/s ({} orders, fills and trades over {} bars; cold {:.2f} M orders/s)\n",
-                   o->runs, n / idle / 1e6, idle * 1e9 / n, n / idle_cold / 1e6, static_cast<double>(orders) / busy / 1e6, orders, s.size(),
-                   static_cast<double>(orders) / orders_cold / 1e6);
+        fmt::print(
+            "kernel (medians of {} warm rounds; the cold first round apart):\n"
+            "  {:.1f} M bars/s with no orders ({:.1f} ns/bar; cold {:.1f} M bars/s)\n"
+            "  {:.2f} M orders/s ({} orders, fills and trades over {} bars; cold {:.2f} M orders/s)\n",
+            o->runs, n / idle / 1e6, idle * 1e9 / n, n / idle_cold / 1e6, static_cast<double>(orders) / busy / 1e6, orders, s.size(),
+            static_cast<double>(orders) / orders_cold / 1e6);
       return 0;
     };
   });
@@ -301,9 +318,12 @@ void add_bench_enrich(CLI::App& bench, Action& action) {
   auto* cmd = bench.add_subcommand("enrich", "A feature set's cost: streaming and batch ns per candle, state bytes per key");
   cmd->add_option("--features", o->features, "Feature set (scripts/features/*.lua)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--bars", o->bars, "Generated 15m candles")->check(CLI::Range(1000, 1'000'000'000))->capture_default_str();
-  cmd->add_option("--runs", o->runs, "Timed passes of each path, interleaved; medians are reported")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_flag("--json", o->json, "One JSON object: stream_ns_per_candle, ref_sum_ns, stream_ratio, stream_cold_ns_per_candle, stream_p50_ns, "
-                                   "stream_p95_ns, stream_p99_ns, batch_ns_per_candle, batch_mt_ns_per_candle, state_bytes, runs");
+  cmd->add_option("--runs", o->runs, "Timed passes of each path, interleaved; medians are reported")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_flag("--json", o->json,
+                "One JSON object: stream_ns_per_candle, ref_sum_ns, stream_ratio, stream_cold_ns_per_candle, stream_p50_ns, "
+                "stream_p95_ns, stream_p99_ns, batch_ns_per_candle, batch_mt_ns_per_candle, state_bytes, runs");
   cmd->footer(
       "stream: update + emit of every candle (a first, cold pass apart); p50/p95/p99 per candle, timed in\n"
       "blocks of 16. ref_sum: the plain C loops of the set's kinds (host/cli/plain_loops.c), one per\n"
@@ -371,19 +391,21 @@ void add_bench_enrich(CLI::App& bench, Action& action) {
       double p50 = percentile(lat, 50), p95 = percentile(lat, 95), p99 = percentile(lat, 99);
       const std::string ratio = all_plain ? fmt::format("{:.3f}", stream_ns / ref_ns) : "null";
       if (o->json)
-        fmt::print("{{\"bench\":\"enrich\",\"candles\":{},\"columns\":{},\"stream_ns_per_candle\":{:.2f},\"ref_sum_ns\":{},\"stream_ratio\":{},"
-                   "\"stream_cold_ns_per_candle\":{:.2f},\"stream_p50_ns\":{:.1f},\"stream_p95_ns\":{:.1f},\"stream_p99_ns\":{:.1f},"
-                   "\"batch_ns_per_candle\":{:.2f},\"batch_mt_ns_per_candle\":{:.2f},\"batch_threads\":{},\"state_bytes\":{},\"runs\":{}}}\n",
-                   s.size(), columns, stream_ns, all_plain ? fmt::format("{:.2f}", ref_ns) : "null", ratio, cold * 1e9 / n, p50, p95, p99,
-                   median(batch) * 1e9 / n, median(batch_mt) * 1e9 / n, threads, state, o->runs);
+        fmt::print(
+            "{{\"bench\":\"enrich\",\"candles\":{},\"columns\":{},\"stream_ns_per_candle\":{:.2f},\"ref_sum_ns\":{},\"stream_ratio\":{},"
+            "\"stream_cold_ns_per_candle\":{:.2f},\"stream_p50_ns\":{:.1f},\"stream_p95_ns\":{:.1f},\"stream_p99_ns\":{:.1f},"
+            "\"batch_ns_per_candle\":{:.2f},\"batch_mt_ns_per_candle\":{:.2f},\"batch_threads\":{},\"state_bytes\":{},\"runs\":{}}}\n",
+            s.size(), columns, stream_ns, all_plain ? fmt::format("{:.2f}", ref_ns) : "null", ratio, cold * 1e9 / n, p50, p95, p99,
+            median(batch) * 1e9 / n, median(batch_mt) * 1e9 / n, threads, state, o->runs);
       else
-        fmt::print("enrich {} ({} columns, {} candles), medians of {} interleaved rounds:\n"
-                   "  stream  {:.1f} ns/candle (p50 {:.1f}, p95 {:.1f}, p99 {:.1f}; cold first pass {:.1f})\n"
-                   "  ref     {} ns/candle: the set's plain C loops, summed; stream / ref = {} (goal 0.5)\n"
-                   "  batch   {:.1f} ns/candle on 1 thread, {:.1f} on {} threads\n  state   {} bytes per key\n",
-                   o->features, columns, s.size(), o->runs, stream_ns, p50, p95, p99, cold * 1e9 / n,
-                   all_plain ? fmt::format("{:.1f}", ref_ns) : "- (a kind without a plain loop)", ratio, median(batch) * 1e9 / n,
-                   median(batch_mt) * 1e9 / n, threads, state);
+        fmt::print(
+            "enrich {} ({} columns, {} candles), medians of {} interleaved rounds:\n"
+            "  stream  {:.1f} ns/candle (p50 {:.1f}, p95 {:.1f}, p99 {:.1f}; cold first pass {:.1f})\n"
+            "  ref     {} ns/candle: the set's plain C loops, summed; stream / ref = {} (goal 0.5)\n"
+            "  batch   {:.1f} ns/candle on 1 thread, {:.1f} on {} threads\n  state   {} bytes per key\n",
+            o->features, columns, s.size(), o->runs, stream_ns, p50, p95, p99, cold * 1e9 / n,
+            all_plain ? fmt::format("{:.1f}", ref_ns) : "- (a kind without a plain loop)", ratio, median(batch) * 1e9 / n, median(batch_mt) * 1e9 / n,
+            threads, state);
       return 0;
     };
   });
@@ -401,9 +423,12 @@ void add_bench_backtest(CLI::App& bench, Action& action) {
   auto* cmd = bench.add_subcommand("backtest", "A backtest's speed: the config's strategy over generated candles in memory");
   cmd->add_option("RUN.toml", o->config, "The run's configuration")->required()->check(CLI::ExistingFile);
   cmd->add_option("--bars", o->bars, "Generated 15m candles in all (split over the config's symbols)")
-      ->check(CLI::Range(1000, 1'000'000'000))->capture_default_str();
+      ->check(CLI::Range(1000, 1'000'000'000))
+      ->capture_default_str();
   cmd->add_option("--set", o->sets, "Override a config value: key.path=value");
-  cmd->add_option("--runs", o->runs, "Timed backtests after a first (cold) one; the median is reported")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--runs", o->runs, "Timed backtests after a first (cold) one; the median is reported")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_flag("--json", o->json, "One JSON object: bars_per_second, enrich_ns, lua_ns, kernel_ns");
   cmd->footer(
       "No files are read or written. The split per candle comes from separate passes over the same candles:\n"
@@ -414,12 +439,15 @@ void add_bench_backtest(CLI::App& bench, Action& action) {
       RunConfig c = load_run_config(o->config, o->sets);
       BacktestBench b = bench_backtest(c, o->bars, o->runs);
       if (o->json)
-        fmt::print("{{\"bench\":\"backtest\",\"candles\":{},\"bars_per_second\":{:.0f},\"cold_bars_per_second\":{:.0f},\"enrich_ns\":{:.1f},\"lua_ns\":{:.1f},\"kernel_ns\":{:.1f},\"runs\":{}}}\n",
-                   b.candles, b.bars_per_second, 1e9 / b.cold_ns, b.enrich_ns, b.lua_ns, b.kernel_ns, o->runs);
+        fmt::print(
+            "{{\"bench\":\"backtest\",\"candles\":{},\"bars_per_second\":{:.0f},\"cold_bars_per_second\":{:.0f},\"enrich_ns\":{:.1f},\"lua_ns\":{:."
+            "1f},\"kernel_ns\":{:.1f},\"runs\":{}}}\n",
+            b.candles, b.bars_per_second, 1e9 / b.cold_ns, b.enrich_ns, b.lua_ns, b.kernel_ns, o->runs);
       else
-        fmt::print("backtest {} over {} candles, median of {} (the first, cold, {:.2f} M bars/s): {:.2f} M bars/s ({:.0f} ns per bar: enrichment {:.0f}, "
-                   "Lua and decisions {:.0f}, kernel {:.0f})\n",
-                   c.session.strategy, b.candles, o->runs, 1e3 / b.cold_ns, b.bars_per_second / 1e6, b.total_ns, b.enrich_ns, b.lua_ns, b.kernel_ns);
+        fmt::print(
+            "backtest {} over {} candles, median of {} (the first, cold, {:.2f} M bars/s): {:.2f} M bars/s ({:.0f} ns per bar: enrichment {:.0f}, "
+            "Lua and decisions {:.0f}, kernel {:.0f})\n",
+            c.session.strategy, b.candles, o->runs, 1e3 / b.cold_ns, b.bars_per_second / 1e6, b.total_ns, b.enrich_ns, b.lua_ns, b.kernel_ns);
       return 0;
     };
   });
@@ -445,7 +473,8 @@ void add_bench_journal(CLI::App& bench, Action& action) {
       std::vector<EquityPoint> equity(o->rows);
       for (std::size_t i = 0; i < o->rows; ++i) {
         Trade& t = trades[i];
-        t.symbol = static_cast<int>(i % 3), t.quantity = 0.5 + static_cast<double>(i % 7), t.entry_ts = 1709251200000 + static_cast<TimestampMs>(i) * 900000;
+        t.symbol = static_cast<int>(i % 3), t.quantity = 0.5 + static_cast<double>(i % 7),
+        t.entry_ts = 1709251200000 + static_cast<TimestampMs>(i) * 900000;
         t.exit_ts = t.entry_ts + 3600000, t.entry_bar = static_cast<std::int64_t>(i), t.exit_bar = t.entry_bar + 4;
         t.entry_price = 60000 + static_cast<double>(i % 1000) / 3, t.exit_price = t.entry_price * 1.001, t.fees = 0.06, t.pnl = 1.0 / 3;
         equity[i] = {t.entry_ts, 10000 + static_cast<double>(i) / 7, 5000, 5000};
@@ -460,11 +489,11 @@ void add_bench_journal(CLI::App& bench, Action& action) {
         for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(address + suffix);
       double rows = 2.0 * static_cast<double>(o->rows);
       if (o->json)
-        fmt::print("{{\"bench\":\"journal\",\"trades\":{},\"equity_rows\":{},\"seconds\":{:.3f},\"rows_per_second\":{:.0f}}}\n", o->rows,
-                   o->rows, secs, rows / secs);
+        fmt::print("{{\"bench\":\"journal\",\"trades\":{},\"equity_rows\":{},\"seconds\":{:.3f},\"rows_per_second\":{:.0f}}}\n", o->rows, o->rows,
+                   secs, rows / secs);
       else
-        fmt::print("journal ({}): {} trades + {} equity rows in one transaction: {:.2f} s ({:.2f} M rows/s)\n",
-                   o->db.empty() ? "SQLite" : "given", o->rows, o->rows, secs, rows / secs / 1e6);
+        fmt::print("journal ({}): {} trades + {} equity rows in one transaction: {:.2f} s ({:.2f} M rows/s)\n", o->db.empty() ? "SQLite" : "given",
+                   o->rows, o->rows, secs, rows / secs / 1e6);
       return 0;
     };
   });
@@ -481,7 +510,8 @@ void add_bench_paper(CLI::App& bench, Action& action) {
   auto* cmd = bench.add_subcommand("paper", "A paper session's latency: a candle's arrival to its orders out of the kernel");
   cmd->add_option("RUN.toml", o->config, "The run's configuration")->required()->check(CLI::ExistingFile);
   cmd->add_option("--bars", o->bars, "Generated 15m candles in all (split over the config's symbols)")
-      ->check(CLI::Range(1000, 100'000'000))->capture_default_str();
+      ->check(CLI::Range(1000, 100'000'000))
+      ->capture_default_str();
   cmd->add_option("--set", o->sets, "Override a config value: key.path=value");
   cmd->add_flag("--json", o->json, "One JSON object: candles, p50_us, p99_us, p999_us, max_us, mean_us");
   cmd->footer(
@@ -494,8 +524,9 @@ void add_bench_paper(CLI::App& bench, Action& action) {
       RunConfig c = load_run_config(o->config, o->sets);
       PaperBench b = bench_paper(c, o->bars);
       if (o->json)
-        fmt::print("{{\"bench\":\"paper\",\"candles\":{},\"p50_us\":{:.3f},\"p99_us\":{:.3f},\"p999_us\":{:.3f},\"max_us\":{:.1f},\"mean_us\":{:.3f}}}\n",
-                   b.candles, b.p50_us, b.p99_us, b.p999_us, b.max_us, b.mean_us);
+        fmt::print(
+            "{{\"bench\":\"paper\",\"candles\":{},\"p50_us\":{:.3f},\"p99_us\":{:.3f},\"p999_us\":{:.3f},\"max_us\":{:.1f},\"mean_us\":{:.3f}}}\n",
+            b.candles, b.p50_us, b.p99_us, b.p999_us, b.max_us, b.mean_us);
       else
         fmt::print("paper {} over {} candles, arrival -> orders out: p50 {:.2f} us, p99 {:.2f} us, p999 {:.2f} us, max {:.0f} us (mean {:.2f} us)\n",
                    c.session.strategy, b.candles, b.p50_us, b.p99_us, b.p999_us, b.max_us, b.mean_us);
@@ -527,13 +558,15 @@ void add_bench_reload(CLI::App& bench, Action& action) {
       RunConfig c = load_run_config(o->config, o->sets);
       ReloadBench b = bench_reload(c, o->reloads);
       if (o->json)
-        fmt::print("{{\"bench\":\"reload\",\"reloads\":{},\"dry_run_candles\":{},\"p50_ms\":{:.1f},\"p99_ms\":{:.1f},\"max_ms\":{:.1f},"
-                   "\"validate_p50_ms\":{:.1f}}}\n",
-                   b.reloads, b.dry_run_candles, b.p50_ms, b.p99_ms, b.max_ms, b.validate_p50_ms);
+        fmt::print(
+            "{{\"bench\":\"reload\",\"reloads\":{},\"dry_run_candles\":{},\"p50_ms\":{:.1f},\"p99_ms\":{:.1f},\"max_ms\":{:.1f},"
+            "\"validate_p50_ms\":{:.1f}}}\n",
+            b.reloads, b.dry_run_candles, b.p50_ms, b.p99_ms, b.max_ms, b.validate_p50_ms);
       else
-        fmt::print("reload {} x{} (dry run of {} candles): file change -> swap p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms "
-                   "(validation p50 {:.1f} ms)\n",
-                   c.session.strategy, b.reloads, b.dry_run_candles, b.p50_ms, b.p99_ms, b.max_ms, b.validate_p50_ms);
+        fmt::print(
+            "reload {} x{} (dry run of {} candles): file change -> swap p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms "
+            "(validation p50 {:.1f} ms)\n",
+            c.session.strategy, b.reloads, b.dry_run_candles, b.p50_ms, b.p99_ms, b.max_ms, b.validate_p50_ms);
       return 0;
     };
   });
@@ -552,7 +585,9 @@ void add_bench_abi(CLI::App& bench, Action& action) {
   auto* cmd = bench.add_subcommand("abi", "The cost of the native plugin boundary (indicator update, filter call)");
   cmd->add_option("--plugin", o->plugin, "The abi_probe plugin (build/plugins/abi_probe.so)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--bars", o->bars, "Bars of the generated walk")->check(CLI::Range(1000, 1'000'000'000))->capture_default_str();
-  cmd->add_option("--runs", o->runs, "Timed passes of each, after a first (cold) one; medians are reported")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--runs", o->runs, "Timed passes of each, after a first (cold) one; medians are reported")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_flag("--json", o->json, "One JSON object");
   cmd->footer(
       "ema (built in) and ema_abi (the same arithmetic in the plugin) are updated and emitted bar by bar through the\n"
@@ -602,13 +637,15 @@ void add_bench_abi(CLI::App& bench, Action& action) {
       const double ema = indicator_ns("ema"), ema_abi = indicator_ns("ema_abi");
       const double builtin_filter = filter_ns("max_concurrent", 1'000'000), plugin_filter = filter_ns("pass", 0);
       if (o->json)
-        fmt::print("{{\"bench\":\"abi\",\"ema_ns\":{:.2f},\"ema_abi_ns\":{:.2f},\"indicator_overhead_ns\":{:.2f},"
-                   "\"builtin_filter_ns\":{:.2f},\"plugin_filter_ns\":{:.2f}}}\n",
-                   ema, ema_abi, ema_abi - ema, builtin_filter, plugin_filter);
+        fmt::print(
+            "{{\"bench\":\"abi\",\"ema_ns\":{:.2f},\"ema_abi_ns\":{:.2f},\"indicator_overhead_ns\":{:.2f},"
+            "\"builtin_filter_ns\":{:.2f},\"plugin_filter_ns\":{:.2f}}}\n",
+            ema, ema_abi, ema_abi - ema, builtin_filter, plugin_filter);
       else
-        fmt::print("indicator update + emit: ema {:.2f} ns built in, {:.2f} ns as a plugin ({:+.2f} ns through the ABI)\n"
-                   "filter call: {:.2f} ns built in (max_concurrent), {:.2f} ns as a plugin (pass)\n",
-                   ema, ema_abi, ema_abi - ema, builtin_filter, plugin_filter);
+        fmt::print(
+            "indicator update + emit: ema {:.2f} ns built in, {:.2f} ns as a plugin ({:+.2f} ns through the ABI)\n"
+            "filter call: {:.2f} ns built in (max_concurrent), {:.2f} ns as a plugin (pass)\n",
+            ema, ema_abi, ema_abi - ema, builtin_filter, plugin_filter);
       return 0;
     };
   });

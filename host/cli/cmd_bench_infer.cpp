@@ -1,8 +1,8 @@
 // onepath bench infer: the native tree scorer against libxgboost on the same model and rows,
 // single-row latency (what a bar costs) and batch throughput, with a bit-for-bit check.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -48,8 +48,13 @@ std::string train_model(int trees, int depth, int features, const std::string& p
   }
   XgbBooster b;
   b.train(x.data(), y.data(), n, features,
-          {{"objective", "binary:logistic"}, {"max_depth", std::to_string(depth)}, {"eta", "0.1"}, {"nthread", "1"}, {"seed", "1"},
-           {"min_child_weight", "0"}, {"gamma", "0"}},
+          {{"objective", "binary:logistic"},
+           {"max_depth", std::to_string(depth)},
+           {"eta", "0.1"},
+           {"nthread", "1"},
+           {"seed", "1"},
+           {"min_child_weight", "0"},
+           {"gamma", "0"}},
           trees);
   b.save(path);
   return path;
@@ -115,8 +120,10 @@ void add_bench_infer(CLI::App& bench, Action& action) {
             sink += out[0];
           }
         const double one_row = seconds_since(t) * 1e9 / (25.0 * pool);
-        if (round == 0) cold_native_ns = one_row;
-        else native_row.push_back(one_row);
+        if (round == 0)
+          cold_native_ns = one_row;
+        else
+          native_row.push_back(one_row);
         t = Clock::now();
         for (std::size_t r = 0; r < xgb_calls; ++r) sink += reference.predict(rows.data() + r * static_cast<std::size_t>(f), 1, f)[0];
         if (round > 0) xgb_row.push_back(seconds_since(t) * 1e9 / static_cast<double>(xgb_calls));
@@ -137,12 +144,13 @@ void add_bench_infer(CLI::App& bench, Action& action) {
             "{{\"trees\":{},\"depth\":{},\"features\":{},\"native_ns_per_row\":{:.1f},\"xgboost_ns_per_row\":{:.1f},\"speedup\":{:.1f},"
             "\"native_rows_trees_per_second\":{:.4g},\"xgboost_rows_trees_per_second\":{:.4g},\"identical\":{},"
             "\"cold_native_ns_per_row\":{:.1f},\"runs\":{}}}\n",
-            m.trees(), o->model.empty() ? o->depth : 0, f, native_ns, xgb_ns, xgb_ns / native_ns, native_tput, xgb_tput, identical,
-            cold_native_ns, kRounds);
+            m.trees(), o->model.empty() ? o->depth : 0, f, native_ns, xgb_ns, xgb_ns / native_ns, native_tput, xgb_tput, identical, cold_native_ns,
+            kRounds);
       } else {
         fmt::print("model: {} trees, {} features ({}), libxgboost {}\n", m.trees(), f, m.objective(), xgboost_version());
-        fmt::print("one row:  native {:.0f} ns, libxgboost {:.0f} ns ({:.0f}x); medians of {} interleaved rounds (the first, cold: native {:.0f} ns)\n",
-                   native_ns, xgb_ns, xgb_ns / native_ns, kRounds, cold_native_ns);
+        fmt::print(
+            "one row:  native {:.0f} ns, libxgboost {:.0f} ns ({:.0f}x); medians of {} interleaved rounds (the first, cold: native {:.0f} ns)\n",
+            native_ns, xgb_ns, xgb_ns / native_ns, kRounds, cold_native_ns);
         fmt::print("batch:    native {:.3g} rows x trees / s, libxgboost {:.3g} (one thread each)\n", native_tput, xgb_tput);
         fmt::print("scores:   {}\n", identical ? "identical, bit for bit" : "DIFFERENT");
       }

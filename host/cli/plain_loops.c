@@ -43,7 +43,10 @@ void plain_rsi(const double* x, size_t n, int period, double* out) {
   for (size_t i = 1; i < n; ++i) {
     const double d = x[i] - x[i - 1];
     if (i <= p) {
-      if (d > 0) gain += d; else loss -= d;
+      if (d > 0)
+        gain += d;
+      else
+        loss -= d;
       if (i == p) gain /= period, loss /= period;
       out[i] = i == p ? (gain + loss != 0 ? 100.0 * gain / (gain + loss) : 0.0) : NAN;
     } else {
@@ -104,9 +107,12 @@ void plain_adx(const double* h, const double* l, const double* c, size_t n, int 
     const double pdi = trs != 0 ? 100.0 * (plus / trs) : 0, mdi = trs != 0 ? 100.0 * (minus / trs) : 0;
     plus_out[i] = pdi, minus_out[i] = mdi;
     const double sum = pdi + mdi, dx = sum != 0 ? 100.0 * (fabs(mdi - pdi) / sum) : 0;
-    if (i < 2 * p - 1) adx += dx;
-    else if (i == 2 * p - 1) adx = (adx + dx) / period;
-    else if (sum != 0) adx = (adx * (period - 1) + dx) / period;
+    if (i < 2 * p - 1)
+      adx += dx;
+    else if (i == 2 * p - 1)
+      adx = (adx + dx) / period;
+    else if (sum != 0)
+      adx = (adx * (period - 1) + dx) / period;
     if (i >= 2 * p - 1) adx_out[i] = adx;
   }
 }
@@ -199,7 +205,8 @@ static inline void track(extremes* e, const double* h, const double* l, size_t f
   }
 }
 
-void plain_stoch(const double* h, const double* l, const double* c, size_t n, int k_period, int k_smooth, int d_period, double* k_out, double* d_out) {
+void plain_stoch(const double* h, const double* l, const double* c, size_t n, int k_period, int k_smooth, int d_period, double* k_out,
+                 double* d_out) {
   const size_t kp = (size_t)k_period, ks = (size_t)k_smooth, dp = (size_t)d_period;
   extremes e = {0, 0, 0, 0};
   double* fast = calloc(ks, sizeof(double)); /* the last ks fast %K, and the last dp slow %K */
@@ -268,9 +275,12 @@ void plain_cci(const double* h, const double* l, const double* c, size_t n, int 
 void plain_obv(const double* c, const double* v, size_t n, double* out) {
   double obv = 0;
   for (size_t i = 0; i < n; ++i) {
-    if (i == 0) obv = v[0];
-    else if (c[i] > c[i - 1]) obv += v[i];
-    else if (c[i] < c[i - 1]) obv -= v[i];
+    if (i == 0)
+      obv = v[0];
+    else if (c[i] > c[i - 1])
+      obv += v[i];
+    else if (c[i] < c[i - 1])
+      obv -= v[i];
     out[i] = obv;
   }
 }

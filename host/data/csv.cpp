@@ -1,9 +1,9 @@
+#include <sys/mman.h>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <sys/mman.h>
 
 #include "core/error.hpp"
 #include "core/number_format.hpp"
@@ -81,10 +81,9 @@ int field_of_header(std::string_view raw) {
   return -1;
 }
 
-[[noreturn]] void fail(const std::string& path, std::int64_t line, std::string_view column,
-                       std::string_view value, std::string_view why) {
-  throw InputError(path + ":" + std::to_string(line) + ": column '" + std::string(column) + "': value '" +
-                   std::string(value) + "': " + std::string(why));
+[[noreturn]] void fail(const std::string& path, std::int64_t line, std::string_view column, std::string_view value, std::string_view why) {
+  throw InputError(path + ":" + std::to_string(line) + ": column '" + std::string(column) + "': value '" + std::string(value) +
+                   "': " + std::string(why));
 }
 
 // Clinger's fast path: a plain decimal of at most 15 digits is the exact integer of its
@@ -145,8 +144,7 @@ CandleFile parse_csv(std::string_view text, std::string path) {
   std::int64_t line_no = 0;
   file.series.reserve(text.size() / 48);
   file.lines.reserve(text.size() / 48);
-  for (auto* column : {&file.series.open, &file.series.high, &file.series.low, &file.series.close, &file.series.volume})
-    prefer_huge_pages(*column);
+  for (auto* column : {&file.series.open, &file.series.high, &file.series.low, &file.series.close, &file.series.volume}) prefer_huge_pages(*column);
   prefer_huge_pages(file.series.ts), prefer_huge_pages(file.lines);
 
   std::size_t pos = 0;
@@ -167,18 +165,16 @@ CandleFile parse_csv(std::string_view text, std::string path) {
         for (char sep : {';', '\t', '|'})
           if (line.find(sep) != std::string_view::npos)
             throw InputError(file.path + ":" + std::to_string(line_no) + ": the columns are separated by " +
-                             (sep == '\t' ? std::string("tabs") : "'" + std::string(1, sep) + "'") +
-                             "; only commas are read (e.g. tr '" + (sep == '\t' ? std::string("\\t") : std::string(1, sep)) +
-                             "' ',' < file > file.csv)");
+                             (sep == '\t' ? std::string("tabs") : "'" + std::string(1, sep) + "'") + "; only commas are read (e.g. tr '" +
+                             (sep == '\t' ? std::string("\\t") : std::string(1, sep)) + "' ',' < file > file.csv)");
       if (!looks_numeric(parts[0])) {
         column.fill(-1);
         for (std::size_t i = 0; i < n; ++i) {
           int f = field_of_header(parts[i]);
           if (f < 0) continue;
           if (column[f] >= 0)
-            throw InputError(file.path + ":" + std::to_string(line_no) + ": two columns mean '" +
-                             kFieldNames[f] + "': '" + std::string(parts[column[f]]) + "' and '" +
-                             std::string(parts[i]) + "'");
+            throw InputError(file.path + ":" + std::to_string(line_no) + ": two columns mean '" + kFieldNames[f] + "': '" +
+                             std::string(parts[column[f]]) + "' and '" + std::string(parts[i]) + "'");
           column[f] = static_cast<int>(i);
         }
         for (int f = 0; f < kFieldCount; ++f)
@@ -193,8 +189,8 @@ CandleFile parse_csv(std::string_view text, std::string path) {
       if (have_header) continue;
     }
     if (n < needed)
-      throw InputError(file.path + ":" + std::to_string(line_no) + ": expected at least " + std::to_string(needed) +
-                       " fields, found " + std::to_string(n));
+      throw InputError(file.path + ":" + std::to_string(line_no) + ": expected at least " + std::to_string(needed) + " fields, found " +
+                       std::to_string(n));
 
     Candle c;
     std::string_view ts_text = parts[column[kTs]];
@@ -219,7 +215,10 @@ std::string to_csv(const CandleSeries& s, TsFormat ts_format) {
   out.reserve(64 + s.size() * 72);
   out += "ts,open,high,low,close,volume\n";
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (ts_format == TsFormat::iso) out += format_iso(s.ts[i]); else out += std::to_string(s.ts[i]);
+    if (ts_format == TsFormat::iso)
+      out += format_iso(s.ts[i]);
+    else
+      out += std::to_string(s.ts[i]);
     for (double v : {s.open[i], s.high[i], s.low[i], s.close[i], s.volume[i]}) {
       out += ',';
       append_double(out, v);

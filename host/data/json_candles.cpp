@@ -28,7 +28,10 @@ class Parser {
         file.series.push_back(parse_row());
         file.lines.push_back(row_line);
         skip_ws();
-        if (peek() == ',') { ++pos_; continue; }
+        if (peek() == ',') {
+          ++pos_;
+          continue;
+        }
         expect(']');
         break;
       }
@@ -60,7 +63,10 @@ class Parser {
       }
       ++n;
       skip_ws();
-      if (peek() == ',') { ++pos_; continue; }
+      if (peek() == ',') {
+        ++pos_;
+        continue;
+      }
       expect(']');
       break;
     }
@@ -104,9 +110,7 @@ class Parser {
     if (peek() != c) fail(std::string("expected '") + c + "'");
     ++pos_;
   }
-  [[noreturn]] void fail(const std::string& why) {
-    throw InputError(path_ + ":" + std::to_string(line_) + ": " + why);
-  }
+  [[noreturn]] void fail(const std::string& why) { throw InputError(path_ + ":" + std::to_string(line_) + ": " + why); }
   [[noreturn]] void fail_value(const char* column, std::string_view value, const std::string& why) {
     fail(std::string("column '") + column + "': value '" + std::string(value) + "': " + why);
   }

@@ -45,7 +45,9 @@ class Resampler {
   std::optional<Candle> partial() const { return has_bar_ ? std::optional<Candle>(bar_) : std::nullopt; }
   const Timeframe& target() const { return target_; }
   template <class A>
-  void fields(A& ar) { ar.all(bar_, has_bar_); }
+  void fields(A& ar) {
+    ar.all(bar_, has_bar_);
+  }
 
  private:
   Timeframe base_, target_;

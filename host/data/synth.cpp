@@ -12,19 +12,22 @@ namespace {
 
 struct ScenarioParams {
   double annual_vol;
-  double trend_annual;    // size of the drift in a trending regime
-  double jump_prob;       // per bar
-  double jump_sd;         // log size
-  double crash_depth;     // 0 = no flash crash
-  int gap_rounds;         // how many gaps of each size 1, 5, 50
+  double trend_annual;  // size of the drift in a trending regime
+  double jump_prob;     // per bar
+  double jump_sd;       // log size
+  double crash_depth;   // 0 = no flash crash
+  int gap_rounds;       // how many gaps of each size 1, 5, 50
   double zero_volume_prob;
 };
 
 ScenarioParams params_of(Scenario s) {
   switch (s) {
-    case Scenario::quiet: return {0.30, 0.3, 0.0005, 0.010, 0.0, 1, 0.002};
-    case Scenario::volatile_market: return {0.80, 0.6, 0.0020, 0.030, 0.15, 1, 0.002};
-    case Scenario::stress: return {1.10, 0.8, 0.0040, 0.050, 0.35, 2, 0.004};
+    case Scenario::quiet:
+      return {0.30, 0.3, 0.0005, 0.010, 0.0, 1, 0.002};
+    case Scenario::volatile_market:
+      return {0.80, 0.6, 0.0020, 0.030, 0.15, 1, 0.002};
+    case Scenario::stress:
+      return {1.10, 0.8, 0.0040, 0.050, 0.35, 2, 0.004};
   }
   return {};
 }
@@ -68,8 +71,8 @@ MarketPath make_market_path(const SynthOptions& o, const ScenarioParams& p, doub
   return m;
 }
 
-CandleSeries make_symbol(const SynthOptions& o, const ScenarioParams& p, const MarketPath& m,
-                         const std::vector<double>& leader_shocks, std::size_t index, double sigma_base) {
+CandleSeries make_symbol(const SynthOptions& o, const ScenarioParams& p, const MarketPath& m, const std::vector<double>& leader_shocks,
+                         std::size_t index, double sigma_base) {
   const SynthSymbol& sym = o.symbols[index];
   std::uint64_t seed_state = o.seed + 0x100 * (index + 1);
   Rng rng(splitmix64(seed_state));
@@ -101,8 +104,7 @@ CandleSeries make_symbol(const SynthOptions& o, const ScenarioParams& p, const M
     double sigma = sigma_base * sym.vol_multiplier * m.vol_mult[i];
     double z = rho * leader_shocks[i] + own * rng.normal();
     double idio_jump = (index > 0 && rng.chance(p.jump_prob / 2)) ? rng.normal() * p.jump_sd : 0.0;
-    double r = m.drift[i] + sigma * z + m.jump[i] * sym.vol_multiplier + idio_jump +
-               m.crash[i] * std::min(sym.vol_multiplier, 2.0);
+    double r = m.drift[i] + sigma * z + m.jump[i] * sym.vol_multiplier + idio_jump + m.crash[i] * std::min(sym.vol_multiplier, 2.0);
     bool zero_volume = o.with_defects && rng.chance(p.zero_volume_prob);
     double w1 = std::fabs(rng.normal()), w2 = std::fabs(rng.normal()), vn = rng.normal();
 
@@ -134,18 +136,23 @@ Scenario parse_scenario(std::string_view name) {
 
 std::string_view scenario_name(Scenario s) {
   switch (s) {
-    case Scenario::quiet: return "quiet";
-    case Scenario::volatile_market: return "volatile";
-    case Scenario::stress: return "stress";
+    case Scenario::quiet:
+      return "quiet";
+    case Scenario::volatile_market:
+      return "volatile";
+    case Scenario::stress:
+      return "stress";
   }
   return "?";
 }
 
 SynthSymbol preset_symbol(const std::string& name, double correlation) {
-  struct Preset { const char* name; double price, vol; };
-  static const Preset presets[] = {{"BTC", 60000, 1.0}, {"ETH", 3000, 1.25}, {"SOL", 150, 1.6},
-                                   {"BNB", 550, 1.1},   {"XRP", 0.55, 1.4},  {"DOGE", 0.12, 1.8},
-                                   {"ADA", 0.45, 1.5},  {"AVAX", 35, 1.7},   {"LINK", 15, 1.5}};
+  struct Preset {
+    const char* name;
+    double price, vol;
+  };
+  static const Preset presets[] = {{"BTC", 60000, 1.0}, {"ETH", 3000, 1.25}, {"SOL", 150, 1.6}, {"BNB", 550, 1.1}, {"XRP", 0.55, 1.4},
+                                   {"DOGE", 0.12, 1.8}, {"ADA", 0.45, 1.5},  {"AVAX", 35, 1.7}, {"LINK", 15, 1.5}};
   for (const auto& p : presets)
     if (name == p.name) return {name, p.price, p.vol, correlation};
   return {name, 100.0, 1.5, correlation};
@@ -155,14 +162,16 @@ std::vector<CandleSeries> generate_market(const SynthOptions& o) {
   if (o.symbols.empty()) throw InputError("the generator needs at least one symbol");
   if (o.bars == 0) throw InputError("the generator needs at least one bar");
   // What is written must read back: ISO timestamps have four-digit years.
-  if (o.start_ms > kLastIsoMs || static_cast<double>(o.bars - 1) * static_cast<double>(o.timeframe.duration_ms()) > static_cast<double>(kLastIsoMs - o.start_ms))
-    throw InputError("the generated bars would run past 9999-12-31, which ISO-8601 timestamps (four-digit years) cannot say; start earlier or ask for fewer bars");
+  if (o.start_ms > kLastIsoMs ||
+      static_cast<double>(o.bars - 1) * static_cast<double>(o.timeframe.duration_ms()) > static_cast<double>(kLastIsoMs - o.start_ms))
+    throw InputError(
+        "the generated bars would run past 9999-12-31, which ISO-8601 timestamps (four-digit years) cannot say; start earlier or ask for fewer bars");
   for (const auto& s : o.symbols)
     if (!(s.start_price > 0) || !(s.vol_multiplier > 0))
       throw InputError("symbol '" + s.name + "': start price and volatility multiplier must be positive");
   // the candles (6 numbers) and the path behind them (about 5 more per bar)
-  check_memory(static_cast<double>(o.bars) * static_cast<double>(o.symbols.size()) * 11 * 8, "generating " + std::to_string(o.bars) + " bars of " +
-                                                                                                std::to_string(o.symbols.size()) + " symbols");
+  check_memory(static_cast<double>(o.bars) * static_cast<double>(o.symbols.size()) * 11 * 8,
+               "generating " + std::to_string(o.bars) + " bars of " + std::to_string(o.symbols.size()) + " symbols");
   const ScenarioParams p = params_of(o.scenario);
   const double bar_years = static_cast<double>(o.timeframe.duration_ms()) / (365.0 * kMsPerDay);
   const double sigma_base = p.annual_vol * std::sqrt(bar_years);

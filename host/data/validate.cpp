@@ -1,7 +1,7 @@
 #include "data/validate.hpp"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <map>
 
@@ -28,15 +28,13 @@ class Checker {
       TimestampMs t = s_.ts[i];
       if (!tf.is_aligned(t))
         error("ts_misaligned", i, "ts", static_cast<double>(t),
-              format_iso(t) + " is not a " + std::string(tf.name()) + " bar open time (nearest before: " +
-                  format_iso(tf.floor(t)) + ")");
+              format_iso(t) + " is not a " + std::string(tf.name()) + " bar open time (nearest before: " + format_iso(tf.floor(t)) + ")");
       if (i == 0) continue;
       TimestampMs prev = s_.ts[i - 1];
       if (t == prev) {
         error("ts_duplicate", i, "ts", static_cast<double>(t), "duplicate timestamp " + format_iso(t));
       } else if (t < prev) {
-        error("ts_disorder", i, "ts", static_cast<double>(t),
-              format_iso(t) + " comes after " + format_iso(prev) + " (timestamps must increase)");
+        error("ts_disorder", i, "ts", static_cast<double>(t), format_iso(t) + " comes after " + format_iso(prev) + " (timestamps must increase)");
       } else if (t - prev > tf.duration_ms()) {
         std::int64_t missing = (tf.floor(t) - tf.ceil(prev + 1)) / tf.duration_ms() + (tf.is_aligned(t) ? 0 : 1);
         if (missing > 0) {
@@ -65,8 +63,7 @@ class Checker {
       for (int k = 0; k < 5; ++k) {
         if (!std::isfinite(v[k])) {
           finite = false;
-          error("not_finite", i, names[k], v[k],
-                std::string(names[k]) + " is " + (v[k] != v[k] ? "missing or NaN" : "infinite"));
+          error("not_finite", i, names[k], v[k], std::string(names[k]) + " is " + (v[k] != v[k] ? "missing or NaN" : "infinite"));
         }
       }
       if (!finite) continue;
@@ -146,8 +143,7 @@ class Checker {
           double sd = std::sqrt(ss / static_cast<double>(n - 1));
           if (sd > 0 && std::fabs(r - mean) > o.outlier_sigmas * sd)
             warning("return_outlier", i, "close", c,
-                    "log return " + format_short(r) + " is " + format_short(std::fabs(r - mean) / sd) +
-                        " sigmas from the trailing mean");
+                    "log return " + format_short(r) + " is " + format_short(std::fabs(r - mean) / sd) + " sigmas from the trailing mean");
         }
         returns.push(r);
         win_s1 += r, win_s2 += static_cast<long double>(r) * r;
@@ -166,8 +162,7 @@ class Checker {
         double mean = vol_sum / static_cast<double>(vol_n);
         if (mean > 0 && v < (1.0 - o.volume_drop) * mean)
           warning("volume_drop", i, "volume", v,
-                  "volume " + format_short(v) + " is " + format_short(100.0 * (1.0 - v / mean)) +
-                      "% below the trailing mean " + format_short(mean));
+                  "volume " + format_short(v) + " is " + format_short(100.0 * (1.0 - v / mean)) + "% below the trailing mean " + format_short(mean));
         vol_sum -= s_.volume[i - o.volume_window];
       } else {
         ++vol_n;
@@ -177,8 +172,7 @@ class Checker {
       double body = std::fabs(c - open);
       double wicks = (h - std::max(open, c)) + (std::min(open, c) - l);
       if (body > 0 && wicks / body > o.wick_to_body)
-        warning("wick_to_body", i, "", wicks / body,
-                "wicks are " + format_short(wicks / body) + " times the body");
+        warning("wick_to_body", i, "", wicks / body, "wicks are " + format_short(wicks / body) + " times the body");
     }
   }
 
@@ -202,14 +196,12 @@ Timeframe infer_timeframe(const CandleSeries& s) {
   for (std::size_t i = 1; i < s.size(); ++i)
     if (s.ts[i] > s.ts[i - 1]) ++steps[s.ts[i] - s.ts[i - 1]];
   if (steps.empty()) throw InputError("cannot infer the timeframe: timestamps never increase; pass --timeframe");
-  auto most_common = std::max_element(steps.begin(), steps.end(),
-                                      [](const auto& a, const auto& b) { return a.second < b.second; });
+  auto most_common = std::max_element(steps.begin(), steps.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
   for (std::int64_t step : {steps.begin()->first, most_common->first})
     for (const auto& tf : Timeframe::all())
       if (tf.duration_ms() == step) return tf;
-  throw InputError("cannot infer the timeframe: the smallest step (" + std::to_string(steps.begin()->first) +
-                   " ms) and the most common (" + std::to_string(most_common->first) +
-                   " ms) are not supported timeframes; pass --timeframe");
+  throw InputError("cannot infer the timeframe: the smallest step (" + std::to_string(steps.begin()->first) + " ms) and the most common (" +
+                   std::to_string(most_common->first) + " ms) are not supported timeframes; pass --timeframe");
 }
 
 ValidationReport validate(const CandleSeries& series, const ValidateOptions& options) {

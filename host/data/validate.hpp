@@ -18,7 +18,7 @@ struct ValidateOptions {
   std::size_t outlier_window = 100;    // trailing returns that estimate sigma
   double volume_drop = 0.80;           // volume below (1 - this) of the trailing mean
   std::size_t volume_window = 20;
-  double wick_to_body = 5.0;           // (upper + lower wick) / |close - open|
+  double wick_to_body = 5.0;  // (upper + lower wick) / |close - open|
 };
 
 enum class Severity { error, warning };

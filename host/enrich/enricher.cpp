@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <functional>
-#include <limits>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <limits>
 #include <map>
 #include <thread>
 
@@ -31,13 +31,13 @@ struct Enricher::Node {
   std::unique_ptr<Indicator> indicator;
   std::string name;
   std::size_t first_column = 0, outputs = 0;
-  int tf = -1;                  // -1: base timeframe, else index into resamplers_
-  std::int64_t factor = 1;      // base bars per bar of its timeframe
-  std::vector<Input> inputs;    // empty: the indicator reads candles itself
-  std::vector<double> values;   // the inputs' values of the current candle
+  int tf = -1;                          // -1: base timeframe, else index into resamplers_
+  std::int64_t factor = 1;              // base bars per bar of its timeframe
+  std::vector<Input> inputs;            // empty: the indicator reads candles itself
+  std::vector<double> values;           // the inputs' values of the current candle
   std::vector<std::size_t> feeds_from;  // nodes whose columns it reads
-  std::size_t need_bars = 0;    // base candles until it has settled
-  std::size_t first_bars = 0;   // base candles until its first value (about, for higher timeframes)
+  std::size_t need_bars = 0;            // base candles until it has settled
+  std::size_t first_bars = 0;           // base candles until its first value (about, for higher timeframes)
 };
 
 namespace {
@@ -50,8 +50,8 @@ namespace {
 // value that passes its lower bound is finite when it is not above the largest double.
 bool positive_candle(const Candle& c) {
   constexpr double big = std::numeric_limits<double>::max();
-  return (c.open > 0) & (c.open <= big) & (c.high > 0) & (c.high <= big) & (c.low > 0) & (c.low <= big) & (c.close > 0) &
-         (c.close <= big) & (c.volume >= 0) & (c.volume <= big);
+  return (c.open > 0) & (c.open <= big) & (c.high > 0) & (c.high <= big) & (c.low > 0) & (c.low <= big) & (c.close > 0) & (c.close <= big) &
+         (c.volume >= 0) & (c.volume <= big);
 }
 
 }  // namespace
@@ -123,14 +123,15 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
       Input in;
       if (name.empty()) {  // this one comes from the candle
         auto it = f.indicator.params.find(k == 0 ? "input" : "input2");
-        in.source = it != f.indicator.params.end() ? parse_source(std::get<std::string>(it->second))
-                                                   : (k == 0 ? Source::close : Source::volume);
+        in.source = it != f.indicator.params.end() ? parse_source(std::get<std::string>(it->second)) : (k == 0 ? Source::close : Source::volume);
       } else {
         auto it = column_of.find(name);
         if (it == column_of.end()) spec_error(f, "input '" + name + "' is not a feature column of this set");
         Node& from = *built[it->second.first];
         if (n.tf >= 0 && from.tf != n.tf)
-          spec_error(f, "input '" + name + "' has another timeframe; a higher-timeframe feature reads candles or features of its own timeframe, a base one may read any");
+          spec_error(
+              f, "input '" + name +
+                     "' has another timeframe; a higher-timeframe feature reads candles or features of its own timeframe, a base one may read any");
         in.from_column = true;
         in.column = it->second.second;
         n.feeds_from.push_back(it->second.first);
@@ -165,8 +166,7 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
     n.first_bars = inputs_first + static_cast<std::size_t>(n.indicator->warmup() + 1) * static_cast<std::size_t>(n.factor);
     int settle = n.indicator->settle_bars();
     if (settle <= 0) settle = n.indicator->warmup() + 1;
-    n.need_bars = inputs_need + static_cast<std::size_t>(settle) * static_cast<std::size_t>(n.factor) +
-                  static_cast<std::size_t>(n.factor - 1);
+    n.need_bars = inputs_need + static_cast<std::size_t>(settle) * static_cast<std::size_t>(n.factor) + static_cast<std::size_t>(n.factor - 1);
     warmup_bars_ = std::max(warmup_bars_, n.need_bars);
   }
   // Nodes in dependency order; remap feeds_from to the new positions.
@@ -186,9 +186,12 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
     const ModelRef model = resolve_model(f);
     const auto& manifest = model.manifest;
     if (!manifest) continue;
-    if (manifest->inputs != f.inputs) spec_error(f, "enrichment_config_mismatch: model " + model.label + " was trained on other inputs (its manifest lists them)");
+    if (manifest->inputs != f.inputs)
+      spec_error(f, "enrichment_config_mismatch: model " + model.label + " was trained on other inputs (its manifest lists them)");
     if (!manifest->inputs_config_sha256.empty() && manifest->inputs_config_sha256 != inputs_config_sha256(f.inputs))
-      spec_error(f, "enrichment_config_mismatch: model " + model.label + " was trained on inputs computed otherwise (another kind, parameter, timeframe or input of a feature it reads); its manifest pins inputs_config_sha256 " +
+      spec_error(f, "enrichment_config_mismatch: model " + model.label +
+                        " was trained on inputs computed otherwise (another kind, parameter, timeframe or input of a feature it reads); its manifest "
+                        "pins inputs_config_sha256 " +
                         manifest->inputs_config_sha256.substr(0, 16) + ", this set gives " + inputs_config_sha256(f.inputs).substr(0, 16));
   }
   const char* env = std::getenv("ONEPATH_ENRICHMENT_PAUSE");
@@ -273,8 +276,7 @@ void Enricher::feed(Node& n, const Candle& c) {
     return;
   }
   double* x = n.values.data();
-  for (std::size_t k = 0; k < n.inputs.size(); ++k)
-    x[k] = n.inputs[k].from_column ? current_[n.inputs[k].column] : select(c, n.inputs[k].source);
+  for (std::size_t k = 0; k < n.inputs.size(); ++k) x[k] = n.inputs[k].from_column ? current_[n.inputs[k].column] : select(c, n.inputs[k].source);
   n.indicator->update_values(x);
   n.indicator->emit(out);
 }
@@ -340,14 +342,13 @@ std::vector<double> Enricher::emit() const {
 }
 
 void Enricher::bootstrap(const CandleSeries& history, bool allow_partial) {
-  if (history.empty())
-    throw InputError("enrichment_bootstrap_empty: a bootstrap needs history; none was given");
+  if (history.empty()) throw InputError("enrichment_bootstrap_empty: a bootstrap needs history; none was given");
   if (history.size() < warmup_bars_) {
     log::event(allow_partial ? log::Level::warn : log::Level::error, "enrichment_bootstrap_insufficient_history",
                {{"candles", history.size()}, {"warmup_bars", warmup_bars_}, {"partial_allowed", allow_partial ? "yes" : "no"}});
     if (!allow_partial)
-      throw InputError("enrichment_bootstrap_insufficient_history: " + std::to_string(history.size()) +
-                       " candles given, the feature set needs " + std::to_string(warmup_bars_) +
+      throw InputError("enrichment_bootstrap_insufficient_history: " + std::to_string(history.size()) + " candles given, the feature set needs " +
+                       std::to_string(warmup_bars_) +
                        " (WARMUP_BARS) for its rows to equal a longer history's; allow a partial warm-up to go on anyway");
   }
   enrich_batch(history);
@@ -377,13 +378,11 @@ void Enricher::enrich_batch(const CandleSeries& s, FeatureColumns& cols, int thr
   std::vector<CandleSeries> htf(resamplers_.size());
   std::vector<std::vector<std::size_t>> done_row(resamplers_.size());
   for (std::size_t r = 0; r < resamplers_.size(); ++r)
-    for (std::size_t i = 0; i < n; ++i)
-      resamplers_[r].push(s[i], [&](const Candle& bar) { htf[r].push_back(bar), done_row[r].push_back(i); });
+    for (std::size_t i = 0; i < n; ++i) resamplers_[r].push(s[i], [&](const Candle& bar) { htf[r].push_back(bar), done_row[r].push_back(i); });
   // Columns at each node's own timeframe (for higher ones, one value per higher bar).
   FeatureColumns own(columns_.size());
   for (const auto& node : nodes_)
-    for (std::size_t k = 0; k < node->outputs; ++k)
-      own[node->first_column + k].assign(node->tf < 0 ? 0 : htf[node->tf].size(), kNaN);
+    for (std::size_t k = 0; k < node->outputs; ++k) own[node->first_column + k].assign(node->tf < 0 ? 0 : htf[node->tf].size(), kNaN);
   auto own_column = [&](const Node& node, std::size_t k) -> std::vector<double>& {
     return node.tf < 0 ? cols[node.first_column + k] : own[node.first_column + k];
   };
@@ -474,8 +473,8 @@ std::string Enricher::save_snapshot(std::string_view symbol) const {
   std::vector<std::string> nodes;
   for (const Twin& t : twins_) t.indicator->adopt_twin(t.state);  // equal by construction; saved as its own
   for (const auto& n : nodes_) nodes.push_back(n->indicator->save());
-  w.all(std::string("onepath-enricher"), kSnapshotFormat, std::string(symbol), std::string(base_.name()), version_, has_data_,
-        last_ts_, nodes, current_, last_row_);
+  w.all(std::string("onepath-enricher"), kSnapshotFormat, std::string(symbol), std::string(base_.name()), version_, has_data_, last_ts_, nodes,
+        current_, last_row_);
   for (const auto& r : resamplers_) w(r);
   return w.bytes() + sha256_hex(w.bytes());
 }
@@ -483,8 +482,7 @@ std::string Enricher::save_snapshot(std::string_view symbol) const {
 void Enricher::load_snapshot(std::string_view bytes, std::string_view symbol) {
   if (bytes.size() < kChecksumHex) throw InputError("enrichment snapshot is truncated");
   std::string_view body = bytes.substr(0, bytes.size() - kChecksumHex);
-  if (sha256_hex(body) != bytes.substr(bytes.size() - kChecksumHex))
-    throw InputError("enrichment snapshot is corrupt (checksum mismatch)");
+  if (sha256_hex(body) != bytes.substr(bytes.size() - kChecksumHex)) throw InputError("enrichment snapshot is corrupt (checksum mismatch)");
   StateReader r(body);
   std::string magic, sym, tf, version;
   std::uint32_t format = 0;

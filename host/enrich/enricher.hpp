@@ -90,22 +90,22 @@ class Enricher {
   std::vector<std::unique_ptr<Node>> nodes_;  // in dependency order
   std::vector<Resampler> resamplers_;         // one per higher timeframe
   std::size_t warmup_bars_ = 0;
-  void emit_all();                            // current_ from the indicators' state
-  void plan();                                // direct_ and rest_ from nodes_
+  void emit_all();  // current_ from the indicators' state
+  void plan();      // direct_ and rest_ from nodes_
   struct Direct {
     Indicator* indicator;
     std::size_t first_column;
   };
-  std::vector<Direct> direct_;                // base-timeframe nodes that read candles: one call each per candle
+  std::vector<Direct> direct_;  // base-timeframe nodes that read candles: one call each per candle
   struct Twin {
     Indicator* indicator;
-    const void* state;                        // the twin in direct_ that keeps the state both would hold
+    const void* state;  // the twin in direct_ that keeps the state both would hold
     std::size_t first_column;
   };
-  std::vector<Twin> twins_;                   // base-timeframe nodes that update from a twin's state (Indicator::twin_key)
-  std::vector<Node*> rest_;                   // the other base-timeframe nodes, in dependency order
-  std::vector<double> current_;               // the row as of the last update: every node emits into it as it updates
-  mutable std::vector<double> last_row_;      // the last emitted row, for the kill switch
+  std::vector<Twin> twins_;               // base-timeframe nodes that update from a twin's state (Indicator::twin_key)
+  std::vector<Node*> rest_;               // the other base-timeframe nodes, in dependency order
+  std::vector<double> current_;           // the row as of the last update: every node emits into it as it updates
+  mutable std::vector<double> last_row_;  // the last emitted row, for the kill switch
   bool has_data_ = false, paused_ = false;
   TimestampMs last_ts_ = 0;
 };

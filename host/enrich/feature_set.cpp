@@ -12,7 +12,10 @@ std::string canonical_text(const FeatureSet& set) {
     out += "name=" + f.name + ";kind=" + f.indicator.kind;
     for (const auto& [key, value] : f.indicator.params) {  // std::map: sorted keys
       out += ";" + key + "=";
-      if (const double* d = std::get_if<double>(&value)) out += format_double(*d); else out += "'" + std::get<std::string>(value) + "'";
+      if (const double* d = std::get_if<double>(&value))
+        out += format_double(*d);
+      else
+        out += "'" + std::get<std::string>(value) + "'";
     }
     if (!f.input.empty()) out += ";input_feature=" + f.input;
     if (!f.input2.empty()) out += ";input2_feature=" + f.input2;

@@ -11,9 +11,9 @@ namespace onepath {
 
 struct FeatureSpec {
   std::string name;
-  IndicatorConfig indicator;  // kind and parameters, `input` / `input2` only when they name candle sources
-  std::string input, input2;  // names of earlier features' columns feeding this one, if any
-  std::vector<std::string> inputs;  // kind "model": the columns it scores, in the model's input order
+  IndicatorConfig indicator;           // kind and parameters, `input` / `input2` only when they name candle sources
+  std::string input, input2;           // names of earlier features' columns feeding this one, if any
+  std::vector<std::string> inputs;     // kind "model": the columns it scores, in the model's input order
   std::optional<Timeframe> timeframe;  // a higher timeframe (aligned-close policy)
   std::string origin;                  // where it was written, for errors: "file.lua: entry 3"
 };

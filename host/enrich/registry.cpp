@@ -23,9 +23,7 @@ EnricherLease::~EnricherLease() {
 
 EnricherRegistry::EnricherRegistry(TimestampMs idle_ms, Clock clock) : idle_ms_(idle_ms), clock_(std::move(clock)) {
   if (!clock_)
-    clock_ = [] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    };
+    clock_ = [] { return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count(); };
 }
 
 std::string EnricherRegistry::key(const std::string& symbol, const std::string& version, Timeframe tf) {

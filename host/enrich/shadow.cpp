@@ -22,9 +22,9 @@ void ShadowComparator::compare(std::size_t row, TimestampMs ts, const double* a,
     log::warn("enrichment_shadow_divergence", {{"feature", columns_[k]}, {"row", row}, {"ts", format_iso(ts)}, {"a", x}, {"b", y}});
     if (++per_column_[k] > budget_) {
       log::event(log::Level::critical, "enrichment_shadow_budget_exceeded", {{"feature", columns_[k]}, {"budget", budget_}});
-      throw std::runtime_error("enrichment_shadow_budget_exceeded: feature '" + columns_[k] + "' diverged more than " +
-                               std::to_string(budget_) + " times (first at row " + std::to_string(first_->row + 1) + ", " +
-                               format_iso(first_->ts) + ": " + format_double(first_->a) + " vs " + format_double(first_->b) + ")");
+      throw std::runtime_error("enrichment_shadow_budget_exceeded: feature '" + columns_[k] + "' diverged more than " + std::to_string(budget_) +
+                               " times (first at row " + std::to_string(first_->row + 1) + ", " + format_iso(first_->ts) + ": " +
+                               format_double(first_->a) + " vs " + format_double(first_->b) + ")");
     }
   }
 }

@@ -24,8 +24,8 @@
 //   template <class A> void fields(A&)  its state, for save / load
 #include <array>
 #include <bit>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <memory>
 #include <span>

@@ -117,7 +117,8 @@ class Mfi {
     if constexpr (A::is_loading) {
       bool whole = count_ >= 0 && head[0] < n;
       for (int k = 0; k < 3; ++k)
-        whole = whole && side[k].size() == n && head[k] == head[0] && size[k] == std::min<std::size_t>(count_ > 0 ? static_cast<std::size_t>(count_ - 1) : 0, n);
+        whole = whole && side[k].size() == n && head[k] == head[0] &&
+                size[k] == std::min<std::size_t>(count_ > 0 ? static_cast<std::size_t>(count_ - 1) : 0, n);
       if (!whole) throw InputError("state is corrupt: window size");
       pos_block_ = neg_block_ = 0;
       for (std::size_t i = 0; i < n; ++i) {
