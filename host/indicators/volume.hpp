@@ -1,5 +1,6 @@
 #pragma once
 // Volume: obv, mfi, volume_ratio.
+#include <algorithm>
 #include <array>
 #include <string>
 
@@ -111,14 +112,12 @@ class Mfi {
     for (auto& v : side) v.resize(n);
     for (std::size_t i = 0; i < n; ++i)
       side[0][i] = slots_[2 * i], side[1][i] = slots_[2 * i + 1], side[2][i] = counted(side[0][i]) - counted(side[1][i]);
-    const std::size_t filled = std::min<std::size_t>(count_ > 0 ? static_cast<std::size_t>(count_ - 1) : 0, n);
-    std::size_t head[3] = {head_, head_, head_}, size[3] = {filled, filled, filled};
+    std::size_t head[3] = {head_, head_, head_}, size[3] = {filled(), filled(), filled()};
     ar.all(count_, prev_tp_, pos_sum_, side[0], head[0], size[0], neg_sum_, side[1], head[1], size[1], side[2], head[2], size[2], ups_, downs_);
     if constexpr (A::is_loading) {
       bool whole = count_ >= 0 && head[0] < n;
       for (int k = 0; k < 3; ++k)
-        whole = whole && side[k].size() == n && head[k] == head[0] &&
-                size[k] == std::min<std::size_t>(count_ > 0 ? static_cast<std::size_t>(count_ - 1) : 0, n);
+        whole = whole && side[k].size() == n && head[k] == head[0] && size[k] == filled();
       if (!whole) throw InputError("state is corrupt: window size");
       pos_block_ = neg_block_ = 0;
       for (std::size_t i = 0; i < n; ++i) {
@@ -134,6 +133,8 @@ class Mfi {
   // Whether a slot holds a flow of its side: such a flow is never 0 (0 flows are no side's),
   // and an overflowed flow times 0 is NaN, which is none.
   static int counted(double slot) { return std::fabs(slot) > 0; }
+  // Flows in the window: one per row after the first, up to the period.
+  std::size_t filled() const { return static_cast<std::size_t>(std::clamp<std::int64_t>(count_ - 1, 0, period_)); }
   int period_;
   std::int64_t count_ = 0;
   double prev_tp_ = 0;
