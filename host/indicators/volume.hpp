@@ -116,8 +116,7 @@ class Mfi {
     ar.all(count_, prev_tp_, pos_sum_, side[0], head[0], size[0], neg_sum_, side[1], head[1], size[1], side[2], head[2], size[2], ups_, downs_);
     if constexpr (A::is_loading) {
       bool whole = count_ >= 0 && head[0] < n;
-      for (int k = 0; k < 3; ++k)
-        whole = whole && side[k].size() == n && head[k] == head[0] && size[k] == filled();
+      for (int k = 0; k < 3; ++k) whole = whole && side[k].size() == n && head[k] == head[0] && size[k] == filled();
       if (!whole) throw InputError("state is corrupt: window size");
       pos_block_ = neg_block_ = 0;
       for (std::size_t i = 0; i < n; ++i) {
