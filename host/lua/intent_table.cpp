@@ -24,7 +24,8 @@ Intent intent_from_table(lua_State* L, int index, IntentAction action, const cha
   if (lua_isnoneornil(L, index)) return in;
   if (lua_type(L, index) != LUA_TTABLE) return fail("takes a table of options, e.g. " + m + "{size = 0.1}");
   if (with_action) {
-    lua_getfield(L, index, "action");
+    lua_pushliteral(L, "action");
+    lua_rawget(L, index);  // raw: a script's metamethod is not host code
     std::string a = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
     lua_pop(L, 1);
     if (a == "buy") in.action = IntentAction::buy;

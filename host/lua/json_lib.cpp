@@ -2,41 +2,122 @@
 
 #include <lua.hpp>
 
+#include <charconv>
 #include <cmath>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
+
+#include "lua/runtime.hpp"
 
 namespace onepath {
 namespace {
 
-using json = nlohmann::json;
 constexpr int kMaxDepth = 64;
 
 // json.null: a light userdata no other value equals.
 int null_marker;
 void* null_value() { return &null_marker; }
 
-json to_json(lua_State* L, int index, int depth) {
-  if (depth > kMaxDepth) throw std::runtime_error("json.encode: nested deeper than 64 levels (a cycle?)");
+// Host memory for the script's JSON counts against its memory limit.
+template <class T>
+struct ScriptAllocator {
+  using value_type = T;
+  ScriptAllocator() = default;
+  template <class U>
+  ScriptAllocator(const ScriptAllocator<U>&) {}
+  T* allocate(std::size_t n) {
+    if (!charge_script_memory(n * sizeof(T))) throw std::bad_alloc();
+    return std::allocator<T>{}.allocate(n);
+  }
+  void deallocate(T* p, std::size_t n) {
+    std::allocator<T>{}.deallocate(p, n);
+    release_script_memory(n * sizeof(T));
+  }
+  friend bool operator==(const ScriptAllocator&, const ScriptAllocator&) { return true; }
+};
+using ScriptString = std::basic_string<char, std::char_traits<char>, ScriptAllocator<char>>;
+
+// The length of the valid UTF-8 sequence at s (n bytes left), or 0.
+std::size_t utf8_sequence(const unsigned char* s, std::size_t n) {
+  const unsigned char c = s[0];
+  std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (len == 0 || len > n) return 0;
+  for (std::size_t i = 1; i < len; ++i)
+    if ((s[i] & 0xC0) != 0x80) return 0;
+  const std::uint32_t cp = len == 1 ? c
+                           : len == 2 ? ((c & 0x1Fu) << 6) | (s[1] & 0x3Fu)
+                           : len == 3 ? ((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu)
+                                      : ((c & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
+  const bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+  if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+// A JSON string; bytes that are not UTF-8 become U+FFFD.
+void write_string(ScriptString& out, const char* s, std::size_t n) {
+  static const char* hex = "0123456789abcdef";
+  out += '"';
+  for (std::size_t i = 0; i < n;) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += hex[c >> 4];
+          out += hex[c & 15];
+        } else if (const std::size_t len = utf8_sequence(reinterpret_cast<const unsigned char*>(s + i), n - i)) {
+          out.append(s + i, len);
+          i += len;
+          continue;
+        } else {
+          out += "\xEF\xBF\xBD";
+        }
+    }
+    ++i;
+  }
+  out += '"';
+}
+
+// Writes the value at `index`; "" or an error.
+std::string write_json(lua_State* L, int index, int depth, ScriptString& out) {
+  if (depth > kMaxDepth) return "json.encode: nested deeper than 64 levels (a cycle?)";
   switch (lua_type(L, index)) {
-    case LUA_TNIL: return nullptr;
-    case LUA_TBOOLEAN: return lua_toboolean(L, index) != 0;
+    case LUA_TNIL: out += "null"; return {};
+    case LUA_TBOOLEAN: out += lua_toboolean(L, index) ? "true" : "false"; return {};
     case LUA_TNUMBER: {
       const double d = lua_tonumber(L, index);
-      if (!std::isfinite(d)) throw std::runtime_error("json.encode: " + std::to_string(d) + " is not a JSON number");
-      if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0) return static_cast<std::int64_t>(d);
-      return d;
+      if (!std::isfinite(d)) return "json.encode: " + std::to_string(d) + " is not a JSON number";
+      char buf[32];
+      const auto r = d == std::floor(d) && std::fabs(d) < 9007199254740992.0
+                         ? std::to_chars(buf, buf + sizeof buf, static_cast<std::int64_t>(d))  // whole numbers as integers
+                         : std::to_chars(buf, buf + sizeof buf, d);                            // shortest round trip
+      out.append(buf, r.ptr);
+      return {};
     }
     case LUA_TSTRING: {
       std::size_t n = 0;
       const char* s = lua_tolstring(L, index, &n);
-      return std::string(s, n);
+      write_string(out, s, n);
+      return {};
     }
     case LUA_TLIGHTUSERDATA:
-      if (lua_touserdata(L, index) == null_value()) return nullptr;
+      if (lua_touserdata(L, index) == null_value()) {
+        out += "null";
+        return {};
+      }
       break;
     case LUA_TTABLE: {
       const int t = index < 0 ? lua_gettop(L) + index + 1 : index;
+      luaL_checkstack(L, 3, "json.encode");
       const std::size_t n = lua_objlen(L, t);
       std::size_t count = 0;
       bool string_keys = true;
@@ -46,76 +127,129 @@ json to_json(lua_State* L, int index, int depth) {
         string_keys = string_keys && lua_type(L, -2) == LUA_TSTRING;
         lua_pop(L, 1);
       }
-      if (count == 0) return json::object();
-      if (count == n) {  // exactly 1..n
-        json a = json::array();
-        for (std::size_t i = 1; i <= n; ++i) {
-          lua_rawgeti(L, t, static_cast<int>(i));
-          a.push_back(to_json(L, -1, depth + 1));
-          lua_pop(L, 1);
-        }
-        return a;
+      if (count == 0) {
+        out += "{}";
+        return {};
       }
-      if (!string_keys) throw std::runtime_error("json.encode: a table must be a list (keys 1..n) or have only string keys");
-      json o = json::object();
+      if (count == n) {  // exactly 1..n
+        out += '[';
+        for (std::size_t i = 1; i <= n; ++i) {
+          if (i > 1) out += ',';
+          lua_rawgeti(L, t, static_cast<int>(i));
+          std::string error = write_json(L, -1, depth + 1, out);
+          lua_pop(L, 1);
+          if (!error.empty()) return error;
+        }
+        out += ']';
+        return {};
+      }
+      if (!string_keys) return "json.encode: a table must be a list (keys 1..n) or have only string keys";
+      out += '{';
+      bool first = true;
       lua_pushnil(L);
       while (lua_next(L, t)) {
-        o[lua_tostring(L, -2)] = to_json(L, -1, depth + 1);
+        if (!first) out += ',';
+        first = false;
+        std::size_t kn = 0;
+        const char* k = lua_tolstring(L, -2, &kn);  // a string already: not converted in place
+        write_string(out, k, kn);
+        out += ':';
+        std::string error = write_json(L, -1, depth + 1, out);
+        if (!error.empty()) {
+          lua_pop(L, 2);
+          return error;
+        }
         lua_pop(L, 1);
       }
-      return o;
+      out += '}';
+      return {};
     }
     default: break;
   }
-  throw std::runtime_error(std::string("json.encode: a ") + lua_typename(L, lua_type(L, index)) + " has no JSON form");
+  return std::string("json.encode: a ") + lua_typename(L, lua_type(L, index)) + " has no JSON form";
 }
 
-void push_json(lua_State* L, const json& j, int depth) {
-  if (depth > kMaxDepth) throw std::runtime_error("json.decode: nested deeper than 64 levels");
-  luaL_checkstack(L, 4, "json.decode");
-  switch (j.type()) {
-    case json::value_t::null: lua_pushlightuserdata(L, null_value()); return;
-    case json::value_t::boolean: lua_pushboolean(L, j.get<bool>()); return;
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-    case json::value_t::number_float: lua_pushnumber(L, j.get<double>()); return;
-    case json::value_t::string: {
-      const auto& s = j.get_ref<const std::string&>();
-      lua_pushlstring(L, s.data(), s.size());
-      return;
-    }
-    case json::value_t::array: {
-      lua_createtable(L, static_cast<int>(j.size()), 0);
-      int i = 1;
-      for (const auto& x : j) {
-        push_json(L, x, depth + 1);
-        lua_rawseti(L, -2, i++);
-      }
-      return;
-    }
-    case json::value_t::object: {
-      lua_createtable(L, 0, static_cast<int>(j.size()));
-      for (const auto& [k, v] : j.items()) {
-        push_json(L, v, depth + 1);
-        lua_setfield(L, -2, k.c_str());
-      }
-      return;
-    }
-    default: lua_pushnil(L); return;
+// Builds the Lua value on the stack as the parser reads: no document is held in host memory.
+class LuaBuilder {
+ public:
+  explicit LuaBuilder(lua_State* L) : L_(L) {}
+  const std::string& error() const { return error_; }
+
+  bool null() { return value([&] { lua_pushlightuserdata(L_, null_value()); }); }
+  bool boolean(bool v) { return value([&] { lua_pushboolean(L_, v); }); }
+  bool number_integer(std::int64_t v) { return value([&] { lua_pushnumber(L_, static_cast<double>(v)); }); }
+  bool number_unsigned(std::uint64_t v) { return value([&] { lua_pushnumber(L_, static_cast<double>(v)); }); }
+  bool number_float(double v, const std::string&) { return value([&] { lua_pushnumber(L_, v); }); }
+  bool string(std::string& v) { return value([&] { lua_pushlstring(L_, v.data(), v.size()); }); }
+  bool binary(std::vector<std::uint8_t>&) { return fail("json.decode: binary values are not JSON"); }
+  bool start_object(std::size_t) { return open(false); }
+  bool key(std::string& k) {
+    luaL_checkstack(L_, 2, "json.decode");
+    lua_pushlstring(L_, k.data(), k.size());
+    return true;
   }
-}
+  bool end_object() { return close(); }
+  bool start_array(std::size_t) { return open(true); }
+  bool end_array() { return close(); }
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception&) {
+    return fail("json.decode: not JSON (at byte " + std::to_string(position) + ")");
+  }
 
-// Errors become Lua errors after the C++ objects are gone (lua_error longjmps).
+ private:
+  struct Frame {
+    bool array;
+    int next;
+  };
+  bool fail(std::string why) {
+    if (error_.empty()) error_ = std::move(why);
+    return false;
+  }
+  template <class Push>
+  bool value(Push push) {
+    luaL_checkstack(L_, 2, "json.decode");
+    push();
+    return place();
+  }
+  // The value on top goes into the container below it (after its key, for an object).
+  bool place() {
+    if (frames_.empty()) return true;
+    Frame& f = frames_.back();
+    if (f.array) lua_rawseti(L_, -2, f.next++);
+    else lua_rawset(L_, -3);
+    return true;
+  }
+  bool open(bool array) {
+    if (frames_.size() >= kMaxDepth) return fail("json.decode: nested deeper than 64 levels");
+    luaL_checkstack(L_, 2, "json.decode");
+    lua_newtable(L_);
+    frames_.push_back({array, 1});
+    return true;
+  }
+  bool close() {
+    frames_.pop_back();
+    return place();
+  }
+  lua_State* L_;
+  std::vector<Frame> frames_;
+  std::string error_;
+};
+
+// Errors become Lua errors after the C++ objects are gone (lua_error unwinds past them).
 int encode(lua_State* L) {
-  std::string out, error;
-  try {
-    out = to_json(L, 1, 0).dump(-1, ' ', false, json::error_handler_t::replace);
-  } catch (const std::exception& e) {
-    error = e.what();
+  std::string error;
+  {
+    ScriptString out;
+    try {
+      error = write_json(L, 1, 0, out);
+    } catch (const std::bad_alloc&) {
+      error = "json.encode: not enough memory (the script's memory limit)";
+    }
+    if (error.empty()) {
+      lua_pushlstring(L, out.data(), out.size());
+      return 1;
+    }
   }
-  if (!error.empty()) return luaL_error(L, "%s", error.c_str());
-  lua_pushlstring(L, out.data(), out.size());
-  return 1;
+  return luaL_error(L, "%s", error.c_str());
 }
 
 int decode(lua_State* L) {
@@ -123,28 +257,35 @@ int decode(lua_State* L) {
   const char* s = luaL_checklstring(L, 1, &n);
   std::string error;
   {
-    json j = json::parse(s, s + n, nullptr, false);
-    if (j.is_discarded()) {
-      error = "json.decode: not JSON";
-    } else {
-      try {
-        push_json(L, j, 0);
-      } catch (const std::exception& e) {
-        error = e.what();
+    // The parser's token buffer holds at most one string of the document: charged as the
+    // whole document, before it is read.
+    struct Reservation {  // released however the parse ends (a Lua memory error unwinds)
+      std::size_t bytes;
+      bool held;
+      ~Reservation() {
+        if (held) release_script_memory(bytes);
       }
+    } reservation{n, charge_script_memory(n)};
+    if (!reservation.held) {
+      error = "json.decode: not enough memory for a " + std::to_string(n) + "-byte document (the script's memory limit)";
+    } else {
+      const int top = lua_gettop(L);
+      LuaBuilder builder(L);
+      if (nlohmann::json::sax_parse(s, s + n, &builder)) return 1;
+      error = builder.error().empty() ? "json.decode: not JSON" : builder.error();
+      lua_settop(L, top);
     }
   }
-  if (!error.empty()) return luaL_error(L, "%s", error.c_str());
-  return 1;
+  return luaL_error(L, "%s", error.c_str());
 }
 
 }  // namespace
 
 void add_json_library(lua_State* L) {
   lua_createtable(L, 0, 3);
-  lua_pushcfunction(L, encode);
+  lua_pushcfunction(L, host_function<encode>);
   lua_setfield(L, -2, "encode");
-  lua_pushcfunction(L, decode);
+  lua_pushcfunction(L, host_function<decode>);
   lua_setfield(L, -2, "decode");
   lua_pushlightuserdata(L, null_value());
   lua_setfield(L, -2, "null");

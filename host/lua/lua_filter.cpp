@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/state_archive.hpp"
 #include "lua/intent_table.hpp"
+#include "lua/sandbox.hpp"
 #include "lua/table_state.hpp"
 
 namespace onepath {
@@ -40,6 +41,17 @@ return function(self, symbols, a, ty, sm, sv, maxf, price, slm, slv, tpm, tpv, a
 end
 )";
 
+// A method of the object, looked up in a timed call: an object may find its methods through
+// a metatable, and a metamethod is the script's code. Called as glue(self, name[, ...]):
+// with arguments, calls the method when there is one; without, returns its type.
+constexpr const char* kMethodGlue = R"(
+return function(self, name, ...)
+  local f = self[name]
+  if select('#', ...) == 0 then return type(f) end
+  if f ~= nil then return f(self, ...) end
+end
+)";
+
 }  // namespace
 
 LuaFilter::LuaFilter(const std::string& path, const std::string& scripts_root, const ScriptParams& params, ScriptLimits limits,
@@ -48,7 +60,7 @@ LuaFilter::LuaFilter(const std::string& path, const std::string& scripts_root, c
   lua_State* L = rt_.state();
   rt_.run_file(path);  // module
   if (lua_type(L, -1) != LUA_TTABLE) throw InputError(path + ": a filter returns a table with new(params)");
-  lua_getfield(L, -1, "new");
+  raw_getfield(L, -1, "new");
   if (lua_type(L, -1) != LUA_TFUNCTION) throw InputError(path + ": a filter needs new(params) returning an object with apply");
   lua_newtable(L);  // params
   for (const auto& [key, value] : params) {
@@ -57,13 +69,19 @@ LuaFilter::LuaFilter(const std::string& path, const std::string& scripts_root, c
   }
   rt_.call(1, 1, path.c_str(), "new");  // module, object
   if (lua_type(L, -1) != LUA_TTABLE) throw InputError(path + ": new(params) must return an object (a table)");
-  lua_getfield(L, -1, "apply");
-  if (lua_type(L, -1) != LUA_TFUNCTION) throw InputError(path + ": the object needs apply(self, intent, ctx)");
-  lua_pop(L, 1);
   self_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pop(L, 1);
   rt_.run_privileged(kApplyGlue, "onepath filter glue");
   glue_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  rt_.run_privileged(kMethodGlue, "onepath method glue");
+  method_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, method_ref_);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, self_ref_);
+  lua_pushliteral(L, "apply");
+  rt_.call(2, 1, path.c_str(), "new");
+  const bool has_apply = lua_type(L, -1) == LUA_TSTRING && std::string_view(lua_tostring(L, -1)) == "function";
+  lua_pop(L, 1);
+  if (!has_apply) throw InputError(path + ": the object needs apply(self, intent, ctx)");
   lua_createtable(L, static_cast<int>(symbols_.size()), 0);
   for (std::size_t s = 0; s < symbols_.size(); ++s) {
     lua_pushstring(L, symbols_[s].c_str());
@@ -107,16 +125,12 @@ std::string LuaFilter::apply(Intent& intent, const FilterContext& ctx) {
 
 void LuaFilter::notify(const char* method, int symbol, std::int64_t bar) {
   lua_State* L = rt_.state();
+  lua_rawgeti(L, LUA_REGISTRYINDEX, method_ref_);
   lua_rawgeti(L, LUA_REGISTRYINDEX, self_ref_);
-  lua_getfield(L, -1, method);
-  if (lua_type(L, -1) != LUA_TFUNCTION) {
-    lua_pop(L, 2);
-    return;
-  }
-  lua_insert(L, -2);  // fn, self
+  lua_pushstring(L, method);
   lua_pushstring(L, symbols_[symbol].c_str());
   lua_pushnumber(L, static_cast<double>(bar));
-  rt_.call(3, 0, path_.c_str(), method);
+  rt_.call(4, 0, path_.c_str(), method);
 }
 
 std::string LuaFilter::save() const {
@@ -149,13 +163,13 @@ void LuaFilter::load(std::string_view bytes) {
   }
   for (const auto& k : plain) {
     lua_pushnil(L);
-    lua_setfield(L, -2, k.c_str());
+    raw_setfield(L, -2, k.c_str());
   }
   lua_pushnil(L);
   while (lua_next(L, -3) != 0) {  // saved, self, key, value
     lua_pushvalue(L, -2);
-    lua_insert(L, -2);     // saved, self, key, key, value
-    lua_settable(L, -4);   // self[key] = value
+    lua_insert(L, -2);   // saved, self, key, key, value
+    lua_rawset(L, -4);   // self[key] = value
   }
   lua_settop(L, top);
 }

@@ -29,7 +29,7 @@ class LuaFilter final : public Filter {
   mutable LuaRuntime rt_;
   std::string path_, name_;
   std::vector<std::string> symbols_;
-  int self_ref_ = 0, glue_ref_ = 0, symbols_ref_ = 0;
+  int self_ref_ = 0, glue_ref_ = 0, method_ref_ = 0, symbols_ref_ = 0;
 };
 
 }  // namespace onepath

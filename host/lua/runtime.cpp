@@ -1,7 +1,10 @@
 #include "lua/runtime.hpp"
 
 #include <lua.hpp>
+#include <dlfcn.h>
+#include <link.h>
 #include <pthread.h>
+#include <ucontext.h>
 
 #include <algorithm>
 #include <chrono>
@@ -23,15 +26,27 @@ namespace {
 
 constexpr int kWatchdogSignal = SIGUSR2;
 
+// Executable code of the process, as the watchdog saw it just before it signalled: LuaJIT's
+// own (the interpreter, its library) or another object's. Code in no object is LuaJIT's
+// compiled traces (the only anonymous executable memory the process has).
+struct CodeRange {
+  std::uintptr_t lo, hi;
+  bool lua;
+};
+constexpr std::size_t kMaxRanges = 1024;
+
 // What the signal handler and the allocator share with the calling thread.
 struct CallGuard {
   sigjmp_buf jmp;
-  volatile std::sig_atomic_t in_lua = 0;     // 1 while the thread executes Lua (jumping out is safe)
+  volatile std::sig_atomic_t in_lua = 0;     // 1 while the thread executes Lua (not host code or the allocator)
   volatile std::sig_atomic_t timed_out = 0;  // the watchdog fired for the current call
+  bool memory_refused = false;               // host memory for the script was refused in this call
   std::atomic<std::uint64_t> generation{0};  // one per call
   std::atomic<bool> busy{false};
   pthread_t thread{};
   std::size_t used = 0, cap = 0;  // allocator budget
+  CodeRange ranges[kMaxRanges];   // written by the watchdog before it signals, read by the handler
+  volatile std::sig_atomic_t range_count = 0;
 };
 
 thread_local CallGuard* t_guard = nullptr;
@@ -48,22 +63,71 @@ std::vector<AbandonedState>& abandoned_states() {
 }
 std::mutex g_abandoned_mutex;
 
-void on_watchdog_signal(int) {
+std::uintptr_t luajit_base() {
+  static const std::uintptr_t base = [] {
+    Dl_info info{};
+    return dladdr(reinterpret_cast<void*>(&lua_pcall), &info) ? reinterpret_cast<std::uintptr_t>(info.dli_fbase) : 0;
+  }();
+  return base;
+}
+
+// Not in a signal handler: dl_iterate_phdr takes the loader's lock.
+void map_code(CallGuard& g) {
+  struct Out {
+    CallGuard* g;
+    std::size_t n;
+    std::uintptr_t lua_base;
+  } out{&g, 0, luajit_base()};
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void* data) {
+        auto* o = static_cast<Out*>(data);
+        for (int i = 0; i < info->dlpi_phnum && o->n < kMaxRanges; ++i) {
+          const auto& ph = info->dlpi_phdr[i];
+          if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
+          const std::uintptr_t lo = info->dlpi_addr + ph.p_vaddr;
+          o->g->ranges[o->n++] = {lo, lo + ph.p_memsz, info->dlpi_addr == o->lua_base};
+        }
+        return 0;
+      },
+      &out);
+  g.range_count = static_cast<std::sig_atomic_t>(out.n);
+}
+
+bool executing_lua(const CallGuard& g, std::uintptr_t pc) {
+  for (std::sig_atomic_t i = 0; i < g.range_count; ++i)
+    if (pc >= g.ranges[i].lo && pc < g.ranges[i].hi) return g.ranges[i].lua;
+  return true;  // compiled trace code
+}
+
+std::uintptr_t interrupted_pc(void* context) {
+  const auto* uc = static_cast<const ucontext_t*>(context);
+#if defined(__x86_64__)
+  return static_cast<std::uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
+#elif defined(__aarch64__)
+  return static_cast<std::uintptr_t>(uc->uc_mcontext.pc);
+#else
+#error "the watchdog needs the interrupted program counter on this architecture"
+#endif
+}
+
+void on_watchdog_signal(int, siginfo_t*, void* context) {
   CallGuard* g = t_guard;
   if (!g) return;
   g->timed_out = 1;
-  if (g->in_lua) {
+  if (g->in_lua && executing_lua(*g, interrupted_pc(context))) {
     g->in_lua = 0;
     siglongjmp(g->jmp, 1);
   }
-  // In host code or the allocator: they turn timed_out into an error on their way out.
+  // Host code, libc, the unwinder: never jumped out of. A host function ending turns the
+  // flag into a Lua error; otherwise the next signal finds the thread in Lua.
 }
 
 void install_signal_handler() {
   static std::once_flag once;
   std::call_once(once, [] {
     struct sigaction sa {};
-    sa.sa_handler = on_watchdog_signal;
+    sa.sa_sigaction = on_watchdog_signal;
+    sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
     sigaction(kWatchdogSignal, &sa, nullptr);
   });
@@ -98,17 +162,11 @@ int lua_service(lua_State* L) {
   std::string service = luaL_checkstring(L, 1), function = luaL_checkstring(L, 2);
   std::string request = luaL_optstring(L, 3, "");
   std::string answer, error;
-  {
-    CallGuard* g = t_guard;
-    const std::sig_atomic_t was = g ? g->in_lua : 0;
-    if (g) g->in_lua = 0;  // host code: the watchdog must not jump over it
-    try {
-      if (!service_caller()) throw std::runtime_error("service(): no services are running (a plugin with services loads them)");
-      answer = service_caller()(service, function, request);
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-    if (g) g->in_lua = was;
+  try {
+    if (!service_caller()) throw std::runtime_error("service(): no services are running (a plugin with services loads them)");
+    answer = service_caller()(service, function, request);
+  } catch (const std::exception& e) {
+    error = e.what();
   }
   if (!error.empty()) return luaL_error(L, "%s", error.c_str());
   lua_pushlstring(L, answer.data(), answer.size());
@@ -152,6 +210,47 @@ int sandbox_require(lua_State* L) {
 
 void set_service_caller(ServiceCaller caller) { service_caller() = std::move(caller); }
 
+// A time-out met at a host function's boundary jumps out of the call from there: nothing of
+// the host's is live then (no lock, no object), and an error would be caught by pcall.
+[[noreturn]] static void stop_at_boundary(CallGuard* g) {
+  g->in_lua = 0;
+  siglongjmp(g->jmp, 1);
+}
+
+int run_host_function(lua_State* L, int (*f)(lua_State*)) {
+  CallGuard* g = t_guard;
+  if (!g) return f(L);  // the host's own setup, outside any timed call
+  if (g->timed_out) stop_at_boundary(g);
+  struct Region {  // restored on a normal return and when f raises a Lua error
+    CallGuard* g;
+    std::sig_atomic_t was;
+    explicit Region(CallGuard* guard) : g(guard), was(guard->in_lua) { g->in_lua = 0; }
+    ~Region() { g->in_lua = was; }
+  };
+  int results = 0;
+  {
+    Region region(g);
+    results = f(L);
+  }
+  if (g->timed_out) stop_at_boundary(g);
+  return results;
+}
+
+bool charge_script_memory(std::size_t bytes) {
+  CallGuard* g = t_guard;
+  if (!g) return true;
+  if (g->used + bytes > g->cap) {
+    g->memory_refused = true;
+    return false;
+  }
+  g->used += bytes;
+  return true;
+}
+
+void release_script_memory(std::size_t bytes) {
+  if (CallGuard* g = t_guard) g->used -= std::min(bytes, g->used);
+}
+
 struct LuaRuntime::Guard : CallGuard {
   std::thread watchdog;
   std::mutex mutex;
@@ -166,7 +265,7 @@ LuaRuntime::LuaRuntime(std::string scripts_root, ScriptLimits limits)
   L_ = lua_newstate(capped_alloc, static_cast<CallGuard*>(guard_.get()));
   if (!L_) throw std::runtime_error("cannot create a Lua state");
   push_sandbox_env(L_, SandboxProfile::script);  // env
-  lua_pushcfunction(L_, lua_service);
+  lua_pushcfunction(L_, host_function<lua_service>);
   lua_setfield(L_, -2, "service");
   add_json_library(L_);
   lua_pushvalue(L_, -1);
@@ -185,12 +284,12 @@ LuaRuntime::LuaRuntime(std::string scripts_root, ScriptLimits limits)
   const auto poll = std::chrono::milliseconds(std::clamp<std::int64_t>(limits.timeout_ms / 10, 1, 100));
   const std::int64_t timeout_ms = limits.timeout_ms;
   g->watchdog = std::thread([g, poll, timeout_ms] {
-    std::uint64_t seen = ~0ULL;
+    std::uint64_t seen = ~0ULL, fired = ~0ULL;
     auto since = std::chrono::steady_clock::now();
     std::unique_lock lock(g->mutex);
     g->running = true;
     g->wake.notify_all();
-    while (!g->wake.wait_for(lock, poll, [g] { return g->stop; })) {
+    while (!g->wake.wait_for(lock, fired == seen ? std::chrono::milliseconds(1) : poll, [g] { return g->stop; })) {
       if (!g->busy.load(std::memory_order_acquire)) {
         seen = ~0ULL;
         continue;
@@ -200,7 +299,8 @@ LuaRuntime::LuaRuntime(std::string scripts_root, ScriptLimits limits)
       if (gen != seen) {
         seen = gen, since = now;
       } else if (now - since >= std::chrono::milliseconds(timeout_ms)) {
-        pthread_kill(g->thread, kWatchdogSignal);  // again on every poll until the call ends
+        if (fired != gen) map_code(*g), fired = gen;  // plugins may have been loaded since
+        pthread_kill(g->thread, kWatchdogSignal);   // again every millisecond until the call ends
       }
     }
   });
@@ -251,10 +351,6 @@ void LuaRuntime::run_privileged(const std::string& code, const std::string& name
   call(0, 1, name.c_str(), "setup");
 }
 
-void LuaRuntime::enter_host() { guard_->in_lua = 0; }
-
-void LuaRuntime::resume_lua() { guard_->in_lua = 1; }
-
 void LuaRuntime::call(int nargs, int nresults, const char* script, const char* what) {
   if (stopped_) throw ScriptError(std::string(script) + ": the script was stopped earlier; its state is no longer usable");
   Guard& g = *guard_;
@@ -263,6 +359,7 @@ void LuaRuntime::call(int nargs, int nresults, const char* script, const char* w
   t_guard = &g;
   g.thread = pthread_self();
   g.timed_out = 0;
+  g.memory_refused = false;
   g.generation.store(g.generation.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // one writer
   g.busy.store(true, std::memory_order_release);
   int rc = 0;
@@ -293,7 +390,7 @@ void LuaRuntime::call(int nargs, int nresults, const char* script, const char* w
       throw ScriptError(std::string(script) + ": " + what + " ran longer than " + std::to_string(limits_.timeout_ms) +
                         " ms (an endless loop?); the script was stopped");
     }
-    if (rc == LUA_ERRMEM)
+    if (rc == LUA_ERRMEM || g.memory_refused)
       throw ScriptError(std::string(script) + ": " + what + " reached the script memory limit of " +
                         std::to_string(limits_.memory_bytes >> 20) + " MB");
     throw ScriptError(msg + "\n(in " + what + ")");

@@ -7,9 +7,14 @@
 //    call fails cleanly and the state stays usable;
 //  - time: a watchdog thread signals the script's thread when one call runs too long.
 //    LuaJIT runs no hooks inside compiled traces, so the signal handler jumps out of the
-//    call when the thread is executing Lua, and otherwise (the thread is in host code or
-//    in the allocator) leaves a flag that the host code turns into a Lua error. A state a
-//    call was jumped out of is abandoned (never touched again, not even closed).
+//    call, but only when the interrupted instruction is LuaJIT's own code or compiled
+//    trace code, and never inside a host region (a host function called from Lua, the
+//    allocator). Anywhere else (libc, the unwinder, host code) it leaves a flag and the
+//    watchdog signals again a millisecond later; a host function ending with the flag set
+//    raises the time-out as a Lua error (it stops at the boundary). A state a call was
+//    jumped out of is abandoned (never touched again, not even closed).
+// Host memory allocated on a script's behalf (json's buffers) counts against its limit
+// through charge_script_memory.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -38,6 +43,20 @@ struct ScriptLimits {
   std::int64_t timeout_ms = 2000;  // for any one call into the script
 };
 
+// Every C function a script can call is a host function: host_function<F> runs F as a region
+// the watchdog never jumps out of. F must not call back into Lua (no lua_call, no lua_getfield
+// on a script's table: metamethods are Lua); it may raise Lua errors.
+int run_host_function(lua_State* L, int (*f)(lua_State*));
+template <int (*F)(lua_State*)>
+int host_function(lua_State* L) {
+  return run_host_function(L, F);
+}
+
+// The script running on this thread pays for host memory allocated on its behalf: false
+// when that would pass its memory limit (nothing charged). No script running: always true.
+bool charge_script_memory(std::size_t bytes);
+void release_script_memory(std::size_t bytes);
+
 class LuaRuntime {
  public:
   LuaRuntime(std::string scripts_root, ScriptLimits limits);
@@ -56,11 +75,6 @@ class LuaRuntime {
   // Calls the function below nargs arguments on the stack; leaves nresults. `what` names
   // the callback in errors ("on_bar"); `script` the file.
   void call(int nargs, int nresults, const char* script, const char* what);
-
-  // Host functions called from Lua bracket their work with these (HostScope), so that a
-  // time-out signal never jumps over host code; the watchdog signals again after it.
-  void enter_host();
-  void resume_lua();
 
   // The sandbox environment table, pushed on the stack.
   void push_env();

@@ -57,4 +57,17 @@ void push_sandbox_env(lua_State* L, SandboxProfile profile) {
   lua_setfield(L, -2, "os");
 }
 
+void raw_getfield(lua_State* L, int index, const char* key) {
+  index = index < 0 ? lua_gettop(L) + index + 1 : index;
+  lua_pushstring(L, key);
+  lua_rawget(L, index);
+}
+
+void raw_setfield(lua_State* L, int index, const char* key) {
+  index = index < 0 ? lua_gettop(L) + index + 1 : index;
+  lua_pushstring(L, key);
+  lua_insert(L, -2);
+  lua_rawset(L, index);
+}
+
 }  // namespace onepath

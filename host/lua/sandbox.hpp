@@ -17,4 +17,9 @@ enum class SandboxProfile {
 // service, _G).
 void push_sandbox_env(lua_State* L, SandboxProfile profile);
 
+// t[key] without metamethods, for the host's reads and writes of a script's tables outside a
+// timed call: a script's __index or __newindex is Lua code, and only a timed call runs Lua.
+void raw_getfield(lua_State* L, int index, const char* key);
+void raw_setfield(lua_State* L, int index, const char* key);  // pops the value
+
 }  // namespace onepath

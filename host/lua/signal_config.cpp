@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "lua/sandbox.hpp"
 
 namespace onepath {
 
@@ -20,7 +21,7 @@ SignalConfig load_signal_config(const std::string& path, const std::string& scri
   };
   if (lua_type(L, -1) != LUA_TTABLE) return fail("must return a table");
   SignalConfig sc;
-  lua_getfield(L, -1, "type");
+  raw_getfield(L, -1, "type");
   if (lua_type(L, -1) != LUA_TSTRING) return fail("'type' must name a signal type");
   sc.type = lua_tostring(L, -1);
   lua_pop(L, 1);
@@ -28,7 +29,7 @@ SignalConfig load_signal_config(const std::string& path, const std::string& scri
     if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_')) return fail("'type' is a name like ema_crossover");
   sc.strategy = (std::filesystem::path(scripts_root) / "strategies" / (sc.type + ".lua")).string();
   if (!std::filesystem::exists(sc.strategy)) return fail("no signal type '" + sc.type + "' (" + sc.strategy + " does not exist)");
-  lua_getfield(L, -1, "params");
+  raw_getfield(L, -1, "params");
   if (!lua_isnil(L, -1)) {
     if (lua_type(L, -1) != LUA_TTABLE) return fail("'params' must be a table");
     sc.params = read_script_params(L, lua_gettop(L), path);

@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "lua/feature_file.hpp"
 #include "lua/intent_table.hpp"
+#include "lua/sandbox.hpp"
 #include "lua/table_state.hpp"
 
 namespace onepath {
@@ -46,45 +47,42 @@ LuaStrategy& self_of(lua_State* L) {
   return *static_cast<LuaStrategy::Binding*>(lua_touserdata(L, lua_upvalueindex(1)))->self;
 }
 
-// Host code inside a binding: the watchdog's signal must not jump over it (it may hold the
-// heap's or the logger's lock); the runtime marks it, and unmarks it on any way out.
-struct HostScope {
-  LuaRuntime& rt;
-  explicit HostScope(LuaRuntime& r) : rt(r) { rt.enter_host(); }
-  ~HostScope() { rt.resume_lua(); }
-};
-
-// ctx:buy{...} / ctx:sell{...} / ctx:close{...}: upvalues (binding, action).
+// ctx:buy{...} / ctx:sell{...} / ctx:close{...}: upvalues (binding, action). A host function.
 int l_order(lua_State* L) {
   std::string error;
-  {
-    HostScope host(self_of(L).runtime());
+  try {
     const auto action = static_cast<IntentAction>(lua_tointeger(L, lua_upvalueindex(2)));
     const char* method = action == IntentAction::buy ? "ctx:buy" : action == IntentAction::sell ? "ctx:sell" : "ctx:close";
-    try {
-      self_of(L).on_intent(intent_from_table(L, 2, action, method));
-      return 0;
-    } catch (const InputError& e) {
-      error = e.what();
-    }
+    self_of(L).on_intent(intent_from_table(L, 2, action, method));
+    return 0;
+  } catch (const InputError& e) {
+    error = e.what();
   }
   return luaL_error(L, "%s", error.c_str());  // with the script's file and line
 }
 
-// ctx:log(...): upvalues (binding, symbol name).
+// ctx:log(...): upvalues (binding, symbol name). A host function: values are shown without
+// calling back into the script (no __tostring), tables and functions by their type.
 int l_log(lua_State* L) {
-  HostScope host(self_of(L).runtime());
   std::string msg;
   for (int i = 2; i <= lua_gettop(L); ++i) {
-    lua_getglobal(L, "tostring");
-    lua_pushvalue(L, i);
-    lua_call(L, 1, 1);
-    const char* part = lua_tostring(L, -1);
-    msg += (i > 2 ? " " : "") + std::string(part ? part : "?");
-    lua_pop(L, 1);
+    if (i > 2) msg += ' ';
+    switch (lua_type(L, i)) {
+      case LUA_TNIL: msg += "nil"; break;
+      case LUA_TBOOLEAN: msg += lua_toboolean(L, i) ? "true" : "false"; break;
+      case LUA_TNUMBER:
+      case LUA_TSTRING: {
+        lua_pushvalue(L, i);  // a number is converted in a copy, not in the caller's slot
+        std::size_t n = 0;
+        const char* s = lua_tolstring(L, -1, &n);
+        msg.append(s, n);
+        lua_pop(L, 1);
+        break;
+      }
+      default: msg += luaL_typename(L, i);
+    }
   }
-  LuaStrategy& s = self_of(L);
-  s.log_line(lua_tostring(L, lua_upvalueindex(2)), msg);
+  self_of(L).log_line(lua_tostring(L, lua_upvalueindex(2)), msg);
   return 0;
 }
 
@@ -126,12 +124,12 @@ LuaStrategy::LuaStrategy(const std::string& path, const std::string& scripts_roo
     throw InputError(path + ": a strategy returns a table with params, features and on_bar (see docs/lua-api.md)");
 
   // params: declared defaults, then the overrides (only of declared names).
-  lua_getfield(L, -1, "params");  // module, params
+  raw_getfield(L, -1, "params");  // module, params
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
     lua_newtable(L);
     lua_pushvalue(L, -1);
-    lua_setfield(L, -3, "params");
+    raw_setfield(L, -3, "params");
   }
   if (lua_type(L, -1) != LUA_TTABLE) throw InputError(path + ": 'params' must be a table of defaults");
   params_ = read_script_params(L, lua_gettop(L), path);
@@ -143,14 +141,14 @@ LuaStrategy::LuaStrategy(const std::string& path, const std::string& scripts_roo
     }
     params_[key] = value;
     push_script_value(L, value);
-    lua_setfield(L, -2, key.c_str());
+    raw_setfield(L, -2, key.c_str());
   }
   lua_pop(L, 1);  // module
 
   // features: a list, or a function of the params returning one.
-  lua_getfield(L, -1, "features");  // module, features
+  raw_getfield(L, -1, "features");  // module, features
   if (lua_type(L, -1) == LUA_TFUNCTION) {
-    lua_getfield(L, -2, "params");
+    raw_getfield(L, -2, "params");
     rt_->call(1, 1, path.c_str(), "features");
   }
   // None (or an empty list): a strategy on price action alone.
@@ -165,16 +163,16 @@ LuaStrategy::LuaStrategy(const std::string& path, const std::string& scripts_roo
   else features_ = feature_set_from_table(L, lua_gettop(L), path + ": features");
   lua_pop(L, 1);
 
-  lua_getfield(L, -1, "gate");
+  raw_getfield(L, -1, "gate");
   if (lua_type(L, -1) == LUA_TSTRING) gate_ = lua_tostring(L, -1);
   else if (!lua_isnil(L, -1)) throw InputError(path + ": 'gate' must be the name of a feature column");
   lua_pop(L, 1);
 
-  lua_getfield(L, -1, "on_bar");
+  raw_getfield(L, -1, "on_bar");
   if (lua_type(L, -1) != LUA_TFUNCTION) throw InputError(path + ": a strategy needs on_bar(ctx, bar, f)");
   on_bar_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
   for (auto [name, flag] : {std::pair{"on_start", &has_on_start_}, std::pair{"on_fill", &has_on_fill_}, std::pair{"on_stop", &has_on_stop_}}) {
-    lua_getfield(L, -1, name);
+    raw_getfield(L, -1, name);
     *flag = lua_type(L, -1) == LUA_TFUNCTION;
     if (!*flag && !lua_isnil(L, -1)) throw InputError(path + ": '" + std::string(name) + "' must be a function");
     lua_pop(L, 1);
@@ -185,35 +183,47 @@ LuaStrategy::LuaStrategy(const std::string& path, const std::string& scripts_roo
 LuaStrategy::~LuaStrategy() = default;
 
 void LuaStrategy::bind(const std::vector<std::string>& columns) {
+  // Once: the script may keep the views, so the memory behind them lives as long as it does.
+  if (!views_.empty()) throw std::logic_error(path_ + ": bound twice");
   for (const auto& c : columns)
     if (!is_identifier(c)) throw InputError(path_ + ": feature column '" + c + "' cannot be read as f." + c + "; rename it");
-  std::string code = "local ffi = require('ffi')\nffi.cdef[[\ntypedef struct { double ts, open, high, low, close, volume, index; } onepath_bar;\n";
+  // The views are struct references, not pointers: a script can read the named fields and
+  // nothing else. A number or an unknown name as key, arithmetic, writes (the fields are
+  // const) and tostring never reach the memory around them.
+  std::string code = "local ffi = require('ffi')\nffi.cdef[[\ntypedef struct { const double ts, open, high, low, close, volume, index; } onepath_bar;\n";
   code += "typedef struct { ";
-  for (const auto& c : columns) code += "double " + c + "; ";
-  if (columns.empty()) code += "double _none; ";
+  for (const auto& c : columns) code += "const double " + c + "; ";
+  if (columns.empty()) code += "const double _none; ";
   code += "} onepath_row;\n";
   for (std::size_t k = 0; k < symbols_.size(); ++k)
-    code += "typedef struct { double time, bar, position, equity, cash; } onepath_ctx_" + std::to_string(k) + ";\n";
+    code += "typedef struct { const double time, bar, position, equity, cash; } onepath_ctx_" + std::to_string(k) + ";\n";
   // A name that is not a field: an error naming it and what there is, at the script's line
   // (fields themselves resolve without the metatable, so reads stay compiled).
   std::string known;
   for (const auto& c : columns) known += (known.empty() ? "" : ", ") + c;
-  code += "]]\nffi.metatype('onepath_row', { __index = function(_, k) error(\"unknown feature '\" .. tostring(k) .. \"' (known: " +
-          (known.empty() ? std::string("none") : known) + ")\", 2) end })\n";
-  code += "ffi.metatype('onepath_bar', { __index = function(_, k) error(\"bar has no field '\" .. tostring(k) .. "
-          "\"' (it has: ts, open, high, low, close, volume, index)\", 2) end })\n";
+  code += "]]\n"
+          "local function key(k) return type(k) == 'string' and \"'\" .. k .. \"'\" or '[' .. tostring(k) .. ']' end\n"
+          "local function read_only(what) return function(_, k) error(what .. ' is read-only (cannot set ' .. key(k) .. ')', 2) end end\n";
+  code += "ffi.metatype('onepath_row', { __index = function(_, k) error('unknown feature ' .. key(k) .. ' (known: " +
+          (known.empty() ? std::string("none") : known) +
+          ")', 2) end, __newindex = read_only('f'), __tostring = function() return 'features' end })\n";
+  code += "ffi.metatype('onepath_bar', { __index = function(_, k) error('bar has no field ' .. key(k) .. "
+          "' (it has: ts, open, high, low, close, volume, index)', 2) end, __newindex = read_only('bar'), "
+          "__tostring = function() return 'bar' end })\n";
   code +=
       "return function(k, bar, row, ctx, methods)\n"
       "  local ct = 'onepath_ctx_' .. k\n"
-      "  ffi.metatype(ct, { __index = methods })\n"
-      "  return ffi.cast('onepath_bar*', bar), ffi.cast('onepath_row*', row), ffi.cast(ct .. '*', ctx)\n"
+      "  ffi.metatype(ct, { __index = function(_, name)\n"
+      "      local m = methods[name]\n"
+      "      if m == nil then error('ctx has no field ' .. key(name) .. ' (it has: time, bar, position, equity, cash, symbol, "
+      "params, state, buy, sell, close, log)', 2) end\n"
+      "      return m\n"
+      "    end, __newindex = read_only('ctx'), __tostring = function() return 'ctx' end })\n"
+      "  return ffi.cast('onepath_bar&', bar), ffi.cast('onepath_row&', row), ffi.cast(ct .. '&', ctx)\n"
       "end\n";
   lua_State* L = rt_->state();
   rt_->run_privileged(code, "onepath ffi views");  // binder
   rows_.assign(symbols_.size(), std::vector<double>(std::max<std::size_t>(columns.size(), 1), kNaN));
-  views_.clear();
-  for (int ref : state_refs_) luaL_unref(L, LUA_REGISTRYINDEX, ref);  // bound again: one set of states, not two
-  state_refs_.clear();
   for (std::size_t k = 0; k < symbols_.size(); ++k) {
     auto v = std::make_unique<View>();
     lua_pushvalue(L, -1);  // binder
@@ -225,23 +235,23 @@ void LuaStrategy::bind(const std::vector<std::string>& columns) {
     lua_pushvalue(L, -1);
     state_refs_.push_back(luaL_ref(L, LUA_REGISTRYINDEX));
     lua_pushstring(L, symbols_[k].c_str());
-    lua_setfield(L, -2, "symbol");
+    raw_setfield(L, -2, "symbol");
     lua_newtable(L);
-    lua_setfield(L, -2, "state");
+    raw_setfield(L, -2, "state");
     lua_rawgeti(L, LUA_REGISTRYINDEX, module_ref_);
-    lua_getfield(L, -1, "params");
-    lua_setfield(L, -3, "params");
+    raw_getfield(L, -1, "params");
+    raw_setfield(L, -3, "params");
     lua_pop(L, 1);
     for (auto [name, action] : {std::pair{"buy", IntentAction::buy}, std::pair{"sell", IntentAction::sell}, std::pair{"close", IntentAction::close}}) {
       lua_pushlightuserdata(L, binding_.get());
       lua_pushinteger(L, static_cast<lua_Integer>(action));
-      lua_pushcclosure(L, l_order, 2);
-      lua_setfield(L, -2, name);
+      lua_pushcclosure(L, host_function<l_order>, 2);
+      raw_setfield(L, -2, name);
     }
     lua_pushlightuserdata(L, binding_.get());
     lua_pushstring(L, symbols_[k].c_str());
-    lua_pushcclosure(L, l_log, 2);
-    lua_setfield(L, -2, "log");
+    lua_pushcclosure(L, host_function<l_log>, 2);
+    raw_setfield(L, -2, "log");
     rt_->call(5, 3, path_.c_str(), "binding");  // binder, bar, row, ctx
     v->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     v->row_ref = luaL_ref(L, LUA_REGISTRYINDEX);
@@ -259,7 +269,7 @@ std::string LuaStrategy::save_state() const {
   w(static_cast<std::uint64_t>(state_refs_.size()));
   for (int ref : state_refs_) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
-    lua_getfield(L, -1, "state");
+    raw_getfield(L, -1, "state");
     save_lua_value(L, -1, w);
     lua_pop(L, 2);
   }
@@ -283,7 +293,7 @@ void LuaStrategy::load_state(std::string_view bytes) {
   for (std::uint64_t k = n; k-- > 0;) {  // all read: now replace each symbol's state
     lua_rawgeti(L, LUA_REGISTRYINDEX, state_refs_[k]);
     lua_insert(L, -2);
-    lua_setfield(L, -2, "state");
+    raw_setfield(L, -2, "state");
     lua_pop(L, 1);
   }
 }
@@ -292,7 +302,7 @@ void LuaStrategy::adopt_state(std::string_view bytes, const std::string& old_ver
   load_state(bytes);
   lua_State* L = rt_->state();
   lua_rawgeti(L, LUA_REGISTRYINDEX, module_ref_);
-  lua_getfield(L, -1, "migrate");
+  raw_getfield(L, -1, "migrate");
   const bool has = lua_type(L, -1) == LUA_TFUNCTION;
   const bool bad = !has && !lua_isnil(L, -1);
   lua_pop(L, 2);
@@ -301,16 +311,16 @@ void LuaStrategy::adopt_state(std::string_view bytes, const std::string& old_ver
   for (int ref : state_refs_) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, ref);  // methods
     lua_rawgeti(L, LUA_REGISTRYINDEX, module_ref_);
-    lua_getfield(L, -1, "migrate");
+    raw_getfield(L, -1, "migrate");
     lua_remove(L, -2);                       // methods, migrate
-    lua_getfield(L, -2, "state");
+    raw_getfield(L, -2, "state");
     lua_pushstring(L, old_version.c_str());
     rt_->call(2, 1, path_.c_str(), "migrate");  // methods, new state
     if (lua_type(L, -1) != LUA_TTABLE) {
       lua_pop(L, 2);
       throw ScriptError(path_ + ": migrate must return the new state (a table)");
     }
-    lua_setfield(L, -2, "state");
+    raw_setfield(L, -2, "state");
     lua_pop(L, 1);
   }
 }
@@ -322,7 +332,7 @@ void LuaStrategy::log_line(const char* symbol, const std::string& message) {
 void LuaStrategy::call_hook(const char* name, int symbol) {
   lua_State* L = rt_->state();
   lua_rawgeti(L, LUA_REGISTRYINDEX, module_ref_);
-  lua_getfield(L, -1, name);
+  raw_getfield(L, -1, name);
   lua_remove(L, -2);
   lua_rawgeti(L, LUA_REGISTRYINDEX, views_[symbol]->ctx_ref);
   rt_->call(1, 0, path_.c_str(), name);
@@ -357,19 +367,19 @@ void LuaStrategy::on_fill(int symbol, const Trade& t) {
   if (!has_on_fill_) return;
   lua_State* L = rt_->state();
   lua_rawgeti(L, LUA_REGISTRYINDEX, module_ref_);
-  lua_getfield(L, -1, "on_fill");
+  raw_getfield(L, -1, "on_fill");
   lua_remove(L, -2);
   lua_rawgeti(L, LUA_REGISTRYINDEX, views_[symbol]->ctx_ref);
   lua_newtable(L);
   lua_pushstring(L, t.direction > 0 ? "long" : "short");
-  lua_setfield(L, -2, "side");
+  raw_setfield(L, -2, "side");
   for (auto [name, value] : {std::pair{"qty", t.quantity}, std::pair{"entry_price", t.entry_price}, std::pair{"exit_price", t.exit_price},
                              std::pair{"pnl", t.pnl}, std::pair{"ret", t.ret}}) {
     lua_pushnumber(L, value);
-    lua_setfield(L, -2, name);
+    raw_setfield(L, -2, name);
   }
   lua_pushstring(L, exit_reason_name(t.reason));
-  lua_setfield(L, -2, "reason");
+  raw_setfield(L, -2, "reason");
   rt_->call(2, 0, path_.c_str(), "on_fill");
 }
 

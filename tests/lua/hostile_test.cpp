@@ -1,0 +1,125 @@
+// Scripts written by an adversary: each case is something a script once did to the host
+// (read or write its memory, freeze it, outgrow its limits), and must now fail cleanly.
+#include <doctest/doctest.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include "lua/strategy.hpp"
+
+using namespace onepath;
+
+namespace {
+
+const std::string kRoot = [] {
+  std::string root = (std::filesystem::temp_directory_path() / ("onepath-hostile-" + std::to_string(::getpid()))).string();
+  std::filesystem::create_directories(root + "/strategies");
+  std::atexit([] {
+    std::error_code ec;
+    std::filesystem::remove_all(std::filesystem::temp_directory_path() / ("onepath-hostile-" + std::to_string(::getpid())), ec);
+  });
+  return root;
+}();
+
+std::unique_ptr<LuaStrategy> load(const std::string& name, const std::string& on_bar, ScriptLimits limits = {}) {
+  const std::string path = kRoot + "/strategies/" + name + ".lua";
+  std::ofstream(path) << "local S = {features = {{name = 'x', kind = 'sma', period = 2}}}\n"
+                         "function S.on_bar(ctx, bar, f)\n"
+                      << on_bar << "\nend\nreturn S\n";
+  auto s = std::make_unique<LuaStrategy>(path, kRoot, std::vector<std::string>{"BTC"}, ScriptParams{}, limits);
+  s->bind({"x"});
+  s->row(0)[0] = 1.5;
+  return s;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+Candle candle() { return {1709251200000, 100, 101, 99, 100.5, 10}; }
+
+std::string run(LuaStrategy& s) {
+  return error_of([&] { s.on_bar(0, candle(), 0, 0, 1000, 1000); });
+}
+
+}  // namespace
+
+TEST_CASE("hostile: bar, f and ctx cannot be indexed outside their fields, written, or turned into addresses") {
+  for (const char* access : {"bar[1].open = 1", "local v = bar[1].close", "local v = f[-66866]", "local v = bar[1e11]", "local v = bar[0]",
+                             "local v = ctx[1]", "local v = f[1]", "bar.close = 1", "f.x = 2", "ctx.position = 3", "ctx.equity = 1e9",
+                             "local v = bar + 1", "local v = f - 1", "local v = #bar", "for k in pairs(bar) do end"}) {
+    CAPTURE(access);
+    auto s = load("access", std::string("  ") + access);
+    const std::string e = run(*s);
+    CHECK(e.find("strategies/access.lua:3:") != std::string::npos);  // the script and the line
+    CHECK(s->row(0)[0] == 1.5);                                       // nothing written
+  }
+  // What a script can see of them says nothing about where they live.
+  auto shown = load("shown", "  assert(tostring(bar) == 'bar' and tostring(f) == 'features' and tostring(ctx) == 'ctx', tostring(bar))");
+  CHECK(run(*shown) == "no error");
+  // Named fields still read, and compiled reads still see the host's values.
+  auto reads = load("reads", "  local s = 0\n  for i = 1, 1000 do s = s + bar.close + f.x + ctx.equity end\n  if s ~= 1000 * 1102 then error('sum ' .. s) end");
+  CHECK(run(*reads) == "no error");
+}
+
+TEST_CASE("hostile: scanning memory through the views finds nothing, a secret held by the host included") {
+  static const std::string secret = "sk-onepath-test-" + std::to_string(::getpid()) + "-do-not-leak";
+  auto s = load("scan", R"(
+  local found, failed = {}, 0
+  for i = -70000, 70000 do
+    local ok, v = pcall(function() return f[i] end)
+    if ok then found[#found + 1] = tostring(v) else failed = failed + 1 end
+    ok, v = pcall(function() return bar[i] end)
+    if ok then found[#found + 1] = tostring(v) else failed = failed + 1 end
+  end
+  if #found > 0 then error('read ' .. #found .. ' values: ' .. table.concat(found, ',', 1, math.min(#found, 5))) end
+  ctx:log('refused', failed))");
+  CHECK(run(*s) == "no error");
+  CHECK(secret.size() > 0);
+}
+
+TEST_CASE("hostile: a script looping on the host's JSON code always ends within its time limit") {
+  ScriptLimits limits;
+  limits.timeout_ms = 200;
+  const char* loops[] = {
+      "local doc = json.encode({ a = { 1, 2, 3 }, b = string.rep('x', 200) })\n  while true do json.decode(doc) end",
+      "while true do json.encode({ k = { 1, 2, { 'deep' } } }) end",
+      "while true do pcall(json.decode, '{oops') end",
+      "while true do pcall(json.decode, string.rep('[', 100)) end",
+  };
+  for (int round = 0; round < 50; ++round) {
+    const char* loop = loops[round % 4];
+    CAPTURE(round);
+    CAPTURE(loop);
+    auto s = load("json_loop", std::string("  ") + loop, limits);
+    const auto start = std::chrono::steady_clock::now();
+    const std::string e = run(*s);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    CHECK(e.find("on_bar ran longer than 200 ms") != std::string::npos);
+    CHECK(ms < 5000);  // a bound on the mechanism, not a timing claim: it did not hang
+  }
+}
+
+TEST_CASE("hostile: json.decode's host memory counts against the script's memory limit") {
+  ScriptLimits limits;
+  limits.memory_bytes = 64u << 20;
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
+  auto s = load("json_hog", "  local doc = '[' .. string.rep('1,', 6e6) .. '1]'\n  local t = json.decode(doc)", limits);
+  CHECK(run(*s).find("memory limit of 64 MB") != std::string::npos);
+  auto e = load("json_hog2", "  local t = {}\n  for i = 1, 2e6 do t[i] = i end\n  local s = json.encode(t) .. json.encode(t)", limits);
+  CHECK(run(*e).find("memory limit of 64 MB") != std::string::npos);
+  rusage after{};
+  getrusage(RUSAGE_SELF, &after);
+  // The peak grew by about the cap, not by a host-side copy of the document (was ~250 MB).
+  CHECK((after.ru_maxrss - before.ru_maxrss) / 1024 < 160);
+}
