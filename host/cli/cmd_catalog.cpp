@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "cli/commands.hpp"
-#include "cli/shipped.hpp"
+#include "core/shipped.hpp"
 #include "core/error.hpp"
 #include "core/number_format.hpp"
 #include "core/text_formats.hpp"

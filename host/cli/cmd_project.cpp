@@ -7,7 +7,7 @@
 #include <map>
 
 #include "cli/commands.hpp"
-#include "cli/shipped.hpp"
+#include "core/shipped.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/text_formats.hpp"

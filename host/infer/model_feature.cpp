@@ -1,6 +1,7 @@
 #include "infer/model_feature.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -135,6 +136,15 @@ std::function<RegisteredModel(const std::string&)>& model_source() {
 
 void set_model_source(std::function<RegisteredModel(const std::string&)> source) { model_source() = std::move(source); }
 
+namespace {
+std::string& model_folder() {
+  static std::string folder;
+  return folder;
+}
+}  // namespace
+
+void set_model_folder(std::string folder) { model_folder() = std::move(folder); }
+
 ModelRef resolve_model(const FeatureSpec& f) {
   auto text_param = [&](const char* key) -> std::string {
     auto it = f.indicator.params.find(key);
@@ -143,7 +153,10 @@ ModelRef resolve_model(const FeatureSpec& f) {
     if (!s) throw InputError(f.origin + ": model: '" + key + "' must be a string");
     return *s;
   };
-  const std::string path = text_param("path"), name = text_param("model");
+  const std::string given = text_param("path"), name = text_param("model");
+  const std::string path = given.empty() || given[0] == '/' || model_folder().empty()
+                               ? given
+                               : (std::filesystem::path(model_folder()) / given).lexically_normal().string();
   if (path.empty() == name.empty())
     throw InputError(f.origin + ": model: give 'path' (an XGBoost JSON model file) or 'model' (a name in the model registry), one of them");
   ModelRef r;

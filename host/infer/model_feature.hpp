@@ -42,6 +42,10 @@ struct RegisteredModel {
 };
 void set_model_source(std::function<RegisteredModel(const std::string& reference)> source);
 
+// A relative model `path` is the run's: beside its RUN.toml (the config loader sets the
+// folder), never the current folder. Unset (a command without a RUN.toml), as given.
+void set_model_folder(std::string folder);
+
 // A feature's model, from its `path` or its registry `model`, with its manifest when it has one.
 struct ModelRef {
   std::string label;  // the path, or "registry up@3"

@@ -1,9 +1,11 @@
 #include "plugin/loader.hpp"
 
 #include <dlfcn.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -12,6 +14,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "data/candle_io.hpp"
 #include "lua/runtime.hpp"
 #include "plugin/adapters.hpp"
 
@@ -313,21 +316,26 @@ const PluginInfo& reload_plugin(const std::string& path, const std::function<voi
       if (p->info.path == canonical) loaded = p.get();
   }
   if (!loaded) throw InputError(path + ": not a loaded plugin");
-  // dlopen hands back the handle it has for a path it knows: the new build is opened from
-  // a copy of its own.
-  static std::atomic<int> copies{0};
-  const fs::path copy = fs::temp_directory_path() / ("onepath-plugin-" + std::to_string(::getpid()) + "-" + std::to_string(++copies) + "-" +
-                                                     fs::path(canonical).filename().string());
-  fs::copy_file(canonical, copy, fs::copy_options::overwrite_existing, ec);
-  if (ec) throw InputError(path + ": cannot copy the new build: " + ec.message());
+  // dlopen hands back the handle it has for a path it knows: the new build is opened from a
+  // copy of its own, an anonymous file of this process (memfd) read once from the build, so
+  // nobody can redirect the copy or swap it before dlopen maps it.
+  const int fd = ::memfd_create(("onepath-plugin-" + fs::path(canonical).filename().string()).c_str(), MFD_CLOEXEC);
+  if (fd < 0) throw InputError(path + ": cannot copy the new build: " + std::strerror(errno));
   const onepath_manifest* m = nullptr;
   try {
-    m = open_manifest(path, copy.string());
+    const std::string bytes = read_file(canonical);
+    for (std::size_t done = 0; done < bytes.size();) {
+      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw InputError(path + ": cannot copy the new build: " + std::strerror(errno));
+      done += static_cast<std::size_t>(n);
+    }
+    m = open_manifest(path, "/proc/self/fd/" + std::to_string(fd));
   } catch (...) {
-    fs::remove(copy, ec);
+    ::close(fd);
     throw;
   }
-  fs::remove(copy, ec);  // mapped: the file is no longer needed
+  ::close(fd);  // mapped: the file is no longer needed
   const onepath_manifest* old = loaded->manifest;
   if (std::string(m->name) != loaded->info.name)
     throw InputError(path + ": the new build is plugin '" + m->name + "', the session has '" + loaded->info.name + "'");

@@ -12,9 +12,11 @@
 
 #include "core/error.hpp"
 #include "core/number_format.hpp"
+#include "core/shipped.hpp"
 #include "core/time.hpp"
 #include "data/candle_io.hpp"
 #include "exec/filter.hpp"
+#include "infer/model_feature.hpp"
 #include "lua/signal_config.hpp"
 #include "plugin/loader.hpp"
 #include "run/run_config.hpp"
@@ -189,15 +191,16 @@ void apply_override(toml::table& root, const std::string& assignment) {
   }
 }
 
-// A relative path: from the working directory, else from the config's folder or the
-// nearest folder above it that has it (so examples/x.toml finds scripts/ from anywhere).
+// A relative path in a RUN.toml is the config's: beside it, else a file onepath ships under
+// that name (scripts/strategies/ema_crossover.lua), never the current folder, which may be
+// anyone's. A path found nowhere is returned beside the config, so errors name that.
 std::string resolve(const std::string& p, const std::string& config_path) {
-  if (p.empty() || fs::path(p).is_absolute() || fs::exists(p)) return p;
-  for (fs::path dir = fs::absolute(config_path).parent_path(); !dir.empty(); dir = dir.parent_path()) {
-    if (fs::exists(dir / p)) return (dir / p).string();
-    if (dir == dir.parent_path()) break;
-  }
-  return p;
+  if (p.empty() || fs::path(p).is_absolute()) return p;
+  const fs::path beside = (fs::absolute(config_path).parent_path() / p).lexically_normal();
+  std::error_code ec;
+  if (fs::exists(beside, ec)) return beside.string();
+  if (fs::path shipped = shipped_file(p); !shipped.empty()) return shipped.string();
+  return beside.string();
 }
 
 std::vector<std::string> glob_matches(const std::string& pattern) {
@@ -211,19 +214,14 @@ std::vector<std::string> glob_matches(const std::string& pattern) {
 }
 
 // A pattern with * ? or [ is a glob: its matches, sorted (monthly dumps in date order),
-// looked for where resolve() looks for a file (as given, then beside the config and in the
-// folders above it); none is an error. Anything else is one file, resolved as usual.
+// beside the config (or an absolute pattern); none is an error. Anything else is one file,
+// resolved as usual.
 std::vector<std::string> expand_glob(const std::string& pattern, const std::string& config_path, const std::string& where) {
   if (pattern.find_first_of("*?[") == std::string::npos) return {resolve(pattern, config_path)};
-  if (auto here = glob_matches(pattern); !here.empty() || fs::path(pattern).is_absolute()) {
-    if (here.empty()) throw InputError(where + ": no file matches " + pattern);
-    return here;
-  }
-  for (fs::path dir = fs::absolute(config_path).parent_path(); !dir.empty(); dir = dir.parent_path()) {
-    if (auto found = glob_matches((dir / pattern).string()); !found.empty()) return found;
-    if (dir == dir.parent_path()) break;
-  }
-  throw InputError(where + ": no file matches " + pattern + " (looked from here and beside " + config_path + ")");
+  const fs::path full = fs::path(pattern).is_absolute() ? fs::path(pattern) : fs::absolute(config_path).parent_path() / pattern;
+  auto found = glob_matches(full.lexically_normal().string());
+  if (found.empty()) throw InputError(where + ": no file matches " + full.lexically_normal().string());
+  return found;
 }
 
 }  // namespace
@@ -268,6 +266,7 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
   RunConfig c;
   SessionConfig& session = c.session;
   c.path = path;
+  set_model_folder(fs::absolute(path).parent_path().string());
   std::ostringstream canonical;
   canonical << root;
   c.text = canonical.str();
@@ -370,7 +369,7 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
     session.strategy = resolve(*script, path);
     // A script that is not there is bad input (exit 2), found now, not when the run starts.
     if (!fs::is_regular_file(session.strategy))
-      throw InputError(path + ": 'strategy.script' = '" + *script + "': no such file (looked in the current folder, and beside the config and up its folders)");
+      throw InputError(path + ": 'strategy.script' = '" + *script + "': no such file (looked for " + session.strategy + ")");
   }
   std::int64_t memory_mb = static_cast<std::int64_t>(session.limits.memory_bytes >> 20);
   r.set("strategy.timeout_ms", session.limits.timeout_ms, 1, 3'600'000);

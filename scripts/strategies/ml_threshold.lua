@@ -7,7 +7,7 @@
 local S = {}
 
 S.params = {
-  model = "models/ml_up.json",  -- a file, relative to where onepath runs, or a registry name
+  model = "models/ml_up.json",  -- a file, relative to the RUN.toml, or a registry name
   inputs = "features.ml_basic",
   enter = 0.3,
   exit = 0.15,

@@ -62,5 +62,21 @@ expect 2 "prune" "$onepath" runs
 expect 0 "Usage: backtest" "$onepath" help backtest
 expect 0 "Usage: runs list" "$onepath" help runs list
 
+# Someone else's folder: a config run from there takes nothing of it (issue 23). Its
+# scripts/ and plugins/ would stop the run or write a mark if they were loaded.
+mkdir -p "$work/evil/scripts/strategies" "$work/evil/plugins" "$work/proj"
+echo 'error("loaded from the current folder")' >"$work/evil/scripts/strategies/ema_crossover.lua"
+printf 'int mark(void) __attribute__((constructor));\nint mark(void) { return system("touch %s/evil/ran"); }\n' "$work" >"$work/evil/mark.c"
+cc -shared -fPIC -include stdlib.h -o "$work/evil/plugins/ta_extra.so" "$work/evil/mark.c" 2>/dev/null || fail "cannot build the trap plugin"
+cp "$cfg" "$work/proj/run.toml"   # its scripts are relative: shipped names
+printf '[[plugins]]\npath = "plugins/ta_extra.so"\n' | cat - "$work/proj/run.toml" >"$work/proj/with_plugin.toml"
+cd "$work/evil" || exit 1
+expect 0 "trades [0-9]+" "$onepath" --log-level warn backtest "$work/proj/run.toml" --no-progress --no-journal \
+  --set data.generate.bars=2000 --set "output.dir=$work/evil/out"
+expect 2 "proj/plugins/ta_extra.so" "$onepath" --log-level warn backtest "$work/proj/with_plugin.toml" --no-progress --no-journal \
+  --set data.generate.bars=2000 --set "output.dir=$work/evil/out2"
+cd - >/dev/null || exit 1
+[ -e "$work/evil/ran" ] && fail "a plugin in the current folder was loaded"
+
 [ "$failures" -eq 0 ] && echo "cli backtest: all checks passed"
 exit $((failures > 0))

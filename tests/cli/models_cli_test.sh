@@ -11,7 +11,7 @@ failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 mkdir -p "$work/tree/examples"
 cp -r "$root/scripts" "$work/tree/scripts"
-ln -s "$root/examples/ml" "$work/tree/examples/ml"
+cp -r "$root/examples/ml" "$work/tree/examples/ml"   # the model is written beside the config
 cd "$work/tree" || exit 1
 db="$work/j.db"
 
@@ -19,9 +19,9 @@ out=$("$onepath" train examples/ml/run.toml --db "$db" --no-progress 2>&1) || fa
 [ "$(grep -cE '^ +[1-4] +[0-9]+ +[0-9]+ ' <<<"$out")" -eq 4 ] || fail "four folds expected: $out"
 grep -qE "^mean +0\.[0-9]{3} " <<<"$out" || fail "no mean AUC: $out"
 grep -q "registered as ml_up version 1" <<<"$out" || fail "not registered: $out"
-[ -s models/ml_up.json ] && [ -s models/ml_up.manifest.json ] || fail "model or manifest missing"
+[ -s examples/ml/models/ml_up.json ] && [ -s examples/ml/models/ml_up.manifest.json ] || fail "model or manifest missing"
 "$onepath" train examples/ml/run.toml --no-journal --no-progress --set train.out=models/again.json >/dev/null 2>&1 || fail "second training"
-cmp -s models/ml_up.json models/again.json || fail "training twice gave different model bytes"
+cmp -s examples/ml/models/ml_up.json examples/ml/models/again.json || fail "training twice gave different model bytes"
 
 out=$("$onepath" backtest examples/ml/run.toml --db "$db" --no-progress --set data.generate.seed=12 2>&1) || fail "backtest: $out"
 grep -qE "trades [1-9]" <<<"$out" || fail "the model strategy made no trades: $out"
@@ -42,12 +42,12 @@ b=$("$onepath" backtest examples/ml/run.toml --no-journal --no-progress --set da
 
 # a feature set computing an input otherwise is refused
 sed 's/name = "rsi14",   kind = "rsi",             period = 14/name = "rsi14",   kind = "rsi",             period = 21/' scripts/features/ml_basic.lua >scripts/features/ml_other.lua
-"$onepath" backtest examples/ml/run.toml --no-journal --no-progress --set strategy.params.inputs=features.ml_other >"$work/out" 2>&1; rc=$?
+"$onepath" backtest examples/ml/run.toml --no-journal --no-progress --set strategy.params.inputs=features.ml_other --set "strategy.scripts_root=$PWD/scripts" >"$work/out" 2>&1; rc=$?
 [ $rc -eq 2 ] && grep -q "enrichment_config_mismatch" "$work/out" || fail "a changed feature set: exit $rc, $(cat "$work/out")"
 
 # drift
 "$onepath" data gen --symbols BTC --bars 4000 --seed 3 --scenario quiet --out "$work/quiet.csv" >/dev/null 2>&1
-out=$("$onepath" drift models/ml_up.json --data "$work/quiet.csv" 2>&1) || fail "drift: $out"
+out=$("$onepath" drift examples/ml/models/ml_up.json --data "$work/quiet.csv" 2>&1) || fail "drift: $out"
 grep -qE "^natr14 +[0-9]+ +[0-9.]+ +[0-9.]+ +drifted" <<<"$out" || fail "a quiet market's volatility did not drift: $out"
 "$onepath" drift ml_up --db "$db" --data "$work/quiet.csv" --strict >/dev/null 2>&1 && fail "drift --strict passed a drifted input"
 

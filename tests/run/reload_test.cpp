@@ -279,6 +279,16 @@ TEST_CASE("a native plugin rebuilt mid-session is swapped, its indicator state c
     std::ofstream(toml) << "[[plugins]]\npath = \"" << plugin.string() << "\"\n" << text;
     c = load_run_config(toml);
   }
+  // Another user's trap: the temporary folder holds links at the names an older build
+  // copied the new build to (predictable: pid and a counter); the copy must not follow them.
+  const fs::path trap = f.dir / "tmp", victim = f.dir / "victim.txt";
+  fs::create_directories(trap);
+  std::ofstream(victim) << "untouched";
+  for (int n = 1; n <= 20; ++n)
+    fs::create_symlink(victim, trap / ("onepath-plugin-" + std::to_string(::getpid()) + "-" + std::to_string(n) + "-counter.so"));
+  const char* tmpdir = std::getenv("TMPDIR");
+  const std::string saved_tmpdir = tmpdir ? tmpdir : "";
+  ::setenv("TMPDIR", trap.c_str(), 1);
   auto m = market(400);
   const std::size_t K = 500;  // candles of both symbols: slice 250
   PaperOutcome p = run(c, m, [&](std::size_t candles) {
@@ -288,7 +298,10 @@ TEST_CASE("a native plugin rebuilt mid-session is swapped, its indicator state c
     fs::rename(f.dir / "counter.new", plugin);
     return true;
   });
+  if (saved_tmpdir.empty()) ::unsetenv("TMPDIR");
+  else ::setenv("TMPDIR", saved_tmpdir.c_str(), 1);
   CHECK(p.reloads == 1);
+  CHECK(read_file(victim.string()) == "untouched");
   auto decisions = Journal::open(c.journal)->decisions(p.run_id);
   std::vector<double> seen(2, 0);
   std::size_t after = 0;

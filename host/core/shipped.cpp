@@ -1,4 +1,4 @@
-#include "cli/shipped.hpp"
+#include "core/shipped.hpp"
 
 #include <unistd.h>
 
@@ -8,7 +8,7 @@
 
 #include "core/error.hpp"
 
-namespace onepath::cli {
+namespace onepath {
 
 std::filesystem::path shipped_dir() {
   namespace fs = std::filesystem;
@@ -27,4 +27,15 @@ std::filesystem::path shipped_dir() {
   throw InputError("cannot find onepath's shipped scripts (looked in" + looked + "); set ONEPATH_HOME to the folder holding scripts/ and sdk/");
 }
 
-}  // namespace onepath::cli
+std::filesystem::path shipped_file(const std::filesystem::path& relative) {
+  if (relative.empty() || relative.is_absolute()) return {};
+  std::error_code ec;
+  try {
+    const auto p = (shipped_dir() / relative).lexically_normal();
+    return std::filesystem::exists(p, ec) ? p : std::filesystem::path{};
+  } catch (const InputError&) {
+    return {};  // no shipped files here at all
+  }
+}
+
+}  // namespace onepath
