@@ -2,6 +2,9 @@
 
 #include <lua.hpp>
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <link.h>
 #include <pthread.h>
 #include <ucontext.h>
@@ -11,6 +14,7 @@
 #include <condition_variable>
 #include <csetjmp>
 #include <csignal>
+#include <cstring>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -173,6 +177,42 @@ int lua_service(lua_State* L) {
   return 1;
 }
 
+// A script file, read once through one descriptor: a regular file of at most kMaxScriptBytes
+// (a FIFO, a device or a folder is refused before anything is read, and a huge file before
+// it fills memory). Returns "" or the error; on success the chunk is on the stack.
+std::string load_script_file(lua_State* L, const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return path + ": cannot open: " + std::strerror(errno);
+  std::string error;
+  struct stat st {};
+  std::string bytes;
+  if (::fstat(fd, &st) != 0) {
+    error = path + ": cannot read: " + std::strerror(errno);
+  } else if (!S_ISREG(st.st_mode)) {
+    error = path + ": not a regular file; a script is a .lua file";
+  } else if (static_cast<std::uint64_t>(st.st_size) > kMaxScriptBytes) {
+    error = path + ": " + std::to_string(st.st_size >> 20) + " MB; a script may be at most " + std::to_string(kMaxScriptBytes >> 20) + " MB";
+  } else {
+    bytes.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    bytes.resize(done);  // a file that shrank meanwhile: what was there
+  }
+  ::close(fd);
+  if (!error.empty()) return error;
+  if (luaL_loadbuffer(L, bytes.data(), bytes.size(), ("@" + path).c_str()) != 0) {
+    const char* m = lua_tostring(L, -1);
+    error = m ? m : path + ": cannot load";
+    lua_pop(L, 1);
+  }
+  return error;
+}
+
 int traceback(lua_State* L) {
   const char* msg = lua_tostring(L, 1);
   luaL_traceback(L, L, msg ? msg : "(error object is not a string)", 1);
@@ -192,7 +232,7 @@ int sandbox_require(lua_State* L) {
   for (char& c : n)
     if (c == '.') c = '/';
   std::string path = std::string(lua_tostring(L, lua_upvalueindex(1))) + "/" + n + ".lua";
-  if (luaL_loadfile(L, path.c_str()) != 0) return lua_error(L);
+  if (std::string error = load_script_file(L, path); !error.empty()) return luaL_error(L, "require '%s': %s", name, error.c_str());
   static_cast<std::vector<std::string>*>(lua_touserdata(L, lua_upvalueindex(4)))->push_back(path);
   lua_pushvalue(L, lua_upvalueindex(3));  // env
   lua_setfenv(L, -2);
@@ -332,11 +372,7 @@ void LuaRuntime::push_env() { lua_rawgeti(L_, LUA_REGISTRYINDEX, env_ref_); }
 
 void LuaRuntime::run_file(const std::string& path) {
   files_.push_back(path);
-  if (luaL_loadfile(L_, path.c_str()) != 0) {
-    std::string msg = lua_tostring(L_, -1);
-    lua_pop(L_, 1);
-    throw ScriptError(msg.starts_with(path) ? msg : path + ": " + msg);
-  }
+  if (std::string msg = load_script_file(L_, path); !msg.empty()) throw ScriptError(msg.starts_with(path) ? msg : path + ": " + msg);
   push_env();
   lua_setfenv(L_, -2);
   call(0, 1, path.c_str(), "loading");

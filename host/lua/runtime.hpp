@@ -38,6 +38,9 @@ class ScriptError : public std::runtime_error {
 using ServiceCaller = std::function<std::string(const std::string& service, const std::string& function, const std::string& request)>;
 void set_service_caller(ServiceCaller caller);
 
+// A script file larger than this is refused before it is read (a strategy is kilobytes).
+constexpr std::size_t kMaxScriptBytes = 16u << 20;
+
 struct ScriptLimits {
   std::size_t memory_bytes = 256u << 20;
   std::int64_t timeout_ms = 2000;  // for any one call into the script

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,7 +13,6 @@
 #include <filesystem>
 
 #include "core/sha256.hpp"
-#include "data/candle_io.hpp"
 #include "run/market_merge.hpp"
 #include "run/session.hpp"
 
@@ -142,11 +142,24 @@ bool FileWatcher::changed() {
 }
 
 std::string file_sha256(const std::string& path) {
-  try {
-    return sha256_hex(read_file(path));
-  } catch (const std::exception&) {
+  // Streamed, and only of a regular file: a huge or special file never stalls the session.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return "";
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) > kMaxWatchedBytes) {
+    ::close(fd);
     return "";
   }
+  Sha256 h;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    h.update(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return h.hex();
 }
 
 }  // namespace onepath

@@ -2,6 +2,7 @@
 // Hot reload's two halves that need no event loop: validating a candidate strategy away
 // from the running session, and noticing that the files it was loaded from changed.
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -40,7 +41,9 @@ class FileWatcher {
   std::map<std::string, bool> files_;     // absolute paths watched
 };
 
-// SHA-256 of a file's bytes ("" when it cannot be read).
+// SHA-256 of a file's bytes, streamed ("" when it cannot be read, is not a regular file or
+// is larger than kMaxWatchedBytes: a script or plugin is never that large).
+constexpr std::uint64_t kMaxWatchedBytes = 256u << 20;
 std::string file_sha256(const std::string& path);
 
 }  // namespace onepath

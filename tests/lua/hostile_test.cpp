@@ -2,6 +2,7 @@
 // (read or write its memory, freeze it, outgrow its limits), and must now fail cleanly.
 #include <doctest/doctest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -122,4 +123,23 @@ TEST_CASE("hostile: json.decode's host memory counts against the script's memory
   getrusage(RUSAGE_SELF, &after);
   // The peak grew by about the cap, not by a host-side copy of the document (was ~250 MB).
   CHECK((after.ru_maxrss - before.ru_maxrss) / 1024 < 160);
+}
+
+TEST_CASE("hostile: a huge, special or linked-to-a-folder script is refused before it is read") {
+  const std::string dir = kRoot + "/strategies/";
+  {  // 1 GB of nothing (sparse): refused by its size, nothing read
+    std::ofstream(dir + "huge.lua").close();
+    std::filesystem::resize_file(dir + "huge.lua", 1ull << 30);
+  }
+  CHECK(error_of([&] { LuaStrategy s(dir + "huge.lua", kRoot, {"BTC"}, {}, {}); }).find("huge.lua: 1024 MB; a script may be at most 16 MB") !=
+        std::string::npos);
+  REQUIRE(::mkfifo((dir + "fifo.lua").c_str(), 0600) == 0);  // reading it would block forever
+  CHECK(error_of([&] { LuaStrategy s(dir + "fifo.lua", kRoot, {"BTC"}, {}, {}); }).find("fifo.lua: not a regular file") != std::string::npos);
+  std::filesystem::create_directory_symlink("/etc", dir + "etc.lua");
+  CHECK(error_of([&] { LuaStrategy s(dir + "etc.lua", kRoot, {"BTC"}, {}, {}); }).find("etc.lua: not a regular file") != std::string::npos);
+  // require: the same rules
+  std::filesystem::create_directories(kRoot + "/lib");
+  REQUIRE(::mkfifo((kRoot + "/lib/pipe.lua").c_str(), 0600) == 0);
+  auto s = load("requires_fifo", "  require('lib.pipe')");
+  CHECK(run(*s).find("pipe.lua: not a regular file") != std::string::npos);
 }
