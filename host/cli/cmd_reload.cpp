@@ -17,11 +17,13 @@ void add_reload_commands(CLI::App& app, Action& action) {
   struct Opts {
     std::string config;
     std::vector<std::string> sets;
+    bool remote = false;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("reload", "Ask a running paper session to reload its strategy now");
   cmd->add_option("RUN.toml", o->config, "The session's configuration (with the same --set values)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--set", o->sets, "Override a config value: key.path=value (repeatable)");
+  cmd->add_flag("--remote", o->remote, "Allow a session that is not on this machine (its url in http.url is not loopback)");
   cmd->footer(
       "The session validates the strategy as it now is on disk (a dry run on its recent candles, in a child\n"
       "process), swaps it in between candles and carries ctx.state; a broken edit is rejected and the running\n"
@@ -35,10 +37,23 @@ void add_reload_commands(CLI::App& app, Action& action) {
         throw InputError("no running paper session of " + o->config + " with HTTP (" + where + " does not exist)");
       std::string url = read_file(where);
       while (!url.empty() && (url.back() == '\n' || url.back() == ' ')) url.pop_back();
-      const char* token = std::getenv(c.paper.token_env.c_str());
+      // The session's token: the configured one, else the one it wrote for its owner.
+      const char* configured = std::getenv(c.paper.token_env.c_str());
+      std::string token = configured && *configured ? configured : "";
+      if (token.empty()) {
+        const std::string file = (std::filesystem::path(c.paper.dir) / "control.token").string();
+        try {
+          token = read_file(file);
+        } catch (const InputError&) {
+          throw InputError("cannot read the session's token " + file + " (set " + c.paper.token_env + ", or run as the session's owner)");
+        }
+        while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
+      }
+      HttpClientOptions options;
+      options.allow_remote = o->remote;
       HttpReply r;
       try {
-        r = http_request(url, "POST", "/control/reload", token ? token : "");
+        r = http_request(url, "POST", "/control/reload", token, options);
       } catch (const std::exception& e) {
         throw InputError(std::string("the paper session does not answer: ") + e.what());
       }

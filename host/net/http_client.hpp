@@ -10,7 +10,14 @@ struct HttpReply {
   std::string body;
 };
 
-// `url` is "http://HOST:PORT" (an IPv4 address); std::runtime_error when it cannot connect.
-HttpReply http_request(const std::string& url, const std::string& method, const std::string& target, const std::string& token = "");
+struct HttpClientOptions {
+  int timeout_ms = 10000;     // for connecting, sending and each read
+  bool allow_remote = false;  // only loopback addresses unless the user said otherwise
+};
+
+// `url` is "http://HOST:PORT" (IPv4, "localhost" or "[IPv6]"); std::runtime_error when it
+// cannot connect, does not answer in time, or answers more than 1 MB.
+HttpReply http_request(const std::string& url, const std::string& method, const std::string& target, const std::string& token = "",
+                       const HttpClientOptions& options = {});
 
 }  // namespace onepath

@@ -24,10 +24,15 @@ struct HttpResponse {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
+// "localhost", 127.0.0.0/8 or ::1.
+bool is_loopback_host(const std::string& host);
+
 class HttpServer {
  public:
-  // Listens on host:port (0: a free port, see port()). Off loopback, `token` must be
-  // non-empty and every request must carry "Authorization: Bearer <token>" (else 401).
+  // Listens on host:port (0: a free port, see port()). `token` (never empty) is required as
+  // "Authorization: Bearer <token>" by /control/* always, and by everything off loopback
+  // (else 401, before the body is read). A request whose Host names another server is
+  // refused (421: DNS rebinding). At most 32 connections; accept errors back off.
   // Throws InputError when it cannot listen.
   HttpServer(boost::asio::io_context& io, const std::string& host, int port, std::string token, HttpHandler handler);
   ~HttpServer();

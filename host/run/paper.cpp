@@ -17,6 +17,7 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/secret.hpp"
 #include "core/sha256.hpp"
 #include "core/state_archive.hpp"
 #include "data/candle_io.hpp"
@@ -228,10 +229,16 @@ PaperOutcome PaperRun::run() {
     if (!ec) request_stop(signal == SIGINT ? "SIGINT" : "SIGTERM");
   });
   if (c_.paper.port >= 0) {
-    const char* token = std::getenv(c_.paper.token_env.c_str());
-    http_ = std::make_unique<HttpServer>(io_, c_.paper.host, c_.paper.port, token ? token : "",
-                                         [this](const HttpRequest& r) { return handle(r); });
-    const std::string url = "http://" + (c_.paper.host == "0.0.0.0" ? std::string("127.0.0.1") : c_.paper.host) + ":" + std::to_string(http_->port());
+    // The control endpoints always need a token: the configured one, else one made for this
+    // session and left where `onepath reload` finds it, readable by the owner only.
+    const char* configured = std::getenv(c_.paper.token_env.c_str());
+    if (!is_loopback_host(c_.paper.host) && !(configured && *configured))
+      throw InputError("HTTP on " + c_.paper.host + " (off loopback) needs a token: set the environment variable named by [paper] token_env");
+    const std::string token = configured && *configured ? std::string(configured) : random_token();
+    write_private_file((fs::path(c_.paper.dir) / "control.token").string(), token + "\n");
+    http_ = std::make_unique<HttpServer>(io_, c_.paper.host, c_.paper.port, token, [this](const HttpRequest& r) { return handle(r); });
+    const std::string shown = c_.paper.host == "0.0.0.0" ? std::string("127.0.0.1") : c_.paper.host == "::" ? std::string("::1") : c_.paper.host;
+    const std::string url = "http://" + (shown.find(':') != std::string::npos ? "[" + shown + "]" : shown) + ":" + std::to_string(http_->port());
     log::info("paper_http", {{"url", url}});
     write_file_atomic((fs::path(c_.paper.dir) / "http.url").string(), url + "\n");  // for onepath reload
     if (o_.on_listening) o_.on_listening(http_->port());
@@ -571,6 +578,7 @@ void PaperRun::end(const std::string& status) {
     http_->stop();
     std::error_code ignored;
     fs::remove(fs::path(c_.paper.dir) / "http.url", ignored);
+    fs::remove(fs::path(c_.paper.dir) / "control.token", ignored);
   }
   io_.stop();
 }

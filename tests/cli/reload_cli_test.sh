@@ -50,9 +50,14 @@ printf 'local S = {\nS.params =\n' >s/strategy.lua
 out=$("$onepath" reload run.toml 2>&1); rc=$?
 [ $rc -eq 1 ] && grep -q 'strategy.lua:2:' <<<"$out" || fail "a broken edit: exit $rc, $out"
 url=$(cat runs/run/paper/http.url)
-status=$(exec 3<>"/dev/tcp/127.0.0.1/${url##*:}"; printf 'GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3; cat <&3)
+port=${url##*:}
+status=$(exec 3<>"/dev/tcp/127.0.0.1/$port"; printf 'GET /status HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' "$port" >&3; cat <&3)
 grep -q '"rejected": [1-9]' <<<"$status" || fail "/status does not count the rejection: $status"
 grep -q '"swapped": [2-9]' <<<"$status" || fail "/status does not count the swaps: $status"
+# Control needs the session's token (in its folder, mode 0600), even on loopback.
+[ "$(stat -c %a runs/run/paper/control.token)" = 600 ] || fail "control.token is not 0600: $(stat -c %a runs/run/paper/control.token)"
+denied=$(exec 3<>"/dev/tcp/127.0.0.1/$port"; printf 'POST /control/stop HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\nContent-Length: 0\r\n\r\n' "$port" >&3; cat <&3)
+grep -q "^HTTP/1.1 401" <<<"$denied" || fail "a control request without the token was not refused: $denied"
 kill -INT $pid
 wait $pid || fail "the session exited $?: $(tail -5 err.txt)"
 grep -q "paper session stopped" out.txt || fail "not stopped: $(cat out.txt)"

@@ -5,6 +5,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,6 +18,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "data/candle_io.hpp"
 #include "data/synth.hpp"
 #include "infer/train.hpp"
 #include "run/backtest.hpp"
@@ -33,8 +36,16 @@ struct Reply {
   std::string body;
 };
 
-// One request on a fresh connection ("Connection: close"), the whole answer read.
-Reply http(int port, const std::string& method, const std::string& path, const std::string& authorization = "") {
+fs::path test_dir() { return fs::temp_directory_path() / ("onepath-paper-test-" + std::to_string(::getpid())); }
+
+// The token a session of the Fixture wrote for its owner.
+std::string session_token() {
+  std::string t = read_file((test_dir() / "paper" / "control.token").string());
+  while (!t.empty() && t.back() == '\n') t.pop_back();
+  return t;
+}
+
+int connect_loopback(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(fd >= 0);
   sockaddr_in a{};
@@ -42,7 +53,18 @@ Reply http(int port, const std::string& method, const std::string& path, const s
   a.sin_port = htons(static_cast<std::uint16_t>(port));
   ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n";
+  return fd;
+}
+
+// One request on a fresh connection ("Connection: close"), the whole answer read. Control
+// requests carry the session's token unless `authorization` says otherwise ("-": none).
+Reply http(int port, const std::string& method, const std::string& path, std::string authorization = "", const std::string& headers = "",
+           const std::string& host = "") {
+  if (authorization.empty() && path.starts_with("/control/")) authorization = "Bearer " + session_token();
+  if (authorization == "-") authorization.clear();
+  int fd = connect_loopback(port);
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + (host.empty() ? "127.0.0.1:" + std::to_string(port) : host) +
+                    "\r\nConnection: close\r\nContent-Length: 0\r\n" + headers;
   if (!authorization.empty()) req += "Authorization: " + authorization + "\r\n";
   req += "\r\n";
   REQUIRE(::send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size()));
@@ -69,7 +91,7 @@ bool eventually(F condition) {
 }
 
 struct Fixture {
-  fs::path dir = fs::temp_directory_path() / ("onepath-paper-test-" + std::to_string(::getpid()));
+  fs::path dir = test_dir();
   Fixture() { fs::create_directories(dir); }
   ~Fixture() { fs::remove_all(dir); }
 
@@ -182,6 +204,44 @@ TEST_CASE("a snapshot of another configuration is refused with what to do") {
   CHECK(run_paper(other, make_replay_feed(m, k15m, 0), fresh).complete);
 }
 
+TEST_CASE("paper HTTP on loopback: control needs the session's token, requests for another host are refused, connections are capped") {
+  Fixture f;
+  RunConfig c = f.config();
+  auto m = market(1500);
+  std::atomic<int> port{0};
+  PaperOptions o;
+  o.on_listening = [&](int p) { port = p; };
+  std::thread session([&] { run_paper(c, make_replay_feed(m, k15m, 1.0), o); });
+  REQUIRE(eventually([&] { return port.load() != 0; }));
+  const int p = port;
+  // The token: made for this session, readable by its owner only.
+  struct stat st {};
+  REQUIRE(::stat((f.dir / "paper" / "control.token").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK(session_token().size() == 64);
+  CHECK(http(p, "GET", "/status", "-").status == 200);  // reading stays open on loopback
+  CHECK(http(p, "POST", "/control/pause", "-").status == 401);
+  CHECK(http(p, "POST", "/control/pause", "Bearer wrong").status == 401);
+  // A web page's POST (another origin, no token), and DNS rebinding (another host name).
+  CHECK(http(p, "POST", "/control/pause", "-", "Origin: http://evil.example\r\n").status == 401);
+  CHECK(http(p, "GET", "/status", "-", "", "evil.example:" + std::to_string(p)).status == 421);
+  CHECK(http(p, "POST", "/control/pause", "", "", "evil.example:" + std::to_string(p)).status == 421);
+  CHECK(http(p, "GET", "/status", "-", "", "localhost:" + std::to_string(p)).status == 200);
+  CHECK(http(p, "GET", "/status").body.find("\"entries_paused\": false") != std::string::npos);
+  // Idle connections past the cap are turned away at once; the session keeps answering.
+  std::vector<int> idle;
+  for (int i = 0; i < 40; ++i) idle.push_back(connect_loopback(p));
+  char byte = 0;
+  timeval patience{3, 0};  // far below the idle timeout (10 s), which would close it too
+  ::setsockopt(idle.back(), SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+  CHECK(::recv(idle.back(), &byte, 1, 0) == 0);  // closed by the server at once, not left waiting
+  for (int fd : idle) ::close(fd);
+  REQUIRE(eventually([&] { return http(p, "GET", "/health/live").status == 200; }));
+  CHECK(http(p, "POST", "/control/stop").status == 202);
+  session.join();
+  CHECK_FALSE(fs::exists(f.dir / "paper" / "control.token"));
+}
+
 TEST_CASE("HTTP off loopback needs a token, and a request without it gets 401") {
   Fixture f;
   auto m = market(200);
@@ -197,7 +257,7 @@ TEST_CASE("HTTP off loopback needs a token, and a request without it gets 401") 
   std::thread session([&] { run_paper(open, make_replay_feed(m, k15m, 1.0), o); });
   REQUIRE(eventually([&] { return port.load() != 0; }));
   // Bound to every interface; asked over loopback only.
-  CHECK(http(port, "GET", "/status").status == 401);
+  CHECK(http(port, "GET", "/status", "-").status == 401);
   CHECK(http(port, "GET", "/status", "Bearer wrong").status == 401);
   CHECK(http(port, "GET", "/status", "Bearer s3cret").status == 200);
   CHECK(http(port, "POST", "/control/stop", "Bearer s3cret").status == 202);
