@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/text_formats.hpp"
 #include "lua/runtime.hpp"
 
 namespace onepath {
@@ -39,52 +40,25 @@ struct ScriptAllocator {
 };
 using ScriptString = std::basic_string<char, std::char_traits<char>, ScriptAllocator<char>>;
 
-// The length of the valid UTF-8 sequence at s (n bytes left), or 0.
-std::size_t utf8_sequence(const unsigned char* s, std::size_t n) {
-  const unsigned char c = s[0];
-  std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-  if (len == 0 || len > n) return 0;
-  for (std::size_t i = 1; i < len; ++i)
-    if ((s[i] & 0xC0) != 0x80) return 0;
-  const std::uint32_t cp = len == 1 ? c
-                           : len == 2 ? ((c & 0x1Fu) << 6) | (s[1] & 0x3Fu)
-                           : len == 3 ? ((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu)
-                                      : ((c & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
-  const bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
-  if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
-// A JSON string; bytes that are not UTF-8 become U+FFFD.
-void write_string(ScriptString& out, const char* s, std::size_t n) {
-  static const char* hex = "0123456789abcdef";
-  out += '"';
-  for (std::size_t i = 0; i < n;) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        } else if (const std::size_t len = utf8_sequence(reinterpret_cast<const unsigned char*>(s + i), n - i)) {
-          out.append(s + i, len);
-          i += len;
-          continue;
-        } else {
-          out += "\xEF\xBF\xBD";
-        }
-    }
-    ++i;
+// Host memory the script pays for while this lives (however the scope ends: a Lua error
+// unwinds through it).
+struct ScriptReservation {
+  std::size_t bytes;
+  bool held;
+  explicit ScriptReservation(std::size_t n) : bytes(n), held(charge_script_memory(n)) {}
+  ~ScriptReservation() {
+    if (held) release_script_memory(bytes);
   }
-  out += '"';
+  ScriptReservation(const ScriptReservation&) = delete;
+  ScriptReservation& operator=(const ScriptReservation&) = delete;
+};
+
+// A string quoted by the project's one JSON quoting (bytes that are not UTF-8 become
+// U+FFFD); its transient host copies, at most 7 bytes a byte, are charged first.
+void write_string(ScriptString& out, const char* s, std::size_t n) {
+  ScriptReservation transient(7 * n + 2);
+  if (!transient.held) throw std::bad_alloc();
+  out += json_quote(std::string_view(s, n));
 }
 
 // Writes the value at `index`; "" or an error.
@@ -259,13 +233,7 @@ int decode(lua_State* L) {
   {
     // The parser's token buffer holds at most one string of the document: charged as the
     // whole document, before it is read.
-    struct Reservation {  // released however the parse ends (a Lua memory error unwinds)
-      std::size_t bytes;
-      bool held;
-      ~Reservation() {
-        if (held) release_script_memory(bytes);
-      }
-    } reservation{n, charge_script_memory(n)};
+    ScriptReservation reservation(n);
     if (!reservation.held) {
       error = "json.decode: not enough memory for a " + std::to_string(n) + "-byte document (the script's memory limit)";
     } else {

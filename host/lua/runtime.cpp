@@ -1,21 +1,21 @@
 #include "lua/runtime.hpp"
 
-#include <lua.hpp>
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <link.h>
+#include <lua.hpp>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <csetjmp>
 #include <csignal>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -122,8 +122,8 @@ void on_watchdog_signal(int, siginfo_t*, void* context) {
     g->in_lua = 0;
     siglongjmp(g->jmp, 1);
   }
-  // Host code, libc, the unwinder: never jumped out of. A host function ending turns the
-  // flag into a Lua error; otherwise the next signal finds the thread in Lua.
+  // Host code, libc, the unwinder: never jumped out of. A host function stops the script
+  // at its boundary; otherwise a signal a millisecond later finds the thread in Lua.
 }
 
 void install_signal_handler() {

@@ -10,9 +10,9 @@
 //    call, but only when the interrupted instruction is LuaJIT's own code or compiled
 //    trace code, and never inside a host region (a host function called from Lua, the
 //    allocator). Anywhere else (libc, the unwinder, host code) it leaves a flag and the
-//    watchdog signals again a millisecond later; a host function ending with the flag set
-//    raises the time-out as a Lua error (it stops at the boundary). A state a call was
-//    jumped out of is abandoned (never touched again, not even closed).
+//    watchdog signals again a millisecond later; a host function entered or ending after
+//    the limit jumps out from its boundary, where nothing of the host's is live. A state a
+//    call was jumped out of is abandoned (never touched again, not even closed).
 // Host memory allocated on a script's behalf (json's buffers) counts against its limit
 // through charge_script_memory.
 #include <atomic>

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "error_of.hpp"
 #include "core/error.hpp"
 #include "data/synth.hpp"
 #include "enrich/enricher.hpp"
@@ -63,15 +64,6 @@ void train_on(const CandleSeries& s, const std::string& path, const std::vector<
 FeatureSet with_model(const std::string& path, const std::string& inputs) {
   return parse_feature_source(std::string("return {") + kInputs + "{ name = \"p\", kind = \"model\", path = \"" + path + "\", inputs = {" + inputs + "} },\n}",
                               "set.lua");
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 }  // namespace

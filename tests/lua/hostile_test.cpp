@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 
+#include "error_of.hpp"
 #include "lua/strategy.hpp"
 
 using namespace onepath;
@@ -35,15 +36,6 @@ std::unique_ptr<LuaStrategy> load(const std::string& name, const std::string& on
   s->bind({"x"});
   s->row(0)[0] = 1.5;
   return s;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 Candle candle() { return {1709251200000, 100, 101, 99, 100.5, 10}; }

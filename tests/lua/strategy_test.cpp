@@ -6,6 +6,7 @@
 #include <functional>
 #include <unistd.h>
 
+#include "error_of.hpp"
 #include "core/error.hpp"
 #include "lua/strategy.hpp"
 
@@ -36,15 +37,6 @@ std::unique_ptr<LuaStrategy> load(const std::string& name, const std::string& co
 }
 
 const char* kHeader = "local S = {features = {{name = 'x', kind = 'sma', period = 2}}}\n";
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 Candle bar(int i) { return {1709251200000 + i * 900000LL, 100, 101, 99, 100.5, 10}; }
 
