@@ -54,6 +54,12 @@ void add_reload_commands(CLI::App& app, Action& action) {
       HttpReply r;
       try {
         r = http_request(url, "POST", "/control/reload", token, options);
+      } catch (const HttpRefused&) {
+        // A session killed (kill -9, a crash) could not remove its files: they are stale.
+        std::error_code ignored;
+        std::filesystem::remove(where, ignored);
+        std::filesystem::remove(std::filesystem::path(c.paper.dir) / "control.token", ignored);
+        throw InputError("no running paper session of " + o->config + " (" + where + " was left by a session that ended; removed)");
       } catch (const std::exception& e) {
         throw InputError(std::string("the paper session does not answer: ") + e.what());
       }

@@ -6,6 +6,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
@@ -68,9 +69,10 @@ HttpReply http_request(const std::string& url, const std::string& method, const 
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);  // also bounds connect() on Linux
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.size) != 0) {
-    const std::string why = std::strerror(errno);
+    const int why = errno;
     ::close(fd);
-    throw std::runtime_error("cannot connect to " + url + ": " + why);
+    if (why == ECONNREFUSED) throw HttpRefused("nothing listens at " + url);
+    throw std::runtime_error("cannot connect to " + url + ": " + std::strerror(why));
   }
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host_header + "\r\nConnection: close\r\nContent-Length: 0\r\n";
   if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";

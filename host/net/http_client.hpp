@@ -1,6 +1,7 @@
 #pragma once
 // One HTTP/1.1 request to a local onepath session ("Connection: close"), for commands such
 // as `onepath reload` that talk to a running paper session.
+#include <stdexcept>
 #include <string>
 
 namespace onepath {
@@ -8,6 +9,12 @@ namespace onepath {
 struct HttpReply {
   int status = 0;
   std::string body;
+};
+
+// Nothing listens at the address (connect() refused): no session is there.
+class HttpRefused : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 struct HttpClientOptions {

@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/number_format.hpp"
+#include "core/process.hpp"
 #include "core/text_formats.hpp"
 
 namespace onepath {
@@ -54,6 +55,8 @@ std::vector<std::string> migrations(std::string_view dialect) {
       "CREATE TABLE models (id " + id + ", name TEXT NOT NULL, version BIGINT NOT NULL, created_at BIGINT NOT NULL, "
           "status TEXT NOT NULL, sha256 TEXT NOT NULL, model TEXT NOT NULL, manifest TEXT NOT NULL, source TEXT, train_run BIGINT, "
           "promoted_at BIGINT, UNIQUE (name, version))",
+      // 7: the process's start time beside its pid: a reused pid does not keep a crashed run alive
+      "ALTER TABLE runs ADD COLUMN pid_start TEXT",
   };
 }
 
@@ -117,7 +120,7 @@ void insert_rows(Db& db, const std::string& table, const std::vector<std::string
 
 const char* kRunColumns =
     "id, created_at, finished_at, status, pid, host, config_path, config_text, config_sha256, git_revision, feature_set_version, "
-    "data_fingerprint, symbols, metrics, error, kind, files, feature_columns";
+    "data_fingerprint, symbols, metrics, error, kind, files, feature_columns, pid_start";
 
 RunInfo read_run(const Statement& s) {
   RunInfo r;
@@ -138,6 +141,7 @@ RunInfo read_run(const Statement& s) {
   r.error = s.text(14);
   r.kind = s.text(15);
   r.files = s.text(16);
+  r.pid_start = s.is_null(18) ? "" : s.text(18);
   for (std::string rest = s.text(17); !rest.empty();) {
     const auto comma = rest.find(',');
     r.feature_columns.push_back(rest.substr(0, comma));
@@ -217,7 +221,8 @@ void Journal::migrate() {
 std::int64_t Journal::start_run(const RunInfo& info) {
   auto s = db_->prepare(
       "INSERT INTO runs (created_at, status, pid, host, config_path, config_text, config_sha256, git_revision, "
-      "feature_set_version, data_fingerprint, symbols, kind, files) VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+      "feature_set_version, data_fingerprint, symbols, kind, files, pid_start) VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+      "$13) "
       "RETURNING id");
   s->bind(1, now_ms());
   s->bind(2, static_cast<std::int64_t>(::getpid()));
@@ -231,6 +236,7 @@ std::int64_t Journal::start_run(const RunInfo& info) {
   s->bind(10, info.symbols);
   s->bind(11, info.kind);
   s->bind(12, info.files);
+  s->bind(13, process_start_time(::getpid()));
   if (!s->step()) throw std::runtime_error("journal: no id returned for a new run");
   return s->int64(0);
 }
@@ -331,10 +337,11 @@ void Journal::resume_run(std::int64_t id, const Seqs& keep) {
       del->bind(2, n);
       del->step();
     }
-    auto up = db_->prepare("UPDATE runs SET status = 'running', finished_at = NULL, pid = $1, host = $2 WHERE id = $3");
+    auto up = db_->prepare("UPDATE runs SET status = 'running', finished_at = NULL, pid = $1, host = $2, pid_start = $3 WHERE id = $4");
     up->bind(1, static_cast<std::int64_t>(::getpid()));
     up->bind(2, hostname());
-    up->bind(3, id);
+    up->bind(3, process_start_time(::getpid()));
+    up->bind(4, id);
     up->step();
   });
 }
@@ -452,7 +459,7 @@ std::size_t Journal::count(const std::string& table, std::int64_t run_id) {
 }
 
 std::string Journal::display_status(const RunInfo& info) {
-  if (info.status == "running" && info.host == hostname() && info.pid > 0 && ::kill(static_cast<pid_t>(info.pid), 0) != 0 && errno == ESRCH)
+  if (info.status == "running" && info.host == hostname() && info.pid > 0 && !process_alive(info.pid, info.pid_start))
     return "failed (process gone)";
   return info.status;
 }

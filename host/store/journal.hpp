@@ -12,7 +12,7 @@
 
 namespace onepath {
 
-constexpr int kJournalSchemaVersion = 6;
+constexpr int kJournalSchemaVersion = 7;
 constexpr const char* kDefaultJournal = "runs/onepath.db";
 
 struct RunInfo {
@@ -25,7 +25,8 @@ struct RunInfo {
   std::string files;  // every script and data file the run used: "SHA-256  path" lines, as sha256sum prints
   std::vector<std::string> feature_columns;  // the names of each decision's features, in order
   std::int64_t pid = 0;
-  std::string symbols;  // comma-separated
+  std::string pid_start;  // the process's start time (core/process.hpp): with the pid, names it
+  std::string symbols;    // comma-separated
 };
 
 // One intent's audit trail: the features it was decided on and what became of it.

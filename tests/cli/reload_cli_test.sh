@@ -64,5 +64,12 @@ grep -q "paper session stopped" out.txt || fail "not stopped: $(cat out.txt)"
 out=$("$onepath" reload run.toml 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "no running paper session" <<<"$out" || fail "reload with no session: exit $rc, $out"
 
+# A session killed -9 leaves its http.url: reload says so and removes it.
+echo "http://127.0.0.1:1" >runs/run/paper/http.url
+echo "stale" >runs/run/paper/control.token
+out=$("$onepath" reload run.toml 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "was left by a session that ended; removed" <<<"$out" || fail "a stale http.url: exit $rc, $out"
+[ -e runs/run/paper/http.url ] && fail "the stale http.url was kept"
+
 [ "$failures" -eq 0 ] && echo "cli reload: all checks passed"
 exit $((failures > 0))

@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "core/process.hpp"
 #include "store/journal.hpp"
 #include "store/model_registry.hpp"
 
@@ -81,6 +82,7 @@ TEST_CASE("a run is visible as running at once, and its results exactly as writt
     info.symbols = "BTC,ETH";
     std::int64_t id = j.start_run(info);
     CHECK(j.run(id)->status == "running");
+    CHECK(j.run(id)->pid_start == process_start_time(::getpid()));  // the pid is named with its start
     CHECK(j.count("trades", id) == 0);
     auto trades = some_trades(600);
     std::vector<EquityPoint> equity;
@@ -150,6 +152,13 @@ TEST_CASE("a running run whose process is gone reads as failed") {
   CHECK(Journal::display_status(r) == "failed (process gone)");
   r.pid = ::getpid();
   CHECK(Journal::display_status(r) == "running");
+  // the pid reused by another process (here: this one, with another start time)
+  r.pid_start = process_start_time(::getpid());
+  REQUIRE_FALSE(r.pid_start.empty());
+  CHECK(Journal::display_status(r) == "running");
+  r.pid_start = "1";  // a process started one tick after boot: not this one
+  CHECK(Journal::display_status(r) == "failed (process gone)");
+  r.pid_start.clear();
   // a run of another machine (a journal shared over PostgreSQL): its pid means nothing here
   r.host = std::string(host) + "-elsewhere";
   r.pid = child;
