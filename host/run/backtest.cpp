@@ -212,6 +212,17 @@ BacktestResult run_recorded_backtest(const RunConfig& c, const std::string& git_
   BacktestResult r;
   try {
     r = run_backtest(c, progress);
+    // One order: the files first, whole or removed, then the journal's record; a run whose
+    // files could not be written (a full disk) is failed, not complete, and leaves none.
+    r.output_dir = resolve_output_dir(c.output_dir, id);
+    const auto t_files = Clock::now();
+    try {
+      write_backtest_outputs(c, r, r.output_dir);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("run " + std::to_string(id) + ": its files could not be written to " + r.output_dir +
+                               " (none were left): " + e.what());
+    }
+    r.files_seconds = since(t_files);
     const auto t_journal = Clock::now();
     journal->complete_run(id, r.symbols, r.trades, r.equity, r.decision_log.records(),
                           {r.feature_set_version, r.data_fingerprint, metrics_json(c, r), files_digest(c, r.script_files), r.feature_columns}, c.equity_every);
@@ -231,18 +242,10 @@ BacktestResult run_recorded_backtest(const RunConfig& c, const std::string& git_
     if (run_id) *run_id = 0;
     throw;
   } catch (const std::exception& e) {
+    remove_backtest_outputs(r.output_dir);  // a failed run has no output set
     journal->fail_run(id, e.what());
     journal->event(id, correlation, "backtest_failed", "{}");
     throw;
-  }  // One order: the journal is the record, complete first; the files follow it. When they
-  // cannot be written the run stays complete in the journal and the error says so.
-  r.output_dir = resolve_output_dir(c.output_dir, id);
-  const auto t_files = Clock::now();
-  try {
-    write_backtest_outputs(c, r, r.output_dir);
-    r.files_seconds = since(t_files);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(std::string("run ") + std::to_string(id) + " is complete in the journal, but its files were not written: " + e.what());
   }
   return r;
 }
@@ -407,6 +410,13 @@ std::string resolve_output_dir(const std::string& dir, std::int64_t run_id) {
   return dir.substr(0, at) + id + dir.substr(at + 5);
 }
 
+void remove_backtest_outputs(const std::string& output_dir) {
+  if (output_dir.empty()) return;
+  std::error_code ignored;
+  for (const char* name : {"outputs.json", "trades.csv", "equity.csv", "metrics.json"}) std::filesystem::remove(std::filesystem::path(output_dir) / name, ignored);
+  std::filesystem::remove(output_dir, ignored);  // only when empty: a folder the user keeps other files in stays
+}
+
 void write_backtest_outputs(const RunConfig& c, const BacktestResult& r, const std::string& output_dir) {
   if (output_dir.empty()) return;
   namespace fs = std::filesystem;
@@ -420,18 +430,23 @@ void write_backtest_outputs(const RunConfig& c, const BacktestResult& r, const s
     for (double v : {p.equity, p.cash, p.gross_exposure}) equity += ",", append_double(equity, v);
     equity += "\n";
   }
-  // A set, whole or marked unfinished: the manifest goes first and comes back last, naming
-  // each file's SHA-256; a folder without one is not a run's whole output (docs/journal.md).
+  // A set, whole or absent: the manifest goes first and comes back last, naming each file's
+  // SHA-256 (docs/journal.md); when any file cannot be written, none of the set is left.
   const fs::path dir(output_dir);
-  fs::remove(dir / "outputs.json");
   const std::string metrics = metrics_json(c, r);
-  write_file_atomic((dir / "trades.csv").string(), trades);
-  write_file_atomic((dir / "equity.csv").string(), equity);
-  write_file_atomic((dir / "metrics.json").string(), metrics);
-  write_file_atomic((dir / "outputs.json").string(), "{\n  \"config_sha256\": " + json_quote(sha256_hex(c.text)) + ",\n  \"data_fingerprint\": " +
-                                                        json_quote(r.data_fingerprint) + ",\n  \"files\": {\n    \"trades.csv\": " + json_quote(sha256_hex(trades)) +
-                                                        ",\n    \"equity.csv\": " + json_quote(sha256_hex(equity)) + ",\n    \"metrics.json\": " +
-                                                        json_quote(sha256_hex(metrics)) + "\n  }\n}\n");
+  try {
+    fs::remove(dir / "outputs.json");
+    write_file_atomic((dir / "trades.csv").string(), trades);
+    write_file_atomic((dir / "equity.csv").string(), equity);
+    write_file_atomic((dir / "metrics.json").string(), metrics);
+    write_file_atomic((dir / "outputs.json").string(), "{\n  \"config_sha256\": " + json_quote(sha256_hex(c.text)) + ",\n  \"data_fingerprint\": " +
+                                                          json_quote(r.data_fingerprint) + ",\n  \"files\": {\n    \"trades.csv\": " +
+                                                          json_quote(sha256_hex(trades)) + ",\n    \"equity.csv\": " + json_quote(sha256_hex(equity)) +
+                                                          ",\n    \"metrics.json\": " + json_quote(sha256_hex(metrics)) + "\n  }\n}\n");
+  } catch (...) {
+    remove_backtest_outputs(output_dir);
+    throw;
+  }
 }
 
 }  // namespace onepath

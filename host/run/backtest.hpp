@@ -62,8 +62,11 @@ BacktestResult run_recorded_backtest(const RunConfig& config, const std::string&
 // "SHA-256  path" lines for the config, its scripts, plugins and data files, and `more`.
 std::string files_digest(const RunConfig& config, const std::vector<std::string>& more = {});
 
-// trades.csv, equity.csv and metrics.json in `dir`, each whole or not at all.
+// trades.csv, equity.csv, metrics.json and outputs.json (the manifest, last) in `dir`: the
+// whole set, or, when any of them cannot be written (a full disk), none of it.
 void write_backtest_outputs(const RunConfig& config, const BacktestResult& result, const std::string& dir);
+// Removes that set (and `dir`, when nothing else is in it).
+void remove_backtest_outputs(const std::string& dir);
 // [output] dir with "{run}" replaced by the run's id in the journal, or, with no journal, by
 // the UTC time to the millisecond (20261202T113005.123Z): each run its own folder.
 std::string resolve_output_dir(const std::string& dir, std::int64_t run_id);

@@ -62,6 +62,14 @@ expect 2 "prune" "$onepath" runs
 expect 0 "Usage: backtest" "$onepath" help backtest
 expect 0 "Usage: runs list" "$onepath" help runs list
 
+# A full disk while the files are written (a file size limit stands in for it): exit 1, the
+# run failed in the journal, no file of the set left.
+out=$(trap '' XFSZ; ulimit -f 400; "$onepath" --log-level warn backtest "$cfg" --no-progress --db "$work/full.db" \
+  --set data.generate.bars=20000 --set "output.dir=$work/full" 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q "its files could not be written" <<<"$out" || fail "a full disk: exit $rc, $out"
+[ -e "$work/full" ] && fail "a full disk left files: $(ls "$work/full")"
+"$onepath" runs list --db "$work/full.db" | grep -q "failed" || fail "a full disk: the run is not failed: $("$onepath" runs list --db "$work/full.db")"
+
 # Someone else's folder: a config run from there takes nothing of it (issue 23). Its
 # scripts/ and plugins/ would stop the run or write a mark if they were loaded.
 mkdir -p "$work/evil/scripts/strategies" "$work/evil/plugins" "$work/proj"

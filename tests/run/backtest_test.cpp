@@ -219,7 +219,7 @@ TEST_CASE("outputs stay valid whatever a symbol is called: metrics.json is JSON,
   CHECK(csv_field("plain") == "plain");
 }
 
-TEST_CASE("outputs are a set: the journal first, then the files, and outputs.json (last) vouches for the whole set") {
+TEST_CASE("outputs are a set: whole (outputs.json, last, vouches for it) or absent, and a run without its files is not complete") {
   std::filesystem::create_directories(kWork);
   const std::string out = kWork + "/set_out", db = kWork + "/set.db";
   std::filesystem::remove_all(out);
@@ -234,7 +234,7 @@ TEST_CASE("outputs are a set: the journal first, then the files, and outputs.jso
   const auto m = nlohmann::json::parse(manifest);
   std::ifstream metrics(out + "/metrics.json");
   CHECK(m["files"]["metrics.json"] == sha256_hex(std::string(std::istreambuf_iterator<char>(metrics), {})));
-  // the third file cannot be written: the set is marked unfinished, the journal keeps the run complete, the error says both
+  // the third file cannot be written: none of the set is left, the run is failed, the error says why
   std::filesystem::remove(out + "/metrics.json");
   std::filesystem::create_directories(out + "/metrics.json/blocked");
   std::string error;
@@ -243,9 +243,9 @@ TEST_CASE("outputs are a set: the journal first, then the files, and outputs.jso
   } catch (const std::exception& e) {
     error = e.what();
   }
-  CHECK(error.find("is complete in the journal, but its files were not written") != std::string::npos);
-  CHECK_FALSE(std::filesystem::exists(out + "/outputs.json"));
-  CHECK(Journal::open(db)->run(id)->status == "complete");
+  CHECK(error.find(": its files could not be written to " + out + " (none were left)") != std::string::npos);
+  for (const char* name : {"outputs.json", "trades.csv", "equity.csv"}) CHECK_FALSE(std::filesystem::exists(out + "/" + name));
+  CHECK(Journal::open(db)->run(id)->status == "failed");
 }
 
 TEST_CASE("a strategy with no features (price action only) runs") {
