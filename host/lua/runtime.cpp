@@ -49,6 +49,7 @@ struct CallGuard {
   std::atomic<bool> busy{false};
   pthread_t thread{};
   std::size_t used = 0, cap = 0;  // allocator budget
+  std::chrono::steady_clock::time_point deadline{};  // of the current call
   CodeRange ranges[kMaxRanges];   // written by the watchdog before it signals, read by the handler
   volatile std::sig_atomic_t range_count = 0;
 };
@@ -287,6 +288,13 @@ bool charge_script_memory(std::size_t bytes) {
   return true;
 }
 
+std::int64_t script_time_left_ms() {
+  CallGuard* g = t_guard;
+  if (!g) return -1;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(g->deadline - std::chrono::steady_clock::now()).count();
+  return std::max<std::int64_t>(0, left);
+}
+
 void release_script_memory(std::size_t bytes) {
   if (CallGuard* g = t_guard) g->used -= std::min(bytes, g->used);
 }
@@ -396,6 +404,7 @@ void LuaRuntime::call(int nargs, int nresults, const char* script, const char* w
   g.thread = pthread_self();
   g.timed_out = 0;
   g.memory_refused = false;
+  g.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(limits_.timeout_ms);
   g.generation.store(g.generation.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // one writer
   g.busy.store(true, std::memory_order_release);
   int rc = 0;

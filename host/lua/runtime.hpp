@@ -60,6 +60,10 @@ int host_function(lua_State* L) {
 bool charge_script_memory(std::size_t bytes);
 void release_script_memory(std::size_t bytes);
 
+// How long the script running on this thread may still run (ms, at least 0), for a host
+// function that waits on its behalf (a service's poll); -1: no script is running here.
+std::int64_t script_time_left_ms();
+
 class LuaRuntime {
  public:
   LuaRuntime(std::string scripts_root, ScriptLimits limits);

@@ -167,9 +167,12 @@ onepath_status host_call_service(void*, const char* service, const char* functio
   }
 }
 
+std::int64_t host_script_time_left_ms(void*) { return script_time_left_ms(); }
+
 const onepath_host& host_table() {
   static const onepath_host h{sizeof(onepath_host), ONEPATH_ABI_MAJOR, ONEPATH_ABI_MINOR, nullptr, host_log, host_now_ms,
-                              host_config_value, host_journal_event, host_counter_add, host_post, host_call_service};
+                              host_config_value, host_journal_event, host_counter_add, host_post, host_call_service,
+                              host_script_time_left_ms};
   return h;
 }
 

@@ -67,6 +67,13 @@ struct AiService {
 
   bool replaying() const { return driver == "backtest"; }
 
+  // A sandboxed script's call: the ms its callback may still run; -1 when the host called.
+  static constexpr std::size_t kMaxScriptQueue = 1000;  // tasks unfinished or not yet polled
+  std::int64_t script_time_left() const {
+    const bool has = host->struct_size >= offsetof(onepath_host, script_time_left_ms) + sizeof host->script_time_left_ms;
+    return has && host->script_time_left_ms ? host->script_time_left_ms(host->host_data) : -1;
+  }
+
   void start() {
     if (replaying()) {
       if (!recorded_path.empty()) recorded = read_recorded(recorded_path);
@@ -83,8 +90,20 @@ struct AiService {
   void stop() { router.reset(); }
 
   std::string submit(const std::string& request) {
+    const bool script = script_time_left() >= 0;
+    if (script) {  // a sandboxed script reads no files, not even through the router
+      const json r = json::parse(request, nullptr, false);
+      if (r.is_object() && r.contains("file"))
+        throw std::invalid_argument("ai.submit: a script cannot submit a file; give the tasks in the request ({\"tasks\": [...]})");
+    }
     ai::TaskBatch b = ai::parse_tasks(request);
     const std::size_t n = b.tasks.size();
+    if (script) {
+      const std::size_t queued = replaying() ? replayed.size() : router->unfinished();
+      if (queued + n > kMaxScriptQueue)
+        throw std::invalid_argument("ai.submit: refused, " + std::to_string(queued) + " tasks are queued and a script may queue at most " +
+                                    std::to_string(kMaxScriptQueue) + "; poll for results before submitting more");
+    }
     if (replaying()) {
       if (recorded_path.empty())
         throw std::invalid_argument(
@@ -111,7 +130,9 @@ struct AiService {
 
   std::string poll(const std::string& request) {
     const json r = json::parse(request.empty() ? std::string("{}") : request, nullptr, false);
-    const int wait = r.is_object() && r.contains("wait_ms") && r["wait_ms"].is_number_integer() ? std::clamp(r["wait_ms"].get<int>(), 0, 60000) : 0;
+    int wait = r.is_object() && r.contains("wait_ms") && r["wait_ms"].is_number_integer() ? std::clamp(r["wait_ms"].get<int>(), 0, 60000) : 0;
+    // A script waits within its own time limit (less a margin for the answer), never past it.
+    if (const std::int64_t left = script_time_left(); left >= 0) wait = static_cast<int>(std::min<std::int64_t>(wait, left / 2));
     std::vector<std::string> results;
     std::size_t unfinished = 0;
     if (replaying()) {

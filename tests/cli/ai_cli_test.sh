@@ -206,5 +206,15 @@ sed 's/wire = "gemini"/wire = "gemeni"/' "$work/ai.toml" >"$work/typo.toml"
 "$onepath" ai quota --config "$work/typo.toml" >"$work/out" 2>&1; rc=$?
 [ $rc -eq 2 ] && grep -q "ai.providers\[0\].wire: 'gemeni' is not one of" "$work/out" || fail "a bad wire: exit $rc, $(cat "$work/out")"
 
+# --- a sandboxed script's calls: no file, a bounded queue, waits within its time limit ---
+start_mock hostile --stall-after 0
+sed -e "s|^script = .*|script = \"$root/tests/ai/hostile_ai_strategy.lua\"|" -e 's|params = { record = "answers.jsonl" }|params = {}|' \
+  -e "s|lua.port|hostile.port|" -e "s|ledger3.db|ledger4.db|" -e 's|^bars = 300|bars = 20|' "$work/run.toml" >"$work/hostile.toml"
+out=$(cd "$work" && "$onepath" paper hostile.toml --no-progress --set strategy.timeout_ms=1000 --set paper.dir=hostile 2>&1) || fail "the hostile ai script: $out"
+grep -q 'file: false .*a script cannot submit a file' <<<"$out" || fail "a script read a file through ai.submit: $out"
+grep -q 'root:' <<<"$out" && fail "the file's content leaked: $out"
+grep -q 'queue: false .*a script may queue at most 1000' <<<"$out" || fail "a script queued without bound: $out"
+grep -q 'poll returned within the callback' <<<"$out" || fail "ai.poll waited past the script's time limit: $out"
+
 [ $failures -eq 0 ] && echo "ai CLI: all checks passed"
 exit $((failures > 0))

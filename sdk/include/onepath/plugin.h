@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define ONEPATH_ABI_MAJOR 1
-#define ONEPATH_ABI_MINOR 0
+#define ONEPATH_ABI_MINOR 1
 
 /* Set by onepath_add_plugin() (the build's revision); for the manifest's build_id. */
 #ifndef ONEPATH_BUILD_ID
@@ -101,6 +101,11 @@ typedef struct onepath_host {
   /* Calls a service's function (another plugin's, or the host's). */
   onepath_status (*call_service)(void* host_data, const char* service, const char* function, const char* request,
                                  onepath_buffer* response, char* err, size_t err_size);
+  /* Minor 1. Inside a service's call(): -1 when the host itself called (a command, another
+   * plugin); else a sandboxed script called, and this is how many ms its callback may still
+   * run. A script's call must read no file, wait no longer than this, and queue a bounded
+   * amount of work. Read it only when struct_size covers it. */
+  int64_t (*script_time_left_ms)(void* host_data);
 } onepath_host;
 
 /* ---- indicators: usable in feature sets by name, like the built-in kinds ---- */
