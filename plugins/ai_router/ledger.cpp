@@ -13,12 +13,12 @@
 
 namespace ai {
 
-std::unique_ptr<LedgerDb> open_sqlite_ledger(const std::string& path);
+std::unique_ptr<LedgerDb> open_sqlite_ledger(const std::string& path, std::int64_t lock_wait_ms);
 std::unique_ptr<LedgerDb> open_postgres_ledger(const std::string& dsn);
 
-std::unique_ptr<LedgerDb> open_ledger_db(const std::string& address) {
+std::unique_ptr<LedgerDb> open_ledger_db(const std::string& address, std::int64_t lock_wait_ms) {
   if (address.rfind("postgresql://", 0) == 0 || address.rfind("postgres://", 0) == 0) return open_postgres_ledger(address);
-  return open_sqlite_ledger(address);
+  return open_sqlite_ledger(address, lock_wait_ms);
 }
 
 std::int64_t SqlRow::i64(std::size_t c) const { return cells_.at(c).empty() ? 0 : std::stoll(cells_[c]); }

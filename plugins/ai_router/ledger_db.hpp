@@ -37,6 +37,9 @@ class LedgerDb {
 
 // "postgresql://..." (or "postgres://") is PostgreSQL, anything else a SQLite file (its
 // folder is created). std::runtime_error naming the address.
-std::unique_ptr<LedgerDb> open_ledger_db(const std::string& address);
+// A SQLite ledger waits this long in all for a lock another process holds, then fails
+// naming who may hold it.
+constexpr std::int64_t kLedgerLockWaitMs = 30000;
+std::unique_ptr<LedgerDb> open_ledger_db(const std::string& address, std::int64_t lock_wait_ms = kLedgerLockWaitMs);
 
 }  // namespace ai

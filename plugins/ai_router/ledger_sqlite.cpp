@@ -1,6 +1,8 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <stdexcept>
 
@@ -11,14 +13,13 @@ namespace {
 
 class SqliteDb : public LedgerDb {
  public:
-  explicit SqliteDb(const std::string& path) {
+  SqliteDb(const std::string& path, std::int64_t lock_wait_ms) : path_(path), lock_wait_ms_(lock_wait_ms) {
     const auto dir = std::filesystem::path(path).parent_path();
     std::error_code ec;
     if (!dir.empty()) std::filesystem::create_directories(dir, ec);
     const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     owner_.reset(db_);  // closed however this constructor ends
     if (rc != SQLITE_OK) throw std::runtime_error("quota ledger " + path + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory"));
-    sqlite3_busy_timeout(db_, 30000);
     exec_when_free("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
   }
@@ -67,19 +68,40 @@ class SqliteDb : public LedgerDb {
  private:
   [[noreturn]] void fail() { throw std::runtime_error(std::string("ledger: ") + sqlite3_errmsg(db_)); }
 
-  // Switching to WAL takes a lock SQLite's busy handler does not wait for: two processes
-  // opening a new ledger at once retry here (for up to 30 s).
+  // Waits for a lock another process holds, lock_wait_ms in all (SQLite's busy handler,
+  // and retries for the lock switching to WAL takes, which that handler does not wait for),
+  // then says who may hold it.
   void exec_when_free(const std::string& sql) {
-    for (int tries = 0;; ++tries) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(lock_wait_ms_);
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+      sqlite3_busy_timeout(db_, static_cast<int>(std::max<std::int64_t>(left, 0)));
       char* err = nullptr;
       const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
       if (rc == SQLITE_OK) return;
       std::string m = err ? err : sqlite3_errstr(rc);
       sqlite3_free(err);
-      if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || tries >= 3000) throw std::runtime_error("ledger: " + m);
+      if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) throw std::runtime_error("ledger: " + m);
+      if (left <= 0)
+        throw std::runtime_error("the quota ledger " + path_ + " stayed locked for " + std::to_string(lock_wait_ms_) +
+                                 " ms by another process using it (" + holders() + "); `fuser " + path_ + "` names them");
       ::usleep(10000);
     }
   }
+
+  // The processes with reservations in the ledger (a reader is not blocked by the writer in WAL).
+  std::string holders() {
+    std::string out;
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, "SELECT DISTINCT owner FROM ai_reservations", -1, &s, nullptr) == SQLITE_OK)
+      while (sqlite3_step(s) == SQLITE_ROW)
+        if (const auto* p = sqlite3_column_text(s, 0)) out += (out.empty() ? "" : ", ") + std::string(reinterpret_cast<const char*>(p));
+    sqlite3_finalize(s);
+    return out.empty() ? "none holds a reservation" : "with reservations: " + out + " (host:pid:start)";
+  }
+
+  std::string path_;
+  std::int64_t lock_wait_ms_;
 
   struct Close {
     void operator()(sqlite3* db) const { sqlite3_close(db); }
@@ -90,6 +112,8 @@ class SqliteDb : public LedgerDb {
 
 }  // namespace
 
-std::unique_ptr<LedgerDb> open_sqlite_ledger(const std::string& path) { return std::make_unique<SqliteDb>(path); }
+std::unique_ptr<LedgerDb> open_sqlite_ledger(const std::string& path, std::int64_t lock_wait_ms) {
+  return std::make_unique<SqliteDb>(path, lock_wait_ms);
+}
 
 }  // namespace ai

@@ -184,3 +184,29 @@ TEST_CASE("ledger: two processes reserving at once never pass the limit") {
   CHECK(l.usage("p", kNoon).requests_day == 120);
   CHECK(l.reservations() == 0);
 }
+
+TEST_CASE("ledger: a lock held by another process is waited for a bounded time, and the error says who may hold it") {
+  if (pg_dsn()) return;  // SQLite's file lock; PostgreSQL queues its own
+  const std::string path = fresh_path("held.db");
+  Quota q;
+  q.requests_day = 5;
+  {
+    Ledger l(path);  // the tables exist, with one reservation of this process
+    std::string why;
+    REQUIRE(l.reserve("p", q, 1, kNoon, &why));
+  }
+  auto holder = open_ledger_db(path);
+  holder->lock();  // another writer, holding the write lock
+  auto waiter = open_ledger_db(path, 200);
+  std::string error;
+  try {
+    waiter->lock();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  CHECK(error.find("stayed locked for 200 ms by another process") != std::string::npos);
+  CHECK(error.find(":" + std::to_string(::getpid()) + ":") != std::string::npos);  // the holder of the reservation, by pid
+  holder->rollback();
+  waiter->lock();  // free again
+  waiter->rollback();
+}
