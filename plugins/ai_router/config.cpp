@@ -80,6 +80,15 @@ int parse_tier(const Table& t) {
   return static_cast<int>(t.whole("tier", 3, 1, 3));
 }
 
+// http://127.0.0.1:8080/v1, http://localhost, http://[::1]:8080
+bool loopback_url(const std::string& url) {
+  std::string host = url.substr(url.find("://") + 3);
+  host = host.substr(0, host.find('/'));
+  if (host.starts_with("[")) return host.starts_with("[::1]");
+  host = host.substr(0, host.find(':'));
+  return host == "localhost" || host.starts_with("127.");
+}
+
 Provider parse_provider(const toml::table& pt, const std::string& file, const std::string& at) {
   Table t(pt, file, at);
   t.only({"name", "wire", "base_url", "key_env", "models", "tier", "requests_per_day", "tokens_per_day", "requests_per_minute",
@@ -97,6 +106,10 @@ Provider parse_provider(const toml::table& pt, const std::string& file, const st
     fail(file, t.path("key_env"), "the environment variable that holds this provider's API key is required");
   if (!p.key_env.empty())
     if (const char* v = std::getenv(p.key_env.c_str())) p.key = v;
+  // A key over plain HTTP crosses the network readable: only to a server on this machine.
+  if (!p.key.empty() && p.base_url.rfind("http://", 0) == 0 && !loopback_url(p.base_url))
+    fail(file, t.path("base_url"), "'" + p.base_url + "' is plain HTTP off this machine: the key in " + p.key_env +
+                                       " would be sent readable; use https://");
   if (const toml::node* m = t.get("models")) {
     if (const toml::table* mt = m->as_table()) {
       for (const auto& [k, v] : *mt) {

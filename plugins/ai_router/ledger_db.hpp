@@ -19,6 +19,7 @@ class SqlRow {
   std::int64_t i64(std::size_t c) const;  // 0 for NULL
   double f64(std::size_t c) const;
   const std::string& text(std::size_t c) const { return cells_.at(c); }
+  std::size_t size() const { return cells_.size(); }
 
  private:
   std::vector<std::string> cells_;  // every value as text (NULL: empty)

@@ -338,6 +338,9 @@ struct Router::Impl {
         const HttpResponse http = co_await http_post(tls_, urls_[chosen], req.target, req.headers, req.body, std::chrono::milliseconds(p.timeout_ms));
         status = http.status;
         res = parse_response(p, http.status, http.headers, http.body, now());
+        // Before anything keeps it (results, events, the ledger's cooldowns and answers): a
+        // provider's error text may echo the key.
+        res.error = self_->redact(std::move(res.error));
       } catch (const TransportError& e) {
         res.outcome = Outcome::retryable;
         res.error = e.what();
@@ -537,12 +540,39 @@ std::string Router::quota_report() {
   return answer.get_future().get();
 }
 
+namespace {
+
+// Marks in `hide` every run of `text` of at least `min_run` characters that also stands in
+// `secret`: the whole key, and what a provider echoes of it ("sk-abcd1234****").
+void mark_runs(const std::string& text, const std::string& secret, std::size_t min_run, std::vector<bool>& hide) {
+  for (std::size_t i = 0; i < text.size(); ++i)
+    for (std::size_t j = 0; j < secret.size(); ++j) {
+      std::size_t n = 0;
+      while (i + n < text.size() && j + n < secret.size() && text[i + n] == secret[j + n]) ++n;
+      if (n >= min_run) std::fill(hide.begin() + static_cast<std::ptrdiff_t>(i), hide.begin() + static_cast<std::ptrdiff_t>(i + n), true);
+    }
+}
+
+}  // namespace
+
 std::string Router::redact(std::string text) const {
+  std::vector<bool> hide(text.size(), false);
+  bool any = false;
   for (const auto& p : impl_->c_.providers) {
     if (p.key.size() < 4) continue;
-    for (std::size_t at = text.find(p.key); at != std::string::npos; at = text.find(p.key, at)) text.replace(at, p.key.size(), "[redacted]");
+    const std::size_t min_run = std::min<std::size_t>(p.key.size(), 8);
+    const std::string escaped = json(p.key).dump();  // the key as JSON text carries it, quotes and all
+    for (const std::string& form : {p.key, escaped.substr(1, escaped.size() - 2)}) mark_runs(text, form, min_run, hide);
   }
-  return text;
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (!hide[i]) {
+      out += text[i];
+      continue;
+    }
+    if (i == 0 || !hide[i - 1]) out += "[redacted]", any = true;
+  }
+  return any ? out : text;
 }
 
 }  // namespace ai

@@ -8,10 +8,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "config.hpp"
 #include "ledger.hpp"
+#include "ledger_db.hpp"
 #include "mock_llm.hpp"
 #include "router.hpp"
 
@@ -498,4 +501,46 @@ TEST_CASE("router: HTTPS with a CA the config names, an untrusted certificate is
     CHECK(res["ok"] == false);
     CHECK(res["error"].get<std::string>().find("TLS") != std::string::npos);
   }
+}
+
+TEST_CASE("router: a key with quotes, or echoed in part, is redacted before anything stores it, the ledger included") {
+  const std::string key = "sk-q\"uo\\te-0123456789abcdef";
+  const std::string escaped = R"(sk-q\"uo\\te-0123456789abcdef)";  // as a JSON body carries it
+  mock::Server server({rule("*", 429, 1, {}, R"({"error":{"message":"Rate limited for key )" + escaped + R"("}})"),
+                       rule("*", 401, 1, {}, R"({"error":{"message":"Incorrect API key provided: sk-q\"uo\\te-0123****cdef"}})")});
+  Recorder rec;
+  Provider a = make_provider("a", Wire::openai, server.url(), 1), b = make_provider("b", Wire::openai, server.url(), 2);
+  a.key = b.key = key;
+  Config c = make_config({a, b});
+  c.retry.max_retries = 0;
+  Router r(c, rec.hooks());
+  const auto res = run_all(r, prompts(1));
+  std::string written = r.quota_report();
+  for (const auto& x : res) written += x.dump();
+  for (const auto& [n, f] : rec.events) written += n + f;
+  for (const auto& l : rec.logs) written += l;
+  auto db = open_ledger_db(c.ledger);
+  for (const char* sql : {"SELECT reason FROM ai_cooldowns", "SELECT * FROM ai_answers", "SELECT * FROM ai_calls"})
+    for (const auto& row : db->query(sql, {}))
+      for (std::size_t i = 0; i < row.size(); ++i) written += row.text(i);
+  CHECK(written.find("[redacted]") != std::string::npos);
+  for (const std::string& leak : {key, escaped, std::string("0123456789"), std::string("uo\\te-0123")}) {
+    CAPTURE(leak);
+    CHECK(written.find(leak) == std::string::npos);
+  }
+}
+
+TEST_CASE("config: a key is never sent over plain HTTP off this machine") {
+  ::setenv("ONEPATH_TEST_AI_KEY", "sk-test-0123456789", 1);
+  const std::string path = temp_dir() + "/http.toml";
+  auto config_with = [&](const std::string& url) {
+    std::ofstream(path) << "[ai]\nledger = \"l.db\"\n[[ai.providers]]\nname = \"p\"\nwire = \"openai\"\nbase_url = \"" << url
+                        << "\"\nkey_env = \"ONEPATH_TEST_AI_KEY\"\nmodels = { default = \"m\" }\n";
+    return path;
+  };
+  CHECK_THROWS_WITH(load_config(config_with("http://api.example.com/v1")), doctest::Contains("plain HTTP off this machine"));
+  CHECK(load_config(config_with("https://api.example.com/v1")).providers.size() == 1);
+  CHECK(load_config(config_with("http://127.0.0.1:8080/v1")).providers.size() == 1);
+  CHECK(load_config(config_with("http://[::1]:8080")).providers.size() == 1);
+  ::unsetenv("ONEPATH_TEST_AI_KEY");
 }
