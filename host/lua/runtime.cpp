@@ -22,6 +22,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/sha256.hpp"
 #include "lua/json_lib.hpp"
 #include "lua/sandbox.hpp"
 
@@ -178,12 +179,46 @@ int lua_service(lua_State* L) {
   return 1;
 }
 
-// A script file, read once through one descriptor: a regular file of at most kMaxScriptBytes
-// (a FIFO, a device or a folder is refused before anything is read, and a huge file before
-// it fills memory). Returns "" or the error; on success the chunk is on the stack.
-std::string load_script_file(lua_State* L, const std::string& path) {
+int traceback(lua_State* L) {
+  const char* msg = lua_tostring(L, 1);
+  luaL_traceback(L, L, msg ? msg : "(error object is not a string)", 1);
+  return 1;
+}
+
+// require(name) inside the scripts tree: "lib.util" -> ROOT/lib/util.lua, run once, cached.
+int sandbox_require(lua_State* L) {
+  const char* name = luaL_checkstring(L, 1);
+  std::string n = name;
+  if (n.empty() || n.find("..") != std::string::npos || n.find('/') != std::string::npos || n.front() == '.')
+    return luaL_error(L, "require: '%s' is not a module name inside the scripts folder", name);
+  lua_pushvalue(L, lua_upvalueindex(2));  // cache
+  lua_getfield(L, -1, name);
+  if (!lua_isnil(L, -1)) return 1;
+  lua_pop(L, 1);
+  for (char& c : n)
+    if (c == '.') c = '/';
+  std::string path = std::string(lua_tostring(L, lua_upvalueindex(1))) + "/" + n + ".lua";
+  if (std::string error = static_cast<LuaRuntime*>(lua_touserdata(L, lua_upvalueindex(4)))->load_chunk(path); !error.empty())
+    return luaL_error(L, "require '%s': %s", name, error.c_str());
+  lua_pushvalue(L, lua_upvalueindex(3));  // env
+  lua_setfenv(L, -2);
+  lua_call(L, 0, 1);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushboolean(L, 1);
+  }
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, name);  // cache[name] = module
+  return 1;
+}
+
+}  // namespace
+
+void set_service_caller(ServiceCaller caller) { service_caller() = std::move(caller); }
+
+std::string read_script_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return path + ": cannot open: " + std::strerror(errno);
+  if (fd < 0) throw ScriptError(path + ": cannot open: " + std::strerror(errno));
   std::string error;
   struct stat st {};
   std::string bytes;
@@ -205,51 +240,9 @@ std::string load_script_file(lua_State* L, const std::string& path) {
     bytes.resize(done);  // a file that shrank meanwhile: what was there
   }
   ::close(fd);
-  if (!error.empty()) return error;
-  if (luaL_loadbuffer(L, bytes.data(), bytes.size(), ("@" + path).c_str()) != 0) {
-    const char* m = lua_tostring(L, -1);
-    error = m ? m : path + ": cannot load";
-    lua_pop(L, 1);
-  }
-  return error;
+  if (!error.empty()) throw ScriptError(error);
+  return bytes;
 }
-
-int traceback(lua_State* L) {
-  const char* msg = lua_tostring(L, 1);
-  luaL_traceback(L, L, msg ? msg : "(error object is not a string)", 1);
-  return 1;
-}
-
-// require(name) inside the scripts tree: "lib.util" -> ROOT/lib/util.lua, run once, cached.
-int sandbox_require(lua_State* L) {
-  const char* name = luaL_checkstring(L, 1);
-  std::string n = name;
-  if (n.empty() || n.find("..") != std::string::npos || n.find('/') != std::string::npos || n.front() == '.')
-    return luaL_error(L, "require: '%s' is not a module name inside the scripts folder", name);
-  lua_pushvalue(L, lua_upvalueindex(2));  // cache
-  lua_getfield(L, -1, name);
-  if (!lua_isnil(L, -1)) return 1;
-  lua_pop(L, 1);
-  for (char& c : n)
-    if (c == '.') c = '/';
-  std::string path = std::string(lua_tostring(L, lua_upvalueindex(1))) + "/" + n + ".lua";
-  if (std::string error = load_script_file(L, path); !error.empty()) return luaL_error(L, "require '%s': %s", name, error.c_str());
-  static_cast<std::vector<std::string>*>(lua_touserdata(L, lua_upvalueindex(4)))->push_back(path);
-  lua_pushvalue(L, lua_upvalueindex(3));  // env
-  lua_setfenv(L, -2);
-  lua_call(L, 0, 1);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    lua_pushboolean(L, 1);
-  }
-  lua_pushvalue(L, -1);
-  lua_setfield(L, -3, name);  // cache[name] = module
-  return 1;
-}
-
-}  // namespace
-
-void set_service_caller(ServiceCaller caller) { service_caller() = std::move(caller); }
 
 // A time-out met at a host function's boundary jumps out of the call from there: nothing of
 // the host's is live then (no lock, no object), and an error would be caught by pcall.
@@ -321,7 +314,7 @@ LuaRuntime::LuaRuntime(std::string scripts_root, ScriptLimits limits)
   lua_pushstring(L_, root_.c_str());  // env, root
   lua_newtable(L_);                   // env, root, cache
   lua_pushvalue(L_, -3);              // env, root, cache, env
-  lua_pushlightuserdata(L_, &files_);  // where loaded modules are noted
+  lua_pushlightuserdata(L_, this);  // loads modules (pinned bytes or the file) and notes them
   lua_pushcclosure(L_, sandbox_require, 4);
   lua_setfield(L_, -2, "require");
   env_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
@@ -379,11 +372,32 @@ LuaRuntime::~LuaRuntime() {
 void LuaRuntime::push_env() { lua_rawgeti(L_, LUA_REGISTRYINDEX, env_ref_); }
 
 void LuaRuntime::run_file(const std::string& path) {
-  files_.push_back(path);
-  if (std::string msg = load_script_file(L_, path); !msg.empty()) throw ScriptError(msg.starts_with(path) ? msg : path + ": " + msg);
+  if (std::string msg = load_chunk(path); !msg.empty()) throw ScriptError(msg.starts_with(path) ? msg : path + ": " + msg);
   push_env();
   lua_setfenv(L_, -2);
   call(0, 1, path.c_str(), "loading");
+}
+
+std::string LuaRuntime::load_chunk(const std::string& path) {
+  std::string bytes;
+  if (limits_.sources && limits_.sources->count(path)) {
+    bytes = limits_.sources->at(path);
+  } else {
+    try {
+      bytes = read_script_file(path);
+    } catch (const ScriptError& e) {
+      return e.what();
+    }
+  }
+  files_.push_back(path);
+  files_sha256_.push_back(sha256_hex(bytes));
+  if (luaL_loadbuffer(L_, bytes.data(), bytes.size(), ("@" + path).c_str()) != 0) {
+    const char* m = lua_tostring(L_, -1);
+    std::string error = m ? m : path + ": cannot load";
+    lua_pop(L_, 1);
+    return error;
+  }
+  return "";
 }
 
 void LuaRuntime::run_privileged(const std::string& code, const std::string& name) {

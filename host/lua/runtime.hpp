@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -41,9 +42,17 @@ void set_service_caller(ServiceCaller caller);
 // A script file larger than this is refused before it is read (a strategy is kilobytes).
 constexpr std::size_t kMaxScriptBytes = 16u << 20;
 
+// Script files by path, as read once (a hot reload validates these bytes and swaps in the
+// same bytes, whatever the disk holds meanwhile).
+using SourceMap = std::map<std::string, std::string>;
+
+// A file's bytes, refused unless a regular file of at most kMaxScriptBytes. ScriptError.
+std::string read_script_file(const std::string& path);
+
 struct ScriptLimits {
   std::size_t memory_bytes = 256u << 20;
   std::int64_t timeout_ms = 2000;  // for any one call into the script
+  std::shared_ptr<const SourceMap> sources;  // files named here are loaded from these bytes
 };
 
 // Every C function a script can call is a host function: host_function<F> runs F as a region
@@ -87,6 +96,10 @@ class LuaRuntime {
   void push_env();
   // Every file this state has run: scripts, then modules as they were required.
   const std::vector<std::string>& files() const { return files_; }
+  const std::vector<std::string>& files_sha256() const { return files_sha256_; }  // of the bytes loaded
+  // Pushes a file's chunk (its pinned bytes, else the file) and notes it in files(); "" or
+  // the error (the script's file and line for a syntax error).
+  std::string load_chunk(const std::string& path);
 
  private:
   struct Guard;
@@ -95,7 +108,7 @@ class LuaRuntime {
   std::unique_ptr<Guard> guard_;
   lua_State* L_ = nullptr;
   int env_ref_ = 0;
-  std::vector<std::string> files_;
+  std::vector<std::string> files_, files_sha256_;
   bool stopped_ = false;    // a call timed out: the script takes no more calls
   bool abandoned_ = false;  // ...and was jumped out of: the state is not even closed
 };

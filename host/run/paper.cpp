@@ -410,23 +410,42 @@ nlohmann::json PaperRun::reload(const std::string& trigger) {
         }
       }
   }
+  // The candidate's files, read once: the dry run validates these bytes, the swap loads the
+  // same bytes and the journal names their SHA-256, whatever reaches the disk meanwhile (a
+  // slow save). A module it no longer has is not pinned; a module it newly requires is read
+  // by the dry run and the swap each.
+  auto sources = std::make_shared<SourceMap>();
+  if (error.empty()) {
+    std::vector<std::string> paths = session_->script_files();
+    paths.insert(paths.begin(), candidate.strategy);
+    for (const auto& path : paths) {
+      try {
+        if (!sources->count(path)) (*sources)[path] = read_script_file(path);
+      } catch (const std::exception& e) {
+        if (path == candidate.strategy) error = e.what();
+      }
+    }
+  }
+  candidate.limits.sources = sources;
+  auto sha_of = [&](const std::string& path) { return sources->count(path) ? sha256_hex(sources->at(path)) : file_sha256(path); };
   const auto deadline = std::chrono::milliseconds(2 * c_.session.limits.timeout_ms + 2000);
-  if (error.empty()) error = validate_in_child(candidate, feed_->timeframe(), candles, deadline);
+  if (error.empty())
+    error = validate_in_child(candidate, feed_->timeframe(), candles, deadline, session_->strategy_state(), session_->strategy_version());
   const auto validated = Clock::now();
   Session::Reload r;
   r.old_version = session_->strategy_version();
   if (error.empty()) {
     try {
-      r = session_->reload_strategy(candles, candidate.strategy, candidate.params);
+      r = session_->reload_strategy(candles, candidate.strategy, candidate.params, sources);
     } catch (const std::exception& e) {
       error = e.what();
     }
   }
   nlohmann::json files = nlohmann::json::array();
   std::vector<std::pair<std::string, std::string>> now;
-  for (const auto& f : error.empty() ? session_->script_files() : std::vector<std::string>{}) now.emplace_back(f, file_sha256(f));
+  for (const auto& f : error.empty() ? session_->script_files() : std::vector<std::string>{}) now.emplace_back(f, sha_of(f));
   for (const auto& [path, sha] : scripts_) {
-    const std::string fresh = file_sha256(path);
+    const std::string fresh = sha_of(path);
     if (fresh != sha) files.push_back({{"path", path}, {"old_sha256", sha}, {"new_sha256", fresh}});
   }
   nlohmann::json result = {{"trigger", trigger},

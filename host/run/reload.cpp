@@ -26,11 +26,13 @@ struct NullSink : SessionSink {
 };
 
 // The child: a fresh Session of the candidate over the recent candles. Never returns.
-[[noreturn]] void dry_run(const SessionConfig& c, Timeframe tf, const std::vector<CandleSeries>& recent, int out) {
+[[noreturn]] void dry_run(const SessionConfig& c, Timeframe tf, const std::vector<CandleSeries>& recent, const std::string& state,
+                          const std::string& version, int out) {
   std::string error;
   try {
     NullSink sink;
     Session s(c, tf, sink, Driver::validation);
+    if (!state.empty()) s.adopt_strategy_state(state, version);
     MarketMerge merge(recent);
     TimeSlice slice;
     s.start();
@@ -56,7 +58,7 @@ struct NullSink : SessionSink {
 }  // namespace
 
 std::string validate_in_child(const SessionConfig& c, Timeframe tf, const std::vector<CandleSeries>& recent,
-                              std::chrono::milliseconds deadline) {
+                              std::chrono::milliseconds deadline, const std::string& running_state, const std::string& running_version) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return std::string("cannot validate: pipe: ") + std::strerror(errno);
   const pid_t pid = ::fork();
@@ -66,7 +68,7 @@ std::string validate_in_child(const SessionConfig& c, Timeframe tf, const std::v
   }
   if (pid == 0) {
     ::close(fds[0]);
-    dry_run(c, tf, recent, fds[1]);
+    dry_run(c, tf, recent, running_state, running_version, fds[1]);
   }
   ::close(fds[1]);
   std::string error;

@@ -13,13 +13,17 @@
 
 namespace onepath {
 
-// Loads the config's strategy (as it now is on disk) into a fresh Session in a forked child
-// and dry-runs it on `recent` (per symbol, the last candles), under the script time and
-// memory limits. The child is killed past `deadline`, so a validation never leaves a stuck
-// thread, an abandoned Lua state or a handler in a bad state behind. Returns "" when the
-// candidate ran, else what stopped it (file:line for script errors).
+// Loads the config's strategy (its files' bytes pinned in config.limits.sources, else as
+// they are on disk) into a fresh Session in a forked child, adopts the running strategy's
+// state through the candidate's migrate (as the swap will; skipped when `running_state` is
+// empty), and dry-runs it on `recent` (per symbol, the last candles), under the script time
+// and memory limits. The child is killed past `deadline`, so a validation never leaves a
+// stuck thread, an abandoned Lua state or a handler in a bad state behind, and a looping
+// migrate never stalls the session. Returns "" when the candidate ran, else what stopped it
+// (file:line for script errors).
 std::string validate_in_child(const SessionConfig& config, Timeframe tf, const std::vector<CandleSeries>& recent,
-                              std::chrono::milliseconds deadline);
+                              std::chrono::milliseconds deadline, const std::string& running_state = "",
+                              const std::string& running_version = "");
 
 // inotify on the folders of a set of files (editors often replace a file by renaming a new
 // one over it, so the file's own inode is not enough).

@@ -32,9 +32,9 @@ int gate_column_of(LuaStrategy& s, const std::vector<std::string>& columns) {
   throw InputError(s.path() + ": gate '" + s.gate() + "' is not one of its feature columns (" + known + ")");
 }
 
-// A strategy's version: the SHA-256 (12 hex) of every file its state ran (names and bytes)
-// and of its params.
-std::string version_of(const std::vector<std::string>& files, const ScriptParams& params) {
+// A strategy's version: the SHA-256 (12 hex) of every file its state ran (names and the
+// SHA-256 of the bytes it loaded, never read again) and of its params.
+std::string version_of(const LuaRuntime& rt, const ScriptParams& params) {
   Sha256 h;
   for (const auto& [key, value] : params) {
     std::string text = key + "=";
@@ -44,14 +44,9 @@ std::string version_of(const std::vector<std::string>& files, const ScriptParams
     }, value);
     h.update(text.data(), text.size() + 1);
   }
-  for (const auto& f : files) {
-    std::string bytes;
-    try {
-      bytes = read_file(f);
-    } catch (const std::exception&) {
-    }
-    h.update(f.data(), f.size() + 1);
-    h.update(bytes.data(), bytes.size());
+  for (std::size_t i = 0; i < rt.files().size(); ++i) {
+    h.update(rt.files()[i].data(), rt.files()[i].size() + 1);
+    h.update(rt.files_sha256()[i].data(), rt.files_sha256()[i].size());
   }
   return h.hex().substr(0, 12);
 }
@@ -76,7 +71,7 @@ Session::Session(const SessionConfig& c, Timeframe tf, SessionSink& sink, Driver
   for (std::size_t s = 0; s < c.symbols.size(); ++s) enrichers_.push_back(std::make_unique<Enricher>(strategy_->features(), tf));
   strategy_->bind(enrichers_[0]->columns());
   gate_ = gate_column_of(*strategy_, enrichers_[0]->columns());
-  strategy_version_ = version_of(strategy_->runtime().files(), c.params);
+  strategy_version_ = version_of(strategy_->runtime(), c.params);
   for (const auto& f : c.filters) engine_.filters().add(filter_of(f, c));
   seen_.assign(c.symbols.size(), 0);
 }
@@ -149,12 +144,15 @@ void Session::finish() {
   strategy_->on_stop();
 }
 
-Session::Reload Session::reload_strategy(const std::vector<CandleSeries>& history, const std::string& script, const ScriptParams& params) {
+Session::Reload Session::reload_strategy(const std::vector<CandleSeries>& history, const std::string& script, const ScriptParams& params,
+                                         std::shared_ptr<const SourceMap> sources) {
   // Everything new is built and checked before anything of the running session changes.
-  auto fresh = std::make_unique<LuaStrategy>(script, config_.scripts_root, config_.symbols, params, config_.limits);
+  ScriptLimits limits = config_.limits;
+  limits.sources = std::move(sources);
+  auto fresh = std::make_unique<LuaStrategy>(script, config_.scripts_root, config_.symbols, params, limits);
   Reload r;
   r.old_version = strategy_version_;
-  r.new_version = version_of(fresh->runtime().files(), params);
+  r.new_version = version_of(fresh->runtime(), params);
   std::vector<std::unique_ptr<Enricher>> enrichers;
   for (std::size_t s = 0; s < config_.symbols.size(); ++s) enrichers.push_back(std::make_unique<Enricher>(fresh->features(), timeframe_));
   r.features_changed = enrichers[0]->version() != enrichers_[0]->version();
@@ -176,6 +174,10 @@ Session::Reload Session::reload_strategy(const std::vector<CandleSeries>& histor
   strategy_version_ = r.new_version;
   return r;
 }
+
+std::string Session::strategy_state() const { return strategy_->save_state(); }
+
+void Session::adopt_strategy_state(std::string_view bytes, const std::string& old_version) { strategy_->adopt_state(bytes, old_version); }
 
 void Session::rebuild_native() {
   std::vector<std::unique_ptr<Enricher>> enrichers;

@@ -110,8 +110,14 @@ class Session {
     std::string old_version, new_version;
     bool features_changed = false;
   };
-  // `script` and `params` may differ from the running ones (a signal config changed).
-  Reload reload_strategy(const std::vector<CandleSeries>& history, const std::string& script, const ScriptParams& params);
+  // `script` and `params` may differ from the running ones (a signal config changed);
+  // `sources`, the script files' bytes as validated: those are loaded, not the disk's.
+  Reload reload_strategy(const std::vector<CandleSeries>& history, const std::string& script, const ScriptParams& params,
+                         std::shared_ptr<const SourceMap> sources = {});
+  // Every symbol's ctx.state, and adopting another version's (through migrate): a reload's
+  // dry run migrates the running state exactly as the swap will.
+  std::string strategy_state() const;
+  void adopt_strategy_state(std::string_view bytes, const std::string& old_version);
   // Hot reload of native code and Lua filters: new enrichers and a new filter chain, built
   // by the kinds' current code (a plugin's new build, a filter script as it now is) and
   // loaded with the running ones' saved state. Throws, changing nothing, when the state

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 
+#include "core/sha256.hpp"
 #include "error_of.hpp"
 #include "lua/strategy.hpp"
 
@@ -137,4 +138,18 @@ TEST_CASE("hostile: a huge, special or linked-to-a-folder script is refused befo
   REQUIRE(::mkfifo((kRoot + "/lib/pipe.lua").c_str(), 0600) == 0);
   auto s = load("requires_fifo", "  require('lib.pipe')");
   CHECK(run(*s).find("pipe.lua: not a regular file") != std::string::npos);
+}
+
+TEST_CASE("hostile: a file changed after it was read is not what runs: pinned bytes are loaded, and named by their SHA-256") {
+  const std::string path = kRoot + "/strategies/pinned.lua";
+  const std::string validated = "local S = {features = {{name = 'x', kind = 'sma', period = 2}}}\nfunction S.on_bar(ctx) ctx:close() end\nreturn S\n";
+  std::ofstream(path) << "local S = {}\nfunction S.on_bar() while true do end end\nreturn S\n";  // what the disk holds now
+  ScriptLimits limits;
+  limits.timeout_ms = 200;
+  limits.sources = std::make_shared<SourceMap>(SourceMap{{path, validated}});
+  LuaStrategy s(path, kRoot, {"BTC"}, {}, limits);
+  s.bind({"x"});
+  CHECK(s.on_bar(0, candle(), 0, 1, 1000, 1000).size() == 1);  // the validated bytes ran
+  REQUIRE(s.runtime().files().size() == 1);
+  CHECK(s.runtime().files_sha256()[0] == sha256_hex(validated));
 }

@@ -170,6 +170,8 @@ TEST_CASE("broken edits are rejected within the time limit, the running strategy
       {700, v1.substr(0, v1.find("return S")) + "function S.on_bar(ctx, bar, f) local t = {} while true do t[#t + 1] = string.rep(#t .. '.', 2097152) end end\nreturn S\n",
        "memory limit"},
       {900, "return { features = { { name = 'x', kind = 'nope' } }, on_bar = function() end }\n", "unknown indicator kind 'nope'"},
+      // a migrate that never returns: tried in the dry run's child, never in the session
+      {1000, v1.substr(0, v1.find("return S")) + "function S.migrate(old) while true do end end\nreturn S\n", "migrate ran longer than 300 ms"},
       {1100, "return { features = { { name = 'e', kind = 'ema', period = 3 } } }\n", "needs on_bar"},
   };
   std::vector<std::string> errors;
@@ -198,6 +200,12 @@ TEST_CASE("broken edits are rejected within the time limit, the running strategy
     CHECK(reasons[i].find("\"result\":\"rejected\"") != std::string::npos);
     CHECK(reasons[i].find(broken[i].error) != std::string::npos);
   }
+  // The looping migrate was stopped inside the validation (the dry run's child), not in the
+  // session's swap after it: the validation lasted its whole time limit.
+  const std::string& migrate = reasons[4];
+  const auto at = migrate.find("\"validate_ms\":");
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stod(migrate.substr(at + 14)) >= 300);
   const auto trades = j->trades(p.run_id);
   REQUIRE(trades.size() == clean_trades.size());
   for (std::size_t i = 0; i < trades.size(); ++i) CHECK(same_bits(trades[i].trade.pnl, clean_trades[i].trade.pnl));
