@@ -16,6 +16,7 @@
 #include "plugin/loader.hpp"
 #include "run/backtest.hpp"
 #include "run/paper.hpp"
+#include "onepath/plugin.h"
 
 using namespace onepath;
 
@@ -54,12 +55,14 @@ TEST_CASE("bad plugins are refused with a clear error naming the file, and nothi
   };
   TempDir dir;
   std::ofstream(dir / "text.so") << "not a shared object\n";
+  const std::string minor = std::to_string(ONEPATH_ABI_MINOR);
   const std::vector<Bad> bad = {
       {dir / "text.so", "not a loadable plugin"},
       {dir / "missing.so", "no such plugin file"},
       {kTest + "/test_no_entry.so", "not an onepath plugin (it exports no onepath_plugin_manifest())"},
-      {kTest + "/test_wrong_major.so", "another ABI major version: the plugin is built for ABI 2.0, this onepath has ABI 1.0"},
-      {kTest + "/test_newer_minor.so", "a newer ABI than this onepath's: the plugin is built for ABI 1.1, this onepath has ABI 1.0"},
+      {kTest + "/test_wrong_major.so", "another ABI major version: the plugin is built for ABI 2." + minor + ", this onepath has ABI 1." + minor},
+      {kTest + "/test_newer_minor.so",
+       "a newer ABI than this onepath's: the plugin is built for ABI 1." + std::to_string(ONEPATH_ABI_MINOR + 1) + ", this onepath has ABI 1." + minor},
       {kTest + "/test_init_fails.so", "the plugin's init failed: the licence file is missing"},
       {kTest + "/test_small_struct.so", "indicator kind #1 has struct_size 8, smaller than any version of this ABI"},
       {kTest + "/test_clash.so", "indicator kind 'ema' is already defined (built-in)"},
