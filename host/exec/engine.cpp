@@ -1,5 +1,7 @@
 #include "exec/engine.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 #include "core/state_archive.hpp"
 
@@ -86,6 +88,9 @@ void ExecutionEngine::mark(TimestampMs ts) {
 void ExecutionEngine::finish() {
   kernel_.finish();
   take_trades();
+  TimestampMs last = 0;
+  for (std::size_t s = 0; s < kernel_.symbol_count(); ++s) last = std::max(last, kernel_.last_ts(static_cast<int>(s)));
+  if (ledger_ && last > 0) ledger_->on_final_mark(kernel_.mark(last));
 }
 
 std::string ExecutionEngine::save() const {

@@ -30,6 +30,9 @@ class LedgerSink {
   virtual ~LedgerSink() = default;
   virtual void on_trade(const Trade& trade) = 0;
   virtual void on_mark(const EquityPoint& mark) = 0;
+  // The last timestamp marked again after the end-of-data close-out: it replaces the
+  // previous mark, so the final equity includes the final exits and their fees.
+  virtual void on_final_mark(const EquityPoint& mark) = 0;
 };
 
 class ExecutionEngine {
@@ -47,6 +50,7 @@ class ExecutionEngine {
   // Equity at the close of a timestamp, after every symbol's bar of that time.
   void mark(TimestampMs ts);
   void set_ledger(LedgerSink* ledger) { ledger_ = ledger; }
+  // End of data: every position closed at its last close, then the final mark.
   void finish();
 
   const Kernel& kernel() const { return kernel_; }

@@ -259,6 +259,7 @@ struct Collector : SessionSink {
   void on_decision(const DecisionView& d) override { r.decision_log.add(d); }
   void on_trade(const Trade& t) override { r.trades.push_back(t); }
   void on_mark(const EquityPoint& m) override { r.equity.push_back(m); }
+  void on_final_mark(const EquityPoint& m) override { r.equity.back() = m; }
 };
 
 }  // namespace

@@ -81,6 +81,12 @@ class PaperRun final : public SessionSink {
     if (journal_ && marks_seen_ % c_.equity_every == 0) equity_.push_back(m);
     ++marks_seen_;
   }
+  void on_final_mark(const EquityPoint& m) override {
+    last_mark_ = m;
+    if (!journal_ || marks_seen_ == 0 || (marks_seen_ - 1) % c_.equity_every != 0) return;  // complete() appends it
+    if (!equity_.empty()) equity_.back() = m;  // the last mark, not flushed yet
+    else remark_written_ = true;
+  }
 
  private:
   void open(PaperOutcome& out);
@@ -124,6 +130,7 @@ class PaperRun final : public SessionSink {
   Journal::Seqs written_;
   std::uint64_t marks_seen_ = 0, trades_seen_ = 0;
   EquityPoint last_mark_;
+  bool remark_written_ = false;  // the last mark, already journaled, was made again at the end
   // the feed
   TimeSlice slice_;
   SteadyTime due_;
@@ -567,6 +574,7 @@ void PaperRun::complete() {
     journal_->append(run_id_, c_.session.symbols, written_, {}, {last_mark_}, {});
     ++written_.equity;
   }
+  if (remark_written_) journal_->replace_mark(run_id_, written_.equity - 1, last_mark_);
   end("complete");
   fs::remove(snapshot_path_);
 }

@@ -23,6 +23,7 @@ struct NullSink : SessionSink {
   void on_decision(const DecisionView&) override {}
   void on_trade(const Trade&) override {}
   void on_mark(const EquityPoint&) override {}
+  void on_final_mark(const EquityPoint&) override {}
 };
 
 // The child: a fresh Session of the candidate over the recent candles. Never returns.

@@ -60,6 +60,7 @@ struct Session::Ledger : LedgerSink {
     s.sink_.on_trade(t);
   }
   void on_mark(const EquityPoint& m) override { s.sink_.on_mark(m); }
+  void on_final_mark(const EquityPoint& m) override { s.sink_.on_final_mark(m); }
 };
 
 Session::Session(const SessionConfig& c, Timeframe tf, SessionSink& sink, Driver driver)

@@ -42,6 +42,8 @@ class SessionSink {
   virtual void on_decision(const DecisionView& d) = 0;
   virtual void on_trade(const Trade& t) = 0;
   virtual void on_mark(const EquityPoint& m) = 0;
+  // After the end-of-data close-out: replaces the last mark (LedgerSink::on_final_mark).
+  virtual void on_final_mark(const EquityPoint& m) = 0;
 };
 
 // What drives a session. Plugins' services are started for a backtest or a paper session

@@ -329,6 +329,17 @@ void Journal::append(std::int64_t id, const std::vector<std::string>& symbols, c
   in_transaction([&] { insert_results(id, symbols, first, trades, equity, decisions); });
 }
 
+void Journal::replace_mark(std::int64_t id, std::int64_t seq, const EquityPoint& m) {
+  auto s = db_->prepare("UPDATE equity SET ts = $1, equity = $2, cash = $3, gross_exposure = $4 WHERE run_id = $5 AND seq = $6");
+  s->bind(1, m.ts);
+  s->bind(2, m.equity);
+  s->bind(3, m.cash);
+  s->bind(4, m.gross_exposure);
+  s->bind(5, id);
+  s->bind(6, seq);
+  s->step();
+}
+
 void Journal::resume_run(std::int64_t id, const Seqs& keep) {
   in_transaction([&] {
     for (auto [table, n] : {std::pair{"trades", keep.trades}, std::pair{"equity", keep.equity}, std::pair{"decisions", keep.decisions}}) {

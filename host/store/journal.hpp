@@ -81,6 +81,8 @@ class Journal {
   };
   void append(std::int64_t id, const std::vector<std::string>& symbols, const Seqs& first, const std::vector<Trade>& trades,
               const std::vector<EquityPoint>& equity, const std::vector<DecisionRecord>& decisions);
+  // The mark numbered `seq` made again (the end-of-data close-out re-marks the last close).
+  void replace_mark(std::int64_t id, std::int64_t seq, const EquityPoint& mark);
   // Resuming from a snapshot: rows past what the snapshot had seen are dropped (they will
   // be made again), and the run is running again under this process.
   void resume_run(std::int64_t id, const Seqs& keep);

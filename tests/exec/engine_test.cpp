@@ -52,6 +52,7 @@ struct Ledger : LedgerSink {
   std::vector<EquityPoint> marks;
   void on_trade(const Trade& t) override { trades.push_back(t); }
   void on_mark(const EquityPoint& m) override { marks.push_back(m); }
+  void on_final_mark(const EquityPoint& m) override { marks.empty() ? marks.push_back(m) : void(marks.back() = m); }
 };
 
 ExecutionEngine make_engine(Ledger* ledger = nullptr) {

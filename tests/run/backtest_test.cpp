@@ -258,3 +258,27 @@ TEST_CASE("a strategy with no features (price action only) runs") {
   CHECK(r.feature_columns.empty());
   CHECK(r.trades.size() > 10);
 }
+
+TEST_CASE("the final equity includes the end-of-data close-out and its fees: equity, cash and the trades' P&L agree") {
+  // Buys and sells back once, then buys and still holds when the data ends.
+  std::vector<double> closes;
+  for (int i = 0; i < 120; ++i) closes.push_back(100.0 + 0.3 * i + (i % 7 == 0 ? -2 : 0));
+  std::filesystem::create_directories(kWork);
+  const std::string script = kWork + "/hold_to_end.lua", path = kWork + "/closeout.toml";
+  std::ofstream(script) << "local S = {}\nlocal n = 0\nfunction S.on_bar(ctx, bar, f)\n  n = n + 1\n"
+                           "  if n == 5 or n == 50 then ctx:buy{ size = 0.2 } elseif n == 30 then ctx:close() end\nend\nreturn S\n";
+  std::ofstream(path) << "[data]\nfiles = { X = \"" << write_series("closeout", closes) << "\" }\n[strategy]\nscript = \"" << script
+                      << "\"\n[execution]\ntaker_fee_bps = 10\nslippage_bps = 5\n";
+  const BacktestResult r = run_backtest(load_run_config(path));
+  REQUIRE(r.trades.size() == 2);
+  CHECK(r.trades.back().reason == ExitReason::end_of_data);
+  CHECK(r.trades.back().fees > 0);
+  double pnl = 0;
+  for (const Trade& t : r.trades) pnl += t.pnl;
+  CHECK(r.metrics.final_equity == doctest::Approx(r.metrics.initial_equity + pnl).epsilon(1e-12));
+  CHECK(r.equity.size() == closes.size());  // the last mark replaced, not added
+  CHECK(r.equity.back().gross_exposure == 0);
+  CHECK(r.equity.back().equity == r.equity.back().cash);
+  CHECK(r.metrics.final_equity == r.equity.back().equity);
+  CHECK(r.metrics.total_return == r.metrics.final_equity / r.metrics.initial_equity - 1.0);
+}

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "core/error.hpp"
@@ -182,6 +183,10 @@ TEST_CASE("paper HTTP on loopback: health, metrics, status, the kill switch, sto
   }
   CHECK(j->count("equity", second.run_id) == b.equity.size());
   CHECK(j->run(second.run_id)->status == "complete");
+  // one final equity, after the end-of-data close-out, everywhere
+  CHECK(second.equity == b.metrics.final_equity);
+  CHECK(j->equity(second.run_id).back().equity == b.metrics.final_equity);
+  CHECK(nlohmann::json::parse(j->run(second.run_id)->metrics)["final_equity"].get<double>() == b.metrics.final_equity);
 }
 
 TEST_CASE("a snapshot of another configuration is refused with what to do") {
@@ -291,4 +296,68 @@ TEST_CASE("a paper session exports each model input's drift against the model's 
   CHECK(metrics.find("onepath_model_input_ks{model=\"score\",input=\"prank\"} ") != std::string::npos);
   CHECK(http(port, "POST", "/control/stop").status == 202);
   session.join();
+}
+
+TEST_CASE("a paper session's final equity includes the end-of-data close-out, whichever mark the journal keeps") {
+  Fixture f;
+  const std::string script = (f.dir / "hold.lua").string();
+  std::ofstream(script) << "local S = {}\nfunction S.on_bar(ctx, bar, f)\n  if ctx.position == 0 then ctx:buy{ size = 0.2 } end\nend\nreturn S\n";
+  auto config = [&](int every) {
+    const std::string path = (f.dir / "HOLD.toml").string();
+    std::ofstream(path) << "[data]\nsymbols = [\"BTC\"]\n[data.generate]\nbars = 10\n[strategy]\nscript = \"" << script
+                        << "\"\n[execution]\nfill = \"close\"\ntaker_fee_bps = 10\n[output]\nequity_every = " << every << "\ndb = \""
+                        << (f.dir / "journal.db").string() << "\"\n[paper]\ndir = \"" << (f.dir / "paper").string() << "\"\n";
+    return load_run_config(path);
+  };
+  SynthOptions so;
+  so.symbols = {preset_symbol("BTC", 1)};
+  so.bars = 40;
+  so.seed = 3;
+  so.start_ms = 1709251200000;
+  const auto m = generate_market(so);
+  auto j = [&] { return Journal::open((f.dir / "journal.db").string()); };
+
+  // the last mark kept by sampling (40 marks, every 3rd and the last) and not sampled
+  for (int every : {1, 3, 13}) {
+    CAPTURE(every);
+    RunConfig c = config(every);
+    BacktestResult b = run_backtest_on(c.session, m, k15m);
+    REQUIRE(b.trades.size() == 1);
+    REQUIRE(b.trades[0].reason == ExitReason::end_of_data);
+    PaperOptions o;
+    o.fresh = true;
+    PaperOutcome p = run_paper(c, make_replay_feed(m, k15m, 0), o);
+    REQUIRE(p.complete);
+    CHECK(p.equity == b.metrics.final_equity);
+    CHECK(j()->equity(p.run_id).back().equity == b.metrics.final_equity);
+    CHECK(nlohmann::json::parse(j()->run(p.run_id)->metrics)["final_equity"].get<double>() == b.metrics.final_equity);
+  }
+
+  // the last mark already journaled when the data ends: stopped after the first bar, resumed on a feed with no more
+  RunConfig c = config(1);
+  std::atomic<int> port{0};
+  PaperOptions o;
+  o.fresh = true;
+  o.on_listening = [&](int p) { port = p; };
+  auto first = [&](std::size_t n) {
+    CandleSeries s;
+    s.symbol = m[0].symbol;
+    for (std::size_t i = 0; i < n; ++i) s.push_back(m[0][i]);
+    return std::vector<CandleSeries>{s};
+  };
+  const auto two = first(2), one = first(1);
+  std::thread session([&] { run_paper(c, make_replay_feed(two, k15m, 1.0), o); });  // the second bar is 15 minutes away
+  REQUIRE(eventually([&] { return port.load() != 0; }));
+  REQUIRE(eventually([&] { return http(port, "GET", "/status").body.find("\"candles\": 1,") != std::string::npos; }));
+  CHECK(http(port, "POST", "/control/stop").status == 202);
+  session.join();
+  PaperOutcome resumed = run_paper(c, make_replay_feed(one, k15m, 0), PaperOptions{});
+  REQUIRE(resumed.resumed);
+  REQUIRE(resumed.complete);
+  BacktestResult b = run_backtest_on(c.session, one, k15m);
+  REQUIRE(b.trades.size() == 1);
+  CHECK(resumed.equity == b.metrics.final_equity);
+  auto marks = j()->equity(resumed.run_id);
+  CHECK(marks.size() == 1);
+  CHECK(marks.back().equity == b.metrics.final_equity);
 }

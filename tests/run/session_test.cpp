@@ -167,6 +167,7 @@ TEST_CASE("the event gate: on_bar runs only where the gate column is non-zero, f
       void on_decision(const DecisionView&) override {}
       void on_trade(const Trade&) override {}
       void on_mark(const EquityPoint&) override {}
+      void on_final_mark(const EquityPoint&) override {}
     } null;
     Session probe(c.session, k15m, null);
     CHECK(probe.gate_column() == 1);
@@ -217,6 +218,7 @@ TEST_CASE("a Session saved and restored into a new one every 97 slices ends with
     void on_decision(const DecisionView& d) override { r.decision_log.add(d); }
     void on_trade(const Trade& t) override { r.trades.push_back(t); }
     void on_mark(const EquityPoint& m) override { r.equity.push_back(m); }
+    void on_final_mark(const EquityPoint& m) override { r.equity.back() = m; }
   };
   BacktestResult restored;
   Keep keep(restored);
