@@ -7,7 +7,7 @@
 
 namespace onepath {
 
-constexpr std::uint32_t kEngineStateFormat = 2;  // 2: no ledger history in the state
+constexpr std::uint32_t kEngineStateFormat = 3;  // 2: no ledger history in the state; 3: the fill count
 
 const char* outcome_name(Decision::Outcome o) {
   static const char* names[] = {"placed", "filtered", "rejected", "nothing"};

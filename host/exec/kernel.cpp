@@ -66,6 +66,7 @@ void Kernel::open_lot(int symbol, const Order& o, Fill f, TimestampMs ts, std::i
   lot.has_take = std::isfinite(lot.take_profit);
   cash_ -= o.direction * o.quantity * f.price + lot.entry_fee;
   b.lots.push_back(lot);
+  ++fills_;
 }
 
 void Kernel::close_lot(int symbol, std::size_t index, double quantity, Fill f, TimestampMs ts, ExitReason reason,
@@ -94,6 +95,7 @@ void Kernel::close_lot(int symbol, std::size_t index, double quantity, Fill f, T
   t.reason = reason;
   t.rule = rule;
   trades_.push_back(t);
+  ++fills_;
   if (whole) {
     b.lots.erase(b.lots.begin() + static_cast<std::ptrdiff_t>(index));
   } else {

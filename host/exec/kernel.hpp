@@ -108,13 +108,15 @@ class Kernel {
   // Trades closed since the last clear_trades(), in the order they closed.
   const std::vector<Trade>& trades() const { return trades_; }
   void clear_trades() { trades_.clear(); }
+  // Fills so far: a lot opened, or a lot closed in whole or in part (a reversal is two).
+  std::uint64_t fills() const { return fills_; }
   const std::vector<std::string>& symbols() const { return symbols_; }
   const ExecConfig& config() const { return config_; }
   std::size_t symbol_count() const { return books_.size(); }
 
   template <class A>
   void fields(A& ar) {
-    ar.all(cash_, next_id_, trades_);
+    ar.all(cash_, next_id_, fills_, trades_);
     for (auto& b : books_) ar.all(b.lots, b.orders, b.last_close, b.last_ts, b.bar);
   }
 
@@ -145,6 +147,7 @@ class Kernel {
   std::vector<Book> books_;
   double cash_;
   std::int64_t next_id_ = 1;
+  std::uint64_t fills_ = 0;
   std::vector<Trade> trades_;
 };
 

@@ -666,7 +666,8 @@ std::string PaperRun::metrics_text() const {
   metric("onepath_candles_total", "counter", "Candles stepped.", static_cast<double>(session_->candles()));
   metric("onepath_decisions_total", "counter", "Intents decided.", static_cast<double>(session_->decisions()));
   metric("onepath_orders_total", "counter", "Orders placed.", static_cast<double>(session_->placed()));
-  metric("onepath_fills_total", "counter", "Trades closed.", static_cast<double>(trades_seen_));
+  metric("onepath_fills_total", "counter", "Fills: a lot opened, or closed in whole or in part.", static_cast<double>(k.fills()));
+  metric("onepath_trades_total", "counter", "Trades closed (a lot's entry and exit).", static_cast<double>(trades_seen_));
   metric("onepath_equity", "gauge", "Equity at the last mark.", k.equity());
   metric("onepath_cash", "gauge", "Cash.", k.cash());
   metric("onepath_entries_paused", "gauge", "1 while the kill switch holds new entries.", session_->entries_paused() ? 1 : 0);

@@ -236,6 +236,7 @@ TEST_CASE("an entry against an open position reverses it, partial closes take th
   CHECK(k.trades().size() == 3);
   CHECK(k.trades()[2].reason == ExitReason::signal);
   CHECK(k.position(0) == -3);
+  CHECK(k.fills() == 6);  // two lots opened, the first closed, half the second, its rest, the short opened
 }
 
 TEST_CASE("costs: taker fee and slippage on market and stop fills, maker fee on limits, none in clean mode") {

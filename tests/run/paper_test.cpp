@@ -349,6 +349,10 @@ TEST_CASE("a paper session's final equity includes the end-of-data close-out, wh
   std::thread session([&] { run_paper(c, make_replay_feed(two, k15m, 1.0), o); });  // the second bar is 15 minutes away
   REQUIRE(eventually([&] { return port.load() != 0; }));
   REQUIRE(eventually([&] { return http(port, "GET", "/status").body.find("\"candles\": 1,") != std::string::npos; }));
+  // the entry filled at the first close; no trade is closed yet: fills and trades are two series
+  const std::string metrics = http(port, "GET", "/metrics").body;
+  CHECK(metrics.find("\nonepath_fills_total 1\n") != std::string::npos);
+  CHECK(metrics.find("\nonepath_trades_total 0\n") != std::string::npos);
   CHECK(http(port, "POST", "/control/stop").status == 202);
   session.join();
   PaperOutcome resumed = run_paper(c, make_replay_feed(one, k15m, 0), PaperOptions{});
