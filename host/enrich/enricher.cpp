@@ -349,7 +349,7 @@ void Enricher::bootstrap(const CandleSeries& history, bool allow_partial) {
     if (!allow_partial)
       throw InputError("enrichment_bootstrap_insufficient_history: " + std::to_string(history.size()) + " candles given, the feature set needs " +
                        std::to_string(warmup_bars_) +
-                       " (WARMUP_BARS) for its rows to equal a longer history's; allow a partial warm-up to go on anyway");
+                       " (WARMUP_BARS) for its rows to equal a longer history's");
   }
   enrich_batch(history);
 }

@@ -391,6 +391,7 @@ std::string LuaRuntime::load_chunk(const std::string& path) {
   }
   files_.push_back(path);
   files_sha256_.push_back(sha256_hex(bytes));
+  loaded_->emplace(path, bytes);
   if (luaL_loadbuffer(L_, bytes.data(), bytes.size(), ("@" + path).c_str()) != 0) {
     const char* m = lua_tostring(L_, -1);
     std::string error = m ? m : path + ": cannot load";

@@ -97,6 +97,9 @@ class LuaRuntime {
   // Every file this state has run: scripts, then modules as they were required.
   const std::vector<std::string>& files() const { return files_; }
   const std::vector<std::string>& files_sha256() const { return files_sha256_; }  // of the bytes loaded
+  // The bytes of every file this state has run, as loaded: what reloads a version as it was
+  // (a paper session reverting a hot reload), whatever the disk holds now.
+  std::shared_ptr<const SourceMap> loaded_sources() const { return loaded_; }
   // Pushes a file's chunk (its pinned bytes, else the file) and notes it in files(); "" or
   // the error (the script's file and line for a syntax error).
   std::string load_chunk(const std::string& path);
@@ -109,6 +112,7 @@ class LuaRuntime {
   lua_State* L_ = nullptr;
   int env_ref_ = 0;
   std::vector<std::string> files_, files_sha256_;
+  std::shared_ptr<SourceMap> loaded_ = std::make_shared<SourceMap>();
   bool stopped_ = false;    // a call timed out: the script takes no more calls
   bool abandoned_ = false;  // ...and was jumped out of: the state is not even closed
 };

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -37,12 +38,13 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::uint32_t kSnapshotFormat = 1;
+constexpr std::uint32_t kSnapshotFormat = 2;  // 2: the reload ring, entries paused by an error
 constexpr std::size_t kSlicesPerTurn = 256;  // between two looks at timers, signals and HTTP
 constexpr auto kFlushEvery = std::chrono::seconds(1);
 constexpr auto kPauseFilePoll = std::chrono::milliseconds(250);
 constexpr auto kFeedPoll = std::chrono::milliseconds(100);
-constexpr auto kReloadSettle = std::chrono::milliseconds(30);  // a file change is acted on once writes have settled this long  // a feed with nothing yet is asked again after this
+constexpr auto kReloadSettle = std::chrono::milliseconds(30);  // a file change is acted on once writes have settled this long
+constexpr std::size_t kAlertsKept = 20;  // /status lists the last alerts
 // Step latency buckets, seconds (Prometheus histogram).
 constexpr double kBuckets[] = {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2, 1e-1};
 
@@ -53,10 +55,13 @@ struct Snapshot {
   Journal::Seqs seqs;
   std::uint64_t marks_seen = 0, trades_seen = 0;
   std::string session, feed;
+  std::vector<std::vector<Candle>> ring;  // per symbol, the candles a reload warms new features on
+  std::uint8_t error_paused = 0;
 
   template <class A>
   void fields(A& ar) {
-    ar.all(config_sha256, journal, run_id, seqs.trades, seqs.equity, seqs.decisions, marks_seen, trades_seen, session, feed);
+    ar.all(config_sha256, journal, run_id, seqs.trades, seqs.equity, seqs.decisions, marks_seen, trades_seen, session, feed, ring,
+           error_paused);
   }
 };
 
@@ -99,6 +104,10 @@ class PaperRun final : public SessionSink {
   void end(const std::string& status);
   void poll_pause_file();
   void set_paused();
+  // After a step: the strategy's runtime errors, by [paper] on_error (docs/paper.md).
+  void handle_strategy_errors();
+  bool revert_strategy(const Session::StrategyError& e);
+  void alert(const std::string& kind, const std::string& message);
   void show_status(bool last = false);
   HttpResponse handle(const HttpRequest& req);
   std::string metrics_text() const;
@@ -138,7 +147,7 @@ class PaperRun final : public SessionSink {
   std::string feed_mark_;   // the feed's state before slice_ was taken
   std::vector<Candle> last_candle_;
   // the loop
-  bool stopping_ = false, complete_ = false, http_paused_ = false, file_paused_ = false;
+  bool stopping_ = false, complete_ = false, http_paused_ = false, file_paused_ = false, error_paused_ = false;
   std::size_t since_snapshot_ = 0;
   Clock::time_point started_, last_fed_, last_flush_;
   double lag_seconds_ = 0;
@@ -151,6 +160,17 @@ class PaperRun final : public SessionSink {
   std::unique_ptr<asio::posix::stream_descriptor> watch_stream_;
   std::size_t reloads_ = 0, reloads_rejected_ = 0;
   nlohmann::json last_reload_;
+  // The version a hot reload replaced, while on probation: a runtime error brings it back.
+  struct Previous {
+    std::string script;
+    ScriptParams params;
+    std::shared_ptr<const SourceMap> sources;
+    std::vector<std::pair<std::string, std::string>> scripts;
+    std::uint64_t swapped_at = 0;  // slices_ then
+  };
+  std::optional<Previous> previous_;
+  std::uint64_t slices_ = 0, strategy_errors_ = 0;  // slices_: stepped by this process
+  std::deque<nlohmann::json> alerts_;
   std::map<std::string, std::string> plugin_shas_;  // each [[plugins]] file as loaded
   // Models with a manifest: their inputs' last rows against training (/metrics).
   std::unique_ptr<DriftMonitor> drift_;
@@ -161,6 +181,7 @@ class PaperRun final : public SessionSink {
 void PaperRun::open(PaperOutcome& out) {
   const std::vector<std::string>& symbols = c_.session.symbols;
   session_ = std::make_unique<Session>(c_.session, feed_->timeframe(), *this, Driver::paper);
+  session_->keep_strategy_errors(true);
   watch_drift();
   last_candle_.assign(symbols.size(), Candle{});
   ring_.assign(symbols.size(), {});
@@ -194,6 +215,9 @@ void PaperRun::open(PaperOutcome& out) {
     feed_->load(snap->feed);
     marks_seen_ = snap->marks_seen;
     trades_seen_ = snap->trades_seen;
+    if (snap->ring.size() == ring_.size())
+      for (std::size_t s = 0; s < ring_.size(); ++s) ring_[s].assign(snap->ring[s].begin(), snap->ring[s].end());
+    error_paused_ = snap->error_paused != 0;
     out.resumed = true;
     if (journal_ && snap->journal == c_.journal && snap->run_id && journal_->run(snap->run_id)) {
       run_id_ = snap->run_id;
@@ -203,8 +227,13 @@ void PaperRun::open(PaperOutcome& out) {
     log::info("paper_resume", {{"snapshot", snapshot_path_}, {"last_candle", session_->candles() ? format_iso(session_->last_ts()) : std::string("none yet")}, {"candles", session_->candles()}});
   } else {
     std::vector<CandleSeries> history = feed_->history(session_->warmup_bars());
-    for (std::size_t s = 0; s < history.size(); ++s)
-      if (!history[s].empty()) session_->warm_up(static_cast<int>(s), history[s]);
+    for (std::size_t s = 0; s < history.size(); ++s) {
+      if (history[s].empty()) continue;
+      session_->warm_up(static_cast<int>(s), history[s]);
+      // the warm-up history stays available to reloads: new features warm up on it too
+      for (std::size_t i = history[s].size() - std::min(history[s].size(), c_.paper.reload_candles); i < history[s].size(); ++i)
+        ring_[s].push_back(history[s][i]);
+    }
     session_->start();
   }
   if (journal_ && !run_id_) {
@@ -275,6 +304,17 @@ PaperOutcome PaperRun::run() {
   try {
     io_.run();
   } catch (const std::exception& e) {
+    try {  // a restart resumes with the positions and the ledger (docs/paper.md)
+      if (pending_) {  // failed in the middle of a slice: resume after it
+        if (journal_)
+          journal_->event(run_id_, correlation_, "paper_slice_abandoned",
+                          nlohmann::json{{"ts", format_iso(slice_.ts)}, {"error", e.what()}}.dump());
+        pending_ = false;
+      }
+      snapshot();
+    } catch (const std::exception& also) {
+      log::warn("paper_snapshot_failed", {{"error", also.what()}});
+    }
     if (journal_) {  // what the session did up to the failure stays, marked failed
       try {
         flush();
@@ -357,6 +397,8 @@ void PaperRun::step() {
   session_->close(slice_.ts);
   run_plugin_work();
   pending_ = false;
+  ++slices_;
+  handle_strategy_errors();
   last_fed_ = Clock::now();
   if (++since_snapshot_ >= c_.paper.snapshot_every) snapshot();
   else if (journal_ && last_fed_ - last_flush_ >= kFlushEvery) flush();
@@ -441,9 +483,11 @@ nlohmann::json PaperRun::reload(const std::string& trigger) {
   const auto validated = Clock::now();
   Session::Reload r;
   r.old_version = session_->strategy_version();
+  Previous before{session_->config().strategy, session_->config().params, session_->strategy_sources(), scripts_, slices_};
   if (error.empty()) {
     try {
-      r = session_->reload_strategy(candles, candidate.strategy, candidate.params, sources);
+      r = session_->reload_strategy(candles, candidate.strategy, candidate.params, sources, c_.paper.reload_partial_warmup);
+      previous_ = std::move(before);
     } catch (const std::exception& e) {
       error = e.what();
     }
@@ -467,6 +511,7 @@ nlohmann::json PaperRun::reload(const std::string& trigger) {
   if (error.empty()) {
     result["new_version"] = r.new_version;
     result["features_changed"] = r.features_changed;
+    if (r.partial_warmup) result["partial_warmup"] = true;
     result["swap_ms"] = std::chrono::duration<double, std::milli>(Clock::now() - validated).count();
     for (const auto& f : c_.session.filters)
       if (!f.script.empty()) now.emplace_back(f.script, file_sha256(f.script));
@@ -549,6 +594,8 @@ void PaperRun::snapshot() {
   s.trades_seen = trades_seen_;
   s.session = session_->save();
   s.feed = pending_ ? feed_mark_ : feed_->save();
+  for (const auto& r : ring_) s.ring.emplace_back(r.begin(), r.end());
+  s.error_paused = error_paused_;
   StateWriter w;
   w.all(kSnapshotFormat, s);
   write_file_atomic(snapshot_path_, w.bytes());
@@ -623,12 +670,72 @@ void PaperRun::poll_pause_file() {
 }
 
 void PaperRun::set_paused() {
-  const bool on = http_paused_ || file_paused_;
+  const bool on = http_paused_ || file_paused_ || error_paused_;
   if (on == session_->entries_paused()) return;
   session_->pause_entries(on);
   log::info(on ? "paper_entries_paused" : "paper_entries_resumed", {{"pause_file", file_paused_ ? "present" : "absent"},
                                                                     {"http", http_paused_ ? "paused" : "not paused"}});
   if (journal_) journal_->event(run_id_, correlation_, on ? "entries_paused" : "entries_resumed", "{}");
+}
+
+void PaperRun::alert(const std::string& kind, const std::string& message) {
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  alerts_.push_back({{"time", format_iso(now)}, {"kind", kind}, {"message", message}});
+  if (alerts_.size() > kAlertsKept) alerts_.pop_front();
+}
+
+void PaperRun::handle_strategy_errors() {
+  const std::vector<Session::StrategyError> errors = session_->take_strategy_errors();
+  if (errors.empty()) return;
+  strategy_errors_ += errors.size();
+  const std::string version = session_->strategy_version();
+  for (const auto& e : errors) {
+    const std::string& symbol = c_.session.symbols[static_cast<std::size_t>(e.symbol)];
+    log::event(log::Level::error, "strategy_error", {{"symbol", symbol}, {"candle", format_iso(e.ts)}, {"version", version}, {"error", e.message}});
+    if (journal_)
+      journal_->event(run_id_, correlation_, "strategy_error",
+                      nlohmann::json{{"symbol", symbol}, {"candle", format_iso(e.ts)}, {"version", version}, {"error", e.message}}.dump());
+  }
+  const auto& first = errors.front();
+  const std::string where = c_.session.symbols[static_cast<std::size_t>(first.symbol)] + " at " + format_iso(first.ts);
+  if (revert_strategy(first)) return;
+  switch (c_.paper.on_error) {
+    case PaperConfig::OnError::skip:
+      alert("strategy_error", "decision skipped (" + where + "): " + first.message);
+      break;
+    case PaperConfig::OnError::pause:
+      alert("strategy_error", "decision skipped and entries paused (" + where + "; POST /control/resume resumes): " + first.message);
+      error_paused_ = true;
+      set_paused();
+      break;
+    case PaperConfig::OnError::stop:
+      alert("strategy_error", "session stopping (" + where + "): " + first.message);
+      request_stop("strategy error");
+      break;
+  }
+}
+
+// Within the probation after a hot reload, the version before it comes back, as it was loaded.
+bool PaperRun::revert_strategy(const Session::StrategyError& e) {
+  if (!previous_ || c_.paper.reload_probation == 0 || slices_ - previous_->swapped_at > c_.paper.reload_probation) return false;
+  Previous back = std::move(*previous_);
+  previous_.reset();
+  try {
+    const Session::Reload r = session_->reload_strategy(recent(), back.script, back.params, back.sources, true);
+    scripts_ = std::move(back.scripts);
+    if (r.features_changed) watch_drift();
+    if (watcher_) watcher_->watch(watched_files());
+    const nlohmann::json fields = {{"from", r.old_version}, {"to", r.new_version}, {"symbol", c_.session.symbols[static_cast<std::size_t>(e.symbol)]},
+                                   {"candle", format_iso(e.ts)}, {"error", e.message}};
+    log::warn("strategy_reverted", {{"from", r.old_version}, {"to", r.new_version}, {"error", e.message}});
+    if (journal_) journal_->event(run_id_, correlation_, "strategy_reverted", fields.dump());
+    alert("strategy_reverted", "version " + r.old_version + " failed (" + e.message + "); back to " + r.new_version);
+    return true;
+  } catch (const std::exception& x) {
+    log::warn("strategy_revert_failed", {{"error", x.what()}});
+    alert("strategy_revert_failed", x.what());
+    return false;
+  }
 }
 
 void PaperRun::show_status(bool last) {
@@ -670,6 +777,8 @@ std::string PaperRun::metrics_text() const {
   metric("onepath_trades_total", "counter", "Trades closed (a lot's entry and exit).", static_cast<double>(trades_seen_));
   metric("onepath_equity", "gauge", "Equity at the last mark.", k.equity());
   metric("onepath_cash", "gauge", "Cash.", k.cash());
+  metric("onepath_strategy_errors_total", "counter", "Runtime errors of the strategy (each skipped a decision).",
+         static_cast<double>(strategy_errors_));
   metric("onepath_entries_paused", "gauge", "1 while the kill switch holds new entries.", session_->entries_paused() ? 1 : 0);
   metric("onepath_feed_lag_seconds", "gauge", "How late the last time slice was stepped after it was due.", lag_seconds_);
   m += "# HELP onepath_position Signed position per symbol.\n# TYPE onepath_position gauge\n";
@@ -728,6 +837,8 @@ nlohmann::json PaperRun::status() const {
                       {"feature_set_version", session_->feature_set_version()},
                       {"strategy_version", session_->strategy_version()},
                       {"reloads", {{"swapped", reloads_}, {"rejected", reloads_rejected_}, {"last", last_reload_}}},
+                      {"strategy_errors", strategy_errors_},
+                      {"alerts", nlohmann::json(alerts_)},
                       {"symbols", symbols},
                       {"scripts", scripts},
                       {"snapshot", snapshot_path_}};
@@ -746,6 +857,7 @@ HttpResponse PaperRun::handle(const HttpRequest& req) {
   if (get && path == "/status") return {200, "application/json", status().dump(2) + "\n"};
   if (post && (path == "/control/pause" || path == "/control/resume")) {
     http_paused_ = path == "/control/pause";
+    if (!http_paused_) error_paused_ = false;  // resuming is the operator's answer to an error's pause
     set_paused();
     return {200, "application/json", status().dump(2) + "\n"};
   }

@@ -31,6 +31,13 @@ struct PaperConfig {
   std::size_t history_bars = 0;      // generated feed: bars of its past to warm up from; 0: the warm-up the features need
   bool reload = true;                // hot reload the strategy when its files change
   std::size_t reload_candles = 500;  // per symbol: a candidate's dry run, and new features' warm-up
+  bool reload_partial_warmup = false;  // new features may warm up on fewer candles than they need
+  // A strategy's runtime error: its decision is skipped, then entries paused, or nothing
+  // more, or the session snapshotted and stopped. Within `reload_probation` time slices of
+  // a hot reload the previous version comes back first (0: never).
+  enum class OnError : std::uint8_t { pause, skip, stop };
+  OnError on_error = OnError::pause;
+  std::size_t reload_probation = 1000;
 };
 
 struct RunConfig {

@@ -116,7 +116,15 @@ void Session::on_candle(int sym, const Candle& candle) {
   // are already up to date.
   if (gate_ >= 0 && !(row[gate_] != 0 && !std::isnan(row[gate_]))) return;
   const Kernel& k = engine_.kernel();
-  const auto& intents = strategy_->on_bar(sym, candle, k.bar(sym), k.position(sym), k.equity(), k.cash());
+  const std::vector<Intent>* decided = nullptr;
+  try {
+    decided = &strategy_->on_bar(sym, candle, k.bar(sym), k.position(sym), k.equity(), k.cash());
+  } catch (const ScriptError& e) {
+    if (!keep_errors_) throw;
+    errors_.push_back({sym, candle.ts, e.what()});
+    return;
+  }
+  const auto& intents = *decided;
   if (intents.empty()) return;
   DecisionView view{candle.ts, sym, IntentAction::buy, nullptr, row, feature_columns().size(), strategy_version_};
   for (const Intent& in : intents) {
@@ -146,7 +154,7 @@ void Session::finish() {
 }
 
 Session::Reload Session::reload_strategy(const std::vector<CandleSeries>& history, const std::string& script, const ScriptParams& params,
-                                         std::shared_ptr<const SourceMap> sources) {
+                                         std::shared_ptr<const SourceMap> sources, bool partial_warmup) {
   // Everything new is built and checked before anything of the running session changes.
   ScriptLimits limits = config_.limits;
   limits.sources = std::move(sources);
@@ -159,7 +167,15 @@ Session::Reload Session::reload_strategy(const std::vector<CandleSeries>& histor
   r.features_changed = enrichers[0]->version() != enrichers_[0]->version();
   if (r.features_changed) {
     if (history.size() != enrichers.size()) throw std::logic_error("reload: history for another number of symbols");
-    for (std::size_t s = 0; s < enrichers.size(); ++s) enrichers[s]->bootstrap(history[s], false);  // warm at the first decision
+    for (std::size_t s = 0; s < enrichers.size(); ++s) {  // warm at the first decision
+      const std::size_t need = enrichers[s]->warmup_bars();
+      if (history[s].size() < need && !partial_warmup)
+        throw InputError("the new feature set needs " + std::to_string(need) + " candles of " + config_.symbols[s] + " to warm up; the session keeps " +
+                         std::to_string(history[s].size()) + " (the last [paper] reload_candles, the warm-up history included): raise reload_candles to at least " +
+                         std::to_string(need) + ", or set [paper] reload_partial_warmup = true to warm them on what there is");
+      r.partial_warmup = r.partial_warmup || history[s].size() < need;
+      if (!history[s].empty()) enrichers[s]->bootstrap(history[s], true);
+    }
   }
   const auto& columns = (r.features_changed ? enrichers : enrichers_)[0]->columns();
   fresh->bind(columns);
@@ -195,12 +211,20 @@ void Session::rebuild_native() {
 }
 
 std::vector<std::string> Session::script_files() const { return strategy_->runtime().files(); }
+std::shared_ptr<const SourceMap> Session::strategy_sources() const { return strategy_->runtime().loaded_sources(); }
 
 // Fills reach the strategy here and nowhere else, after the engine has finished with them.
 void Session::deliver_fills() {
   if (pending_fills_.empty()) return;
-  for (const Trade& t : pending_fills_) strategy_->on_fill(t.symbol, t);
-  pending_fills_.clear();
+  std::vector<Trade> fills = std::exchange(pending_fills_, {});
+  for (const Trade& t : fills) {
+    try {
+      strategy_->on_fill(t.symbol, t);
+    } catch (const ScriptError& e) {
+      if (!keep_errors_) throw;
+      errors_.push_back({t.symbol, t.exit_ts, e.what()});
+    }
+  }
 }
 
 std::string Session::save() const {

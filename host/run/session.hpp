@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/candle.hpp"
@@ -85,6 +86,17 @@ class Session {
   // End of data: positions closed at their last close, the strategy's on_stop.
   void finish();
 
+  // A strategy's runtime error (on_bar, on_fill) is thrown (a backtest fails on it), or,
+  // once this is on (a paper session), kept: that call's intents are skipped, the rest of
+  // the step goes on and the driver takes the errors after the step.
+  struct StrategyError {
+    int symbol = 0;
+    TimestampMs ts = 0;
+    std::string message;
+  };
+  void keep_strategy_errors(bool on) { keep_errors_ = on; }
+  std::vector<StrategyError> take_strategy_errors() { return std::exchange(errors_, {}); }
+
   // Kill switch: while on, entries are dropped (filter "kill_switch"); exits, marks and
   // indicator updates go on.
   void pause_entries(bool on) { entries_paused_ = on; }
@@ -100,8 +112,10 @@ class Session {
 
   // The strategy's version: SHA-256 (12 hex) of every file its Lua state ran and its params.
   const std::string& strategy_version() const { return strategy_version_; }
-  // The files the strategy's Lua state ran (the script and the modules it required).
+  // The files the strategy's Lua state ran (the script and the modules it required), and
+  // their bytes as it loaded them.
   std::vector<std::string> script_files() const;
+  std::shared_ptr<const SourceMap> strategy_sources() const;
   // Hot reload, between candles: loads the strategy's script afresh, carries every symbol's
   // ctx.state (through its migrate(old_state, old_version) when it has one), and, when its
   // feature set changed, bootstraps new enrichers from `history` (per symbol, the last
@@ -111,11 +125,13 @@ class Session {
   struct Reload {
     std::string old_version, new_version;
     bool features_changed = false;
+    bool partial_warmup = false;  // some symbol's history was shorter than the new features' warm-up
   };
   // `script` and `params` may differ from the running ones (a signal config changed);
   // `sources`, the script files' bytes as validated: those are loaded, not the disk's.
+  // History shorter than the new features' warm-up is an InputError unless `partial_warmup`.
   Reload reload_strategy(const std::vector<CandleSeries>& history, const std::string& script, const ScriptParams& params,
-                         std::shared_ptr<const SourceMap> sources = {});
+                         std::shared_ptr<const SourceMap> sources = {}, bool partial_warmup = false);
   // Every symbol's ctx.state, and adopting another version's (through migrate): a reload's
   // dry run migrates the running state exactly as the swap will.
   std::string strategy_state() const;
@@ -148,6 +164,8 @@ class Session {
   std::vector<Trade> pending_fills_;  // closed trades the strategy has not yet seen
   int gate_ = -1;
   bool entries_paused_ = false;
+  bool keep_errors_ = false;
+  std::vector<StrategyError> errors_;
   std::size_t candles_ = 0, decisions_ = 0, placed_ = 0;
   std::vector<std::uint64_t> seen_;  // candles per symbol, warm-up included
   TimestampMs last_ts_ = 0;

@@ -365,3 +365,30 @@ TEST_CASE("a paper session's final equity includes the end-of-data close-out, wh
   CHECK(marks.size() == 1);
   CHECK(marks.back().equity == b.metrics.final_equity);
 }
+
+TEST_CASE("a strategy's runtime error is an alert on /status and a counter on /metrics; the session lives on, entries paused") {
+  Fixture f;
+  const std::string script = (f.dir / "fails.lua").string();
+  std::ofstream(script) << "local S = {}\nfunction S.on_bar(ctx, bar, f)\n  local t = nil\n  return t.x\nend\nreturn S\n";
+  const std::string path = (f.dir / "FAILS.toml").string();
+  std::ofstream(path) << "[data]\nsymbols = [\"BTC\"]\n[data.generate]\nbars = 10\n[strategy]\nscript = \"" << script << "\"\n[output]\ndb = \""
+                      << (f.dir / "journal.db").string() << "\"\n[paper]\ndir = \"" << (f.dir / "paper").string() << "\"\n";
+  RunConfig c = load_run_config(path);
+  std::atomic<int> port{0};
+  PaperOptions o;
+  o.fresh = true;
+  o.on_listening = [&](int p) { port = p; };
+  std::vector<CandleSeries> btc = {market(4)[0]};
+  std::thread session([&] { run_paper(c, make_replay_feed(btc, k15m, 1.0), o); });  // the second slice is 15 minutes away
+  REQUIRE(eventually([&] { return port.load() != 0; }));
+  REQUIRE(eventually([&] { return http(port, "GET", "/status").body.find("\"strategy_errors\": 1") != std::string::npos; }));
+  const auto status = nlohmann::json::parse(http(port, "GET", "/status").body);
+  CHECK(status["entries_paused"] == true);
+  REQUIRE(status["alerts"].size() == 1);
+  CHECK(status["alerts"][0]["kind"] == "strategy_error");
+  CHECK(status["alerts"][0]["message"].get<std::string>().find("fails.lua:4: attempt to index local 't'") != std::string::npos);
+  CHECK(http(port, "GET", "/metrics").body.find("\nonepath_strategy_errors_total 1\n") != std::string::npos);
+  CHECK(http(port, "POST", "/control/resume").body.find("\"entries_paused\": false") != std::string::npos);
+  CHECK(http(port, "POST", "/control/stop").status == 202);
+  session.join();
+}

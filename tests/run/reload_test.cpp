@@ -10,8 +10,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/time.hpp"
 #include "data/candle_io.hpp"
 #include "data/synth.hpp"
 #include "enrich/enricher.hpp"
@@ -33,11 +35,13 @@ struct Fixture {
   ~Fixture() { fs::remove_all(dir); }
   std::string strategy() const { return (dir / "strat.lua").string(); }
   void write(const std::string& code) const { std::ofstream(strategy()) << code; }
-  RunConfig config() const {
+  // `paper`: more [paper] keys (reload_candles is 400 unless given)
+  RunConfig config(const std::string& paper = "") const {
     const std::string path = (dir / "RUN.toml").string();
     std::ofstream(path) << "[data]\nsymbols = [\"BTC\", \"ETH\"]\n[data.generate]\nbars = 10\n[strategy]\nscript = \"" << strategy()
                         << "\"\nscripts_root = \"" << dir.string() << "\"\ntimeout_ms = 300\nmemory_mb = 32\n"
-                        << "[output]\ndb = \"" << (dir / "j.db").string() << "\"\n[paper]\nport = -1\nreload = false\nreload_candles = 400\ndir = \""
+                        << "[output]\ndb = \"" << (dir / "j.db").string() << "\"\n[paper]\nport = -1\nreload = false\n"
+                        << (paper.find("reload_candles") == std::string::npos ? "reload_candles = 400\n" : "") << paper << "\ndir = \""
                         << (dir / "paper").string() << "\"\n";
     return load_run_config(path);
   }
@@ -354,4 +358,192 @@ TEST_CASE("a signal config edited mid-session: its new params are swapped in, th
   CHECK(before.size() == 1);
   CHECK(after.size() == 1);
   CHECK(*before.begin() != *after.begin());  // same files, new params: a new version
+}
+
+namespace {
+// The journal's events of a run with this name, their fields parsed.
+std::vector<nlohmann::json> events_named(const RunConfig& c, std::int64_t run, const std::string& name) {
+  std::vector<nlohmann::json> out;
+  for (const auto& e : Journal::open(c.journal)->events(run))
+    if (e.name == name) out.push_back(nlohmann::json::parse(e.fields));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("a runtime error soon after a hot reload brings the previous version back; the session goes on") {
+  Fixture f;
+  f.write(kV1);
+  RunConfig c = f.config();
+  auto m = market(1500);
+  const std::size_t K = 1000;  // the swap after slice 500
+  const TimestampMs fail_from = m[0].ts[560];
+  // v2 passes its dry run (the candles before the swap) and fails on candle 560 of the market
+  const std::string v2 = std::string(kV1).replace(std::string(kV1).find("return S"), 8,
+                                                  "local on_bar = S.on_bar\nfunction S.on_bar(ctx, bar, f)\n  if bar.ts >= " +
+                                                      std::to_string(fail_from) + " then local t = nil; return t.x end\n  on_bar(ctx, bar, f)\nend\nreturn S\n");
+  PaperOutcome p = run(c, m, [&](std::size_t candles) {
+    if (candles != K) return false;
+    f.write(v2);
+    return true;
+  });
+  CHECK(p.complete);
+  REQUIRE(p.reloads == 1);
+  const auto errors = events_named(c, p.run_id, "strategy_error");
+  REQUIRE(errors.size() == 2);  // both symbols of that slice; the revert comes after the slice
+  CHECK(errors[0]["error"].get<std::string>().find("attempt to index local 't'") != std::string::npos);
+  CHECK(errors[0]["candle"] == format_iso(fail_from));
+  const auto reverted = events_named(c, p.run_id, "strategy_reverted");
+  REQUIRE(reverted.size() == 1);
+  auto decisions = Journal::open(c.journal)->decisions(p.run_id);
+  REQUIRE(!decisions.empty());
+  const std::string v1_version = decisions.front().strategy_version;
+  CHECK(reverted[0]["to"] == v1_version);
+  CHECK(reverted[0]["from"] != v1_version);
+  std::size_t after = 0;
+  for (const auto& d : decisions)
+    if (d.ts > fail_from) {
+      CHECK(d.strategy_version == v1_version);
+      CHECK(d.filter != "kill_switch");
+      ++after;
+    }
+  CHECK(after > 10);
+}
+
+TEST_CASE("on_error: a runtime error skips the decision and pauses entries, or stops with a snapshot a restart resumes") {
+  Fixture f;
+  auto m = market(800);
+  const TimestampMs fail_at = m[0].ts[300];
+  // v1 that fails on one candle of the market only
+  const std::string broken = std::string(kV1).replace(std::string(kV1).find("return S"), 8,
+                                                      "local on_bar = S.on_bar\nfunction S.on_bar(ctx, bar, f)\n  if bar.ts == " +
+                                                          std::to_string(fail_at) + " then error('boom') end\n  on_bar(ctx, bar, f)\nend\nreturn S\n");
+  f.write(broken);
+  SUBCASE("pause") {
+    RunConfig c = f.config();
+    PaperOutcome p = run(c, m);
+    CHECK(p.complete);
+    CHECK(events_named(c, p.run_id, "strategy_error").size() == 2);  // both symbols, one slice
+    CHECK(events_named(c, p.run_id, "entries_paused").size() == 1);
+    std::size_t paused_entries = 0, before = 0;
+    for (const auto& d : Journal::open(c.journal)->decisions(p.run_id)) {
+      if (d.ts < fail_at) before += d.action != "close";
+      if (d.ts > fail_at && d.action != "close") {
+        CHECK(d.filter == "kill_switch");
+        ++paused_entries;
+      }
+    }
+    CHECK(before > 3);
+    CHECK(paused_entries > 3);
+  }
+  SUBCASE("skip") {
+    RunConfig c = f.config("on_error = \"skip\"");
+    PaperOutcome p = run(c, m);
+    CHECK(p.complete);
+    CHECK(events_named(c, p.run_id, "strategy_error").size() == 2);
+    for (const auto& d : Journal::open(c.journal)->decisions(p.run_id)) CHECK(d.filter != "kill_switch");
+  }
+  SUBCASE("stop, then a restart resumes") {
+    RunConfig c = f.config("on_error = \"stop\"\nsnapshot_every = 1000000");
+    PaperOutcome first = run(c, m);
+    CHECK_FALSE(first.complete);
+    REQUIRE(fs::exists(first.snapshot));
+    auto j = Journal::open(c.journal);
+    CHECK(j->run(first.run_id)->status == "stopped");
+    const std::size_t trades_before = j->trades(first.run_id).size();
+    CHECK(trades_before > 0);
+    f.write(kV1);  // fixed
+    PaperOptions again;
+    PaperOutcome second = run_paper(c, make_replay_feed(m, k15m, 0), again);
+    CHECK(second.resumed);
+    CHECK(second.complete);
+    CHECK(second.run_id == first.run_id);
+    CHECK(j->trades(second.run_id).size() > trades_before);
+  }
+}
+
+TEST_CASE("a hot reload adding a feature with a long warm-up warms it on the session's warm-up history") {
+  Fixture f;
+  f.write(kV1);
+  auto m = market(3600);
+  const TimestampMs start = m[0].ts[3000];  // 3000 candles of history before the session
+  const char* v2 = R"(
+local S = { params = {} }
+S.features = { { name = "slow", kind = "ema", period = 200 }, { name = "atr", kind = "atr", period = 14 } }
+function S.on_bar(ctx, bar, f) end
+return S
+)";
+  auto run_from_start = [&](const RunConfig& c) {
+    PaperOptions o;
+    o.fresh = true;
+    o.reload_after = [&](std::size_t candles) {
+      if (candles != 100) return false;
+      f.write(v2);
+      return true;
+    };
+    std::string result;
+    o.on_reload = [&](const std::string& r) { result = r; };
+    f.write(kV1);
+    run_paper(c, make_replay_feed(m, k15m, 0, start), o);
+    return nlohmann::json::parse(result);
+  };
+  LuaStrategy probe_v2 = [&] {
+    f.write(v2);
+    return LuaStrategy(f.strategy(), f.dir.string(), {"BTC", "ETH"}, {}, ScriptLimits{});
+  }();
+  const std::size_t need = Enricher(probe_v2.features(), k15m).warmup_bars();
+  REQUIRE(need > 400);
+  REQUIRE(need < 3000);
+  SUBCASE("the ring holds the history: warm") {
+    auto r = run_from_start(f.config("reload_candles = " + std::to_string(need + 50)));
+    CHECK(r["result"] == "swapped");
+    CHECK(r["features_changed"] == true);
+    CHECK_FALSE(r.contains("partial_warmup"));
+  }
+  SUBCASE("too few kept: rejected, naming the keys that change it") {
+    auto r = run_from_start(f.config("reload_candles = 300"));
+    CHECK(r["result"] == "rejected");
+    const std::string error = r["error"];
+    CHECK(error.find("needs " + std::to_string(need) + " candles") != std::string::npos);
+    CHECK(error.find("raise reload_candles to at least " + std::to_string(need)) != std::string::npos);
+    CHECK(error.find("reload_partial_warmup = true") != std::string::npos);
+  }
+  SUBCASE("or a partial warm-up, when asked for") {
+    auto r = run_from_start(f.config("reload_candles = 300\nreload_partial_warmup = true"));
+    CHECK(r["result"] == "swapped");
+    CHECK(r["partial_warmup"] == true);
+  }
+}
+
+TEST_CASE("any other failure of a step writes the snapshot first: a restart resumes the same run with its ledger") {
+  Fixture f;
+  f.write(kV1);
+  auto m = market(800);
+  const std::string filter = (f.dir / "flaky.lua").string();
+  auto write_filter = [&](bool fails) {
+    std::ofstream(filter) << "local F = {}\nF.__index = F\nfunction F.new() return setmetatable({}, F) end\n"
+                          << "function F:apply(intent, ctx)\n" << (fails ? "  if ctx.time >= " + std::to_string(m[0].ts[500]) + " then error('flaky') end\n" : "")
+                          << "  return intent\nend\nreturn F\n";
+  };
+  write_filter(true);
+  RunConfig c = f.config("snapshot_every = 1000000");
+  {
+    std::ofstream(c.path, std::ios::app) << "[[filters]]\nscript = \"" << filter << "\"\n";
+  }
+  c = load_run_config(c.path);
+  PaperOptions o;
+  o.fresh = true;
+  CHECK_THROWS_WITH(run_paper(c, make_replay_feed(m, k15m, 0), o), doctest::Contains("flaky"));
+  auto j = Journal::open(c.journal);
+  const auto runs = j->list_runs(1);
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].status == "failed");
+  const std::size_t trades_before = j->trades(runs[0].id).size();
+  CHECK(trades_before > 0);
+  CHECK(fs::exists(f.dir / "paper" / "session.snapshot"));
+  write_filter(false);
+  PaperOutcome again = run_paper(c, make_replay_feed(m, k15m, 0), PaperOptions{});
+  CHECK(again.resumed);
+  CHECK(again.complete);
+  CHECK(again.run_id == runs[0].id);
+  CHECK(j->trades(again.run_id).size() >= trades_before);
 }
