@@ -28,12 +28,19 @@ void add_paper_commands(CLI::App& app, Action& action) {
       "with them; \"generated\" is an endless synthetic market whose candles close on the wall clock.\n"
       "Ctrl-C (or SIGTERM) stops between candles and writes a snapshot; the same command resumes it.\n"
       "HTTP on 127.0.0.1 ([paper] port, 0 picks one; the log says which): GET /health/live, /health/ready,\n"
-      "/metrics (Prometheus), /status (JSON); POST /control/pause, /control/resume (the kill switch), /control/stop.\n"
+      "/metrics (Prometheus), /status (JSON); POST /control/pause, /control/resume (the kill switch), /control/stop,\n"
+      "/control/reload (the control endpoints need the session's token: [paper] token_env, else paper.dir/control.token).\n"
+      "Hot reload ([paper] reload, on by default): an edit of the strategy, a module it requires, a Lua filter,\n"
+      "a signal config or a [[plugins]] file is dry-run in a child on the last [paper] reload_candles candles,\n"
+      "then swapped in between candles with ctx.state carried; a broken edit is rejected and changes nothing.\n"
+      "'onepath reload RUN.toml' asks for one now. A runtime error of the strategy skips its decision, reverts a\n"
+      "recent reload, else follows [paper] on_error (pause | skip | stop); the session is never lost.\n"
       "Examples:\n"
       "  onepath paper examples/quickstart.toml --set paper.feed=generated --set paper.speed=60\n"
       "  onepath paper examples/quickstart.toml --set paper.speed=max      replay the backtest's data\n"
       "  curl -s http://127.0.0.1:PORT/metrics\n"
-      "Details: docs/paper.md. Exit codes: 0 complete or stopped, 1 the strategy or the session failed, 2 bad config or data.");
+      "  onepath reload examples/quickstart.toml                          reload the running session's strategy now\n"
+      "Details: docs/paper.md, docs/hot-reload.md. Exit codes: 0 complete or stopped, 1 the strategy or the session failed, 2 bad config or data.");
   cmd->callback([o, &action] {
     action = [o] {
       RunConfig c = load_run_config(o->config, o->sets);

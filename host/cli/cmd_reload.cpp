@@ -28,7 +28,7 @@ void add_reload_commands(CLI::App& app, Action& action) {
       "The session validates the strategy as it now is on disk (a dry run on its recent candles, in a child\n"
       "process), swaps it in between candles and carries ctx.state; a broken edit is rejected and the running\n"
       "strategy keeps trading. Sessions also reload by themselves when the files change (docs/hot-reload.md).\n"
-      "Exit codes: 0 swapped, 1 rejected (the reason is printed), 2 no running session.");
+      "Exit codes: 0 swapped or nothing changed, 1 rejected (the reason is printed), 2 no running session.");
   cmd->callback([o, &action] {
     action = [o] {
       RunConfig c = load_run_config(o->config, o->sets);
@@ -53,7 +53,7 @@ void add_reload_commands(CLI::App& app, Action& action) {
       options.allow_remote = o->remote;
       HttpReply r;
       try {
-        r = http_request(url, "POST", "/control/reload", token, options);
+        r = http_request(url, "POST", "/control/reload?by=onepath-reload", token, options);  // journaled as `onepath reload`
       } catch (const HttpRefused&) {
         // A session killed (kill -9, a crash) could not remove its files: they are stale.
         std::error_code ignored;

@@ -14,6 +14,8 @@ namespace onepath::log {
 namespace {
 
 Format g_format = Format::text;
+Sink g_sink = nullptr;  // redirect()
+void* g_sink_context = nullptr;
 
 std::shared_ptr<spdlog::logger>& logger() {
   static std::shared_ptr<spdlog::logger> l = [] {
@@ -89,11 +91,16 @@ Level parse_level(std::string_view name) {
   throw InputError("unknown log level '" + std::string(name) + "' (debug, info, warn, error, critical)");
 }
 
+void redirect(Sink sink, void* context) {
+  g_sink = sink;
+  g_sink_context = context;
+}
+
 void event(Level level, std::string_view name, std::initializer_list<Field> fields) {
   auto& lg = logger();
   if (!lg->should_log(to_spdlog(level))) return;
   std::string line;
-  if (g_format == Format::json) {
+  if (g_format == Format::json && !g_sink) {
     auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::system_clock::now().time_since_epoch()).count();
     line = "{\"time\":";
@@ -118,6 +125,7 @@ void event(Level level, std::string_view name, std::initializer_list<Field> fiel
       if (needs_quotes_in_text(f.value)) append_json_string(line, f.value); else line += f.value;
     }
   }
+  if (g_sink) return g_sink(g_sink_context, level, line);
   lg->log(to_spdlog(level), "{}", line);
 }
 

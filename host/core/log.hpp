@@ -31,6 +31,12 @@ struct Field {
 };
 
 void event(Level level, std::string_view name, std::initializer_list<Field> fields = {});
+
+// From now on events go to `sink` as text lines ("event key=value ...") instead of stderr;
+// nullptr restores stderr. A reload's dry-run child hands its output to the session this
+// way, to be shown as the candidate's.
+using Sink = void (*)(void* context, Level level, std::string_view line);
+void redirect(Sink sink, void* context);
 inline void info(std::string_view name, std::initializer_list<Field> fields = {}) { event(Level::info, name, fields); }
 inline void debug(std::string_view name, std::initializer_list<Field> fields = {}) { event(Level::debug, name, fields); }
 inline void warn(std::string_view name, std::initializer_list<Field> fields = {}) { event(Level::warn, name, fields); }

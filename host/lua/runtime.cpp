@@ -148,8 +148,10 @@ void* capped_alloc(void* ud, void* ptr, std::size_t old_size, std::size_t new_si
   if (new_size == 0) {
     std::free(ptr);
     g->used -= old;
-  } else if (new_size > old && (g->used + (new_size - old) > g->cap || (g->timed_out && was_in_lua))) {
-    result = nullptr;  // Lua raises "not enough memory"; a pending time-out is reported as such
+  } else if (new_size > old && (g->used + (new_size - old) > g->cap)) {
+    result = nullptr;  // Lua raises "not enough memory"
+    // (A pending time-out refuses nothing: LuaJIT crashed on some refusals then, e.g. inside
+    // string.rep; the watchdog's next signal finds the thread in Lua within a millisecond.)
   } else {
     result = std::realloc(ptr, new_size);
     if (result) g->used = g->used - old + new_size;
@@ -410,6 +412,17 @@ void LuaRuntime::run_privileged(const std::string& code, const std::string& name
   call(0, 1, name.c_str(), "setup");
 }
 
+// A script that grows its memory slowly (the GC's work grows with the heap) meets the time
+// limit before the memory limit: said as what it is when it held most of its memory.
+std::string LuaRuntime::timed_out_message(const char* script, const char* what, std::size_t used, std::size_t grown) const {
+  const std::string head = std::string(script) + ": " + what;
+  if (grown >= limits_.memory_bytes / 4)
+    return head + " was heading for the script memory limit: it held " + std::to_string(used >> 20) + " MB of its " +
+           std::to_string(limits_.memory_bytes >> 20) + " MB (" + std::to_string(grown >> 20) + " MB more than when the call began) when its time limit of " +
+           std::to_string(limits_.timeout_ms) + " ms stopped it (a memory hog?)";
+  return head + " ran longer than " + std::to_string(limits_.timeout_ms) + " ms (an endless loop?); the script was stopped";
+}
+
 void LuaRuntime::call(int nargs, int nresults, const char* script, const char* what) {
   if (stopped_) throw ScriptError(std::string(script) + ": the script was stopped earlier; its state is no longer usable");
   Guard& g = *guard_;
@@ -420,6 +433,7 @@ void LuaRuntime::call(int nargs, int nresults, const char* script, const char* w
   g.timed_out = 0;
   g.memory_refused = false;
   g.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(limits_.timeout_ms);
+  const std::size_t used_at_start = g.used;
   g.generation.store(g.generation.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // one writer
   g.busy.store(true, std::memory_order_release);
   int rc = 0;
@@ -435,8 +449,7 @@ void LuaRuntime::call(int nargs, int nresults, const char* script, const char* w
     g.busy.store(false, std::memory_order_release);
     t_guard = previous;
     stopped_ = abandoned_ = true;
-    throw ScriptError(std::string(script) + ": " + what + " ran longer than " + std::to_string(limits_.timeout_ms) +
-                      " ms (an endless loop?); the script was stopped");
+    throw ScriptError(timed_out_message(script, what, g.used, g.used - std::min(g.used, used_at_start)));
   }
   g.busy.store(false, std::memory_order_release);
   t_guard = previous;
@@ -447,8 +460,7 @@ void LuaRuntime::call(int nargs, int nresults, const char* script, const char* w
     if (g.timed_out) {
       g.timed_out = 0;
       stopped_ = true;
-      throw ScriptError(std::string(script) + ": " + what + " ran longer than " + std::to_string(limits_.timeout_ms) +
-                        " ms (an endless loop?); the script was stopped");
+      throw ScriptError(timed_out_message(script, what, g.used, g.used - std::min(g.used, used_at_start)));
     }
     if (rc == LUA_ERRMEM || g.memory_refused)
       throw ScriptError(std::string(script) + ": " + what + " reached the script memory limit of " +

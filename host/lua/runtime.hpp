@@ -106,6 +106,7 @@ class LuaRuntime {
 
  private:
   struct Guard;
+  std::string timed_out_message(const char* script, const char* what, std::size_t used, std::size_t grown) const;
   std::string root_;
   ScriptLimits limits_;
   std::unique_ptr<Guard> guard_;

@@ -169,6 +169,7 @@ class PaperRun final : public SessionSink {
     std::uint64_t swapped_at = 0;  // slices_ then
   };
   std::optional<Previous> previous_;
+  std::string rejected_signature_;  // the files as they were at the last rejected attempt
   std::uint64_t slices_ = 0, strategy_errors_ = 0;  // slices_: stepped by this process
   std::deque<nlohmann::json> alerts_;
   std::map<std::string, std::string> plugin_shas_;  // each [[plugins]] file as loaded
@@ -477,9 +478,32 @@ nlohmann::json PaperRun::reload(const std::string& trigger) {
   }
   candidate.limits.sources = sources;
   auto sha_of = [&](const std::string& path) { return sources->count(path) ? sha256_hex(sources->at(path)) : file_sha256(path); };
+  // A save that changed no byte is no new version: nothing is validated, swapped or migrated.
+  // Nor is a file change that brings back the bytes of the attempt rejected last (an editor's
+  // second write of one save); asked for explicitly, it is tried again.
+  std::string signature;
+  bool changed = rebuilt || candidate.strategy != session_->config().strategy || candidate.params != session_->config().params;
+  for (const auto& [path, sha] : scripts_) {
+    const std::string now_sha = sha_of(path);
+    signature += path + '=' + now_sha + '\n';
+    changed = changed || now_sha != sha;
+  }
+  for (const auto& p : c_.session.plugins) signature += p.path + '=' + file_sha256(p.path) + '\n';
+  if (error.empty() && (!changed || (trigger == "file change" && signature == rejected_signature_))) {
+    log::info("strategy_reload_unchanged", {{"trigger", trigger}, {"version", session_->strategy_version()}});
+    nlohmann::json same = {{"trigger", trigger}, {"result", "unchanged"}, {"version", session_->strategy_version()},
+                           {"reason", changed ? "the same bytes as the attempt rejected last" : "no file changed"}};
+    if (o_.on_reload) o_.on_reload(same.dump());
+    return same;
+  }
   const auto deadline = std::chrono::milliseconds(2 * c_.session.limits.timeout_ms + 2000);
-  if (error.empty())
-    error = validate_in_child(candidate, feed_->timeframe(), candles, deadline, session_->strategy_state(), session_->strategy_version());
+  std::vector<std::string> candidate_output;
+  if (error.empty()) {
+    Validation v = validate_in_child(candidate, feed_->timeframe(), candles, deadline, session_->strategy_state(), session_->strategy_version());
+    error = std::move(v.error);
+    candidate_output = std::move(v.output);
+    for (const auto& line : candidate_output) log::info("reload_candidate_output", {{"line", line}});
+  }
   const auto validated = Clock::now();
   Session::Reload r;
   r.old_version = session_->strategy_version();
@@ -507,7 +531,8 @@ nlohmann::json PaperRun::reload(const std::string& trigger) {
                            {"validate_ms", std::chrono::duration<double, std::milli>(validated - t0).count()},
                            {"files", files},
                            {"plugins", plugins},
-                           {"native_rebuilt", rebuilt}};
+                           {"native_rebuilt", rebuilt},
+                           {"candidate_output", candidate_output}};
   if (error.empty()) {
     result["new_version"] = r.new_version;
     result["features_changed"] = r.features_changed;
@@ -522,8 +547,10 @@ nlohmann::json PaperRun::reload(const std::string& trigger) {
     log::info("strategy_reloaded", {{"trigger", trigger}, {"old", r.old_version}, {"new", r.new_version},
                                     {"features_changed", r.features_changed ? "yes" : "no"}});
     if (watcher_) watcher_->watch(watched_files());  // it may require other modules now
+    rejected_signature_.clear();
   } else {
     result["error"] = error;
+    rejected_signature_ = signature;
     ++reloads_rejected_;
     log::warn("strategy_reload_rejected", {{"trigger", trigger}, {"error", error}});
   }
@@ -862,8 +889,9 @@ HttpResponse PaperRun::handle(const HttpRequest& req) {
     return {200, "application/json", status().dump(2) + "\n"};
   }
   if (post && path == "/control/reload") {
-    nlohmann::json r = reload("POST /control/reload");
-    return {r["result"] == "swapped" ? 200 : 422, "application/json", r.dump(2) + "\n"};
+    const bool cli = req.target.find("by=onepath-reload") != std::string::npos;
+    nlohmann::json r = reload(cli ? "onepath reload" : "POST /control/reload");
+    return {r["result"] == "rejected" ? 422 : 200, "application/json", r.dump(2) + "\n"};
   }
   if (post && path == "/control/stop") {
     request_stop("POST /control/stop");

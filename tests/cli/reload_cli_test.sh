@@ -42,9 +42,13 @@ echo "-- tuned" >>s/strategy.lua
 wait_for err.txt strategy_reloaded || fail "the edit was not picked up: $(cat err.txt)"
 grep -q "trigger=\"file change\"" err.txt || fail "not a file-change reload: $(grep strategy_reload err.txt)"
 
-# onepath reload: swapped (exit 0) ...
+# onepath reload with no byte changed: nothing swapped, no migrate (exit 0) ...
 out=$("$onepath" reload run.toml 2>&1); rc=$?
-[ $rc -eq 0 ] && grep -q '"result": "swapped"' <<<"$out" || fail "onepath reload: exit $rc, $out"
+[ $rc -eq 0 ] && grep -q '"result": "unchanged"' <<<"$out" || fail "onepath reload of unchanged files: exit $rc, $out"
+# ... a second edit, picked up by itself ...
+echo "-- tuned again" >>s/strategy.lua
+for _ in $(seq 200); do [ "$(grep -c strategy_reloaded err.txt)" -ge 2 ] && break; sleep 0.05; done
+[ "$(grep -c strategy_reloaded err.txt)" -ge 2 ] || fail "the second edit was not picked up: $(grep strategy_reload err.txt)"
 # ... and a broken edit rejected (exit 1) with file and line, the old strategy still trading.
 printf 'local S = {\nS.params =\n' >s/strategy.lua
 out=$("$onepath" reload run.toml 2>&1); rc=$?
@@ -54,6 +58,7 @@ port=${url##*:}
 status=$(exec 3<>"/dev/tcp/127.0.0.1/$port"; printf 'GET /status HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' "$port" >&3; cat <&3)
 grep -q '"rejected": [1-9]' <<<"$status" || fail "/status does not count the rejection: $status"
 grep -q '"swapped": [2-9]' <<<"$status" || fail "/status does not count the swaps: $status"
+grep -q '"trigger": "onepath reload"' <<<"$status" || fail "/status does not name onepath reload as the last trigger: $status"
 # Control needs the session's token (in its folder, mode 0600), even on loopback.
 [ "$(stat -c %a runs/run/paper/control.token)" = 600 ] || fail "control.token is not 0600: $(stat -c %a runs/run/paper/control.token)"
 denied=$(exec 3<>"/dev/tcp/127.0.0.1/$port"; printf 'POST /control/stop HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\nContent-Length: 0\r\n\r\n' "$port" >&3; cat <&3)

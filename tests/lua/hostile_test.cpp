@@ -160,3 +160,17 @@ TEST_CASE("hostile: a file changed after it was read is not what runs: pinned by
   REQUIRE(s.runtime().files().size() == 1);
   CHECK(s.runtime().files_sha256()[0] == sha256_hex(validated));
 }
+
+TEST_CASE("hostile: a call stopped at its time limit after taking much of its memory is reported as a memory hog") {
+  // At the defaults (256 MB, 2 s) a hog of small strings meets the time limit first (the GC's
+  // work grows with the heap); here a call that took 80 MB of 256 and did not finish in time.
+  // (It also crashed LuaJIT once: allocations refused after a time-out, inside string.rep.)
+  ScriptLimits limits;
+  limits.timeout_ms = 300;
+  auto s = load("slow_hog", "  local big = string.rep('x', 80e6)\n  while true do end", limits);
+  const std::string e = run(*s);
+  CHECK_MESSAGE(e.find("on_bar was heading for the script memory limit: it held ") != std::string::npos, e);
+  CHECK(e.find("MB of its 256 MB") != std::string::npos);
+  auto loop = load("plain_loop", "  local i = 0\n  while true do i = i + 1 end", limits);
+  CHECK(run(*loop).find("on_bar ran longer than 300 ms (an endless loop?)") != std::string::npos);
+}

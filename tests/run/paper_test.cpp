@@ -366,7 +366,7 @@ TEST_CASE("a paper session's final equity includes the end-of-data close-out, wh
   CHECK(marks.back().equity == b.metrics.final_equity);
 }
 
-TEST_CASE("a strategy's runtime error is an alert on /status and a counter on /metrics; the session lives on, entries paused") {
+TEST_CASE("a strategy's runtime error is an alert on /status and a counter on /metrics, and the session lives on with entries paused") {
   Fixture f;
   const std::string script = (f.dir / "fails.lua").string();
   std::ofstream(script) << "local S = {}\nfunction S.on_bar(ctx, bar, f)\n  local t = nil\n  return t.x\nend\nreturn S\n";

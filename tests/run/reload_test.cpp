@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +21,7 @@
 #include "lua/strategy.hpp"
 #include "run/backtest.hpp"
 #include "run/paper.hpp"
+#include "run/reload.hpp"
 
 using namespace onepath;
 
@@ -267,6 +269,7 @@ TEST_CASE("a hundred reloads in a row leave the thread count and memory flat") {
     if (reloads == 2) threads_after_first = proc_status("Threads:");
     if (reloads == 11) rss_after_ten = proc_status("VmRSS:");
     if (reloads == 100) threads_end = proc_status("Threads:"), rss_end = proc_status("VmRSS:");
+    f.write(std::string(kV1) + "-- edit " + std::to_string(reloads) + "\n");  // unchanged bytes would not reload
     return true;
   });
   CHECK(p.reloads == 100);
@@ -370,7 +373,7 @@ std::vector<nlohmann::json> events_named(const RunConfig& c, std::int64_t run, c
 }
 }  // namespace
 
-TEST_CASE("a runtime error soon after a hot reload brings the previous version back; the session goes on") {
+TEST_CASE("a runtime error soon after a hot reload brings the previous version back, and the session goes on") {
   Fixture f;
   f.write(kV1);
   RunConfig c = f.config();
@@ -546,4 +549,75 @@ TEST_CASE("any other failure of a step writes the snapshot first: a restart resu
   CHECK(again.complete);
   CHECK(again.run_id == runs[0].id);
   CHECK(j->trades(again.run_id).size() >= trades_before);
+}
+
+TEST_CASE("a file is changed once it is closed: a linker still writing is not a change, sed -i is one") {
+  Fixture f;
+  const std::string path = (f.dir / "watched.so").string();
+  std::ofstream(path) << "old";
+  FileWatcher w;
+  w.watch({path});
+  fs::remove(path);  // a linker creates its output anew
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << "half of the new build";
+    out.flush();
+    CHECK_FALSE(w.changed());  // open for writing: not yet
+    out << " and the rest";
+    out.flush();
+    CHECK_FALSE(w.changed());
+  }
+  CHECK(w.changed());  // closed
+  CHECK_FALSE(w.changed());
+  REQUIRE(std::system(("sed -i s/rest/end/ '" + path + "'").c_str()) == 0);
+  CHECK(w.changed());
+  CHECK_FALSE(w.changed());  // one save, one change
+}
+
+TEST_CASE("a reload with no byte changed swaps nothing and calls no migrate") {
+  Fixture f;
+  // migrate would fail: were it called, the reload would be rejected
+  f.write(std::string(kV1).replace(std::string(kV1).find("return S"), 8, "function S.migrate() error('migrate called') end\nreturn S\n"));
+  RunConfig c = f.config();
+  std::vector<std::string> results;
+  PaperOptions o;
+  o.fresh = true;
+  o.reload_after = [](std::size_t candles) { return candles == 600; };
+  o.on_reload = [&](const std::string& r) { results.push_back(r); };
+  PaperOutcome p = run_paper(c, make_replay_feed(market(600), k15m, 0), o);
+  REQUIRE(results.size() == 1);
+  const auto r = nlohmann::json::parse(results[0]);
+  CHECK(r["result"] == "unchanged");
+  CHECK(r["reason"] == "no file changed");
+  CHECK(p.reloads == 0);
+  CHECK(p.reloads_rejected == 0);
+}
+
+TEST_CASE("what a candidate says in its dry run (ctx:log, on_stop) is journaled as the candidate's output") {
+  Fixture f;
+  f.write(kV1);
+  RunConfig c = f.config();
+  const std::string v2 = std::string(kV1).replace(std::string(kV1).find("return S"), 8,
+                                                  "function S.on_start(ctx) ctx:log('candidate starting') end\n"
+                                                  "function S.on_stop(ctx) ctx:log('candidate stopping') end\nreturn S\n");
+  std::string result;
+  PaperOptions o;
+  o.fresh = true;
+  o.reload_after = [&](std::size_t candles) {
+    if (candles != 600) return false;
+    f.write(v2);
+    return true;
+  };
+  o.on_reload = [&](const std::string& r) { result = r; };
+  PaperOutcome p = run_paper(c, make_replay_feed(market(600), k15m, 0), o);
+  CHECK(p.reloads == 1);
+  const auto r = nlohmann::json::parse(result);
+  std::string output;
+  for (const auto& line : r["candidate_output"]) output += line.get<std::string>() + "\n";
+  CHECK(output.find("candidate starting") != std::string::npos);
+  CHECK(output.find("candidate stopping") != std::string::npos);
+  bool journaled = false;
+  for (const auto& e : events_named(c, p.run_id, "strategy_reload"))
+    journaled = journaled || e["candidate_output"].dump().find("candidate stopping") != std::string::npos;
+  CHECK(journaled);
 }
