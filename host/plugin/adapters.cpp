@@ -4,7 +4,9 @@
 #include <cstddef>
 #include <cstring>
 
+#include "core/number_format.hpp"
 #include "core/state_archive.hpp"
+#include "core/time.hpp"
 #include "plugin/loader.hpp"
 
 namespace onepath {
@@ -27,6 +29,15 @@ onepath_status append_to_string(void* ctx, const void* bytes, std::size_t size) 
   } catch (...) {
     return ONEPATH_ERROR;
   }
+}
+
+// A plugin's message without the kind's name it may already start with: the host names the
+// kind itself (no "ewvol: ewvol: ...").
+std::string message_of(const char* kind, const char* err, const char* otherwise) {
+  std::string_view m = err && *err ? err : otherwise;
+  const std::string_view k = kind;
+  if (m.starts_with(k) && m.substr(k.size()).starts_with(": ")) m.remove_prefix(k.size() + 2);
+  return std::string(m);
 }
 
 // Indicator parameters as the C ABI gives them, and back as text for params_text().
@@ -66,8 +77,8 @@ class PluginIndicator final : public Indicator {
   std::span<const std::string_view> outputs() const override { return outputs_; }
   int series_inputs() const override { return 0; }
   void update(const Candle& c) override {
-    if (update_(p_, as_c(c)) != ONEPATH_OK) [[unlikely]]
-      detail::throw_refused_candle(k_->name, Refusal::not_finite, c);
+    if (const onepath_status st = update_(p_, as_c(c)); st != ONEPATH_OK) [[unlikely]]
+      failed(st, c);
   }
   void update_values(const double*) override {
     throw InputError(std::string(k_->name) + " (a plugin kind) reads whole candles; it cannot take another feature as input");
@@ -78,8 +89,8 @@ class PluginIndicator final : public Indicator {
     double row[4];
     for (std::size_t i = begin; i < end; ++i) {
       const onepath_candle x{s.ts[i], s.open[i], s.high[i], s.low[i], s.close[i], s.volume[i]};
-      if (update_(p_, &x) != ONEPATH_OK) [[unlikely]]
-        detail::throw_refused_candle(k_->name, Refusal::not_finite, s[i]);
+      if (const onepath_status st = update_(p_, &x); st != ONEPATH_OK) [[unlikely]]
+        failed(st, s[i]);
       emit_(p_, row);
       for (std::size_t k = 0; k < n; ++k) columns[k][i] = row[k];
     }
@@ -109,7 +120,7 @@ class PluginIndicator final : public Indicator {
       throw InputError(std::string(k_->name) + "(" + params_ + "): saved state belongs to " + kind + "(" + params + ")");
     char err[kErrSize] = "";
     if (k_->load(p_, state.data(), state.size(), err, sizeof err) != ONEPATH_OK)
-      throw InputError(std::string(k_->name) + " (" + file_ + "): " + err);
+      throw InputError(std::string(k_->name) + " (plugin " + file_ + "): " + message_of(k_->name, err, "(no message)"));
   }
   std::size_t state_bytes() const override {
     StringBuffer b;
@@ -119,11 +130,26 @@ class PluginIndicator final : public Indicator {
   std::unique_ptr<Indicator> clone() const override {
     void* copy = nullptr;
     char err[kErrSize] = "";
-    if (k_->clone(p_, &copy, err, sizeof err) != ONEPATH_OK) throw std::runtime_error(std::string(k_->name) + " (" + file_ + "): " + err);
+    if (k_->clone(p_, &copy, err, sizeof err) != ONEPATH_OK)
+      throw std::runtime_error(std::string(k_->name) + " (plugin " + file_ + "): " + message_of(k_->name, err, "(no message)"));
     return std::make_unique<PluginIndicator>(k_, copy, params_, file_);
   }
 
  private:
+  // ONEPATH_REFUSED: the candle is bad input data (the user's, exit 2); anything else: the
+  // plugin failed (a failure of the run, exit 1), named with its file and its message.
+  [[noreturn]] void failed(onepath_status st, const Candle& c) const {
+    if (st == ONEPATH_REFUSED) {
+      for (double v : {c.open, c.high, c.low, c.close, c.volume})
+        if (!std::isfinite(v)) detail::throw_refused_candle(k_->name, Refusal::not_finite, c);
+      throw InputError(std::string(k_->name) + " (plugin " + file_ + ") refused the candle of " + format_iso(c.ts) + " (open " +
+                       format_double(c.open) + ", high " + format_double(c.high) + ", low " + format_double(c.low) + ", close " +
+                       format_double(c.close) + ", volume " + format_double(c.volume) + "): a value this kind cannot use");
+    }
+    const bool has_message = k_->struct_size > offsetof(onepath_indicator_kind, last_error) && k_->last_error;
+    throw std::runtime_error("plugin " + file_ + ": indicator kind '" + k_->name + "' failed at the candle of " + format_iso(c.ts) + ": " +
+                             message_of(k_->name, has_message ? k_->last_error(p_) : nullptr, "(no message: the kind has no last_error)"));
+  }
   const onepath_indicator_kind* k_;
   void* p_;
   // the two per-candle calls, held here: one load less on the hot path
@@ -185,7 +211,7 @@ class PluginFilter final : public Filter {
     char reason[kErrSize] = "";
     const onepath_status st = k_->apply(p_, &x, &c, reason, sizeof reason);
     if (st == ONEPATH_DROP) return std::string(k_->name) + ": " + (reason[0] ? reason : "dropped");
-    if (st != ONEPATH_OK) throw std::runtime_error(std::string(k_->name) + " (" + file_ + "): " + reason);
+    if (st != ONEPATH_OK) throw std::runtime_error(std::string(k_->name) + " (plugin " + file_ + "): " + message_of(k_->name, reason, "(no message)"));
     intent = from_c(x, k_->name);
     validate_intent(intent);
     return {};
@@ -206,7 +232,7 @@ class PluginFilter final : public Filter {
   void load(std::string_view bytes) override {
     char err[kErrSize] = "";
     if (k_->load(p_, bytes.data(), bytes.size(), err, sizeof err) != ONEPATH_OK)
-      throw InputError(std::string(k_->name) + " (" + file_ + "): " + err);
+      throw InputError(std::string(k_->name) + " (plugin " + file_ + "): " + message_of(k_->name, err, "(no message)"));
   }
 
  private:
@@ -226,7 +252,7 @@ std::unique_ptr<Indicator> make_plugin_indicator(const onepath_indicator_kind* k
   void* instance = nullptr;
   char err[kErrSize] = "";
   if (kind->create(static_cast<const onepath_params*>(params.get()), &instance, err, sizeof err) != ONEPATH_OK)
-    throw InputError(std::string(kind->name) + ": " + (err[0] ? err : "cannot be created with these parameters"));
+    throw InputError(std::string(kind->name) + " (plugin " + file + "): " + message_of(kind->name, err, "cannot be created with these parameters"));
   return std::make_unique<PluginIndicator>(kind, instance, params_text(config), file);
 }
 
@@ -238,7 +264,7 @@ std::unique_ptr<Filter> make_plugin_filter(const onepath_filter_kind* kind, cons
   char err[kErrSize] = "";
   if (kind->create(static_cast<const onepath_params*>(params.get()), symbols.data(), symbols.size(), &instance, err, sizeof err) !=
       ONEPATH_OK)
-    throw InputError(std::string(kind->name) + " filter: " + (err[0] ? err : "cannot be created with these parameters"));
+    throw InputError(std::string(kind->name) + " filter (plugin " + file + "): " + message_of(kind->name, err, "cannot be created with these parameters"));
   return std::make_unique<PluginFilter>(kind, instance, args.symbols, file);
 }
 

@@ -6,10 +6,12 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstddef>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
@@ -178,15 +180,40 @@ const onepath_host& host_table() {
 
 // ---- loading ----
 
+// The size of a kind's struct in ABI 1.0: fields past it are read only when struct_size covers them.
+template <class Kind>
+constexpr std::size_t size_v1() {
+  if constexpr (std::is_same_v<Kind, onepath_indicator_kind>) return offsetof(onepath_indicator_kind, last_error);
+  else return sizeof(Kind);
+}
+
+// The function pointers plugin.h does not mark "may be NULL", by name.
+std::vector<std::pair<const char*, bool>> required_pointers(const onepath_indicator_kind& k) {
+  return {{"create", k.create}, {"destroy", k.destroy}, {"clone", k.clone}, {"update", k.update}, {"emit", k.emit},
+          {"warmup", k.warmup}, {"reset", k.reset}, {"save", k.save}, {"load", k.load}};
+}
+std::vector<std::pair<const char*, bool>> required_pointers(const onepath_filter_kind& k) {
+  return {{"create", k.create}, {"destroy", k.destroy}, {"apply", k.apply}, {"save", k.save}, {"load", k.load}};
+}
+std::vector<std::pair<const char*, bool>> required_pointers(const onepath_feed_kind& k) {
+  return {{"create", k.create}, {"destroy", k.destroy}, {"next", k.next}, {"save", k.save}, {"load", k.load}};
+}
+std::vector<std::pair<const char*, bool>> required_pointers(const onepath_service_kind& k) {
+  return {{"create", k.create}, {"destroy", k.destroy}, {"call", k.call}};
+}
+
 template <class Kind>
 void check_kinds(const std::string& file, const char* what, const Kind* const* kinds, std::uint32_t count) {
   if (count && !kinds) throw InputError(file + ": the manifest lists " + std::to_string(count) + " " + what + " kinds but gives none");
   for (std::uint32_t i = 0; i < count; ++i) {
     const Kind* k = kinds[i];
-    if (!k || k->struct_size < sizeof(Kind))
+    if (!k || k->struct_size < size_v1<Kind>())
       throw InputError(file + ": " + what + " kind #" + std::to_string(i + 1) + " has struct_size " + std::to_string(k ? k->struct_size : 0) +
-                       ", smaller than any version of this ABI (" + std::to_string(sizeof(Kind)) + ")");
+                       ", smaller than any version of this ABI (" + std::to_string(size_v1<Kind>()) + ")");
     if (!k->name || !*k->name) throw InputError(file + ": " + what + " kind #" + std::to_string(i + 1) + " has no name");
+    for (const auto& [name, given] : required_pointers(*k))
+      if (!given)
+        throw InputError(file + ": " + what + " kind '" + k->name + "' has no '" + name + "' function (NULL); plugin.h says which may be NULL");
   }
 }
 

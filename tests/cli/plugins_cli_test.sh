@@ -45,5 +45,32 @@ sed -i 's/^\[strategy\]/[[filters]]\nkind = "vol_regim"\n[strategy]/; s|path = .
 "$onepath" backtest "$work/bad.toml" --no-journal >/dev/null 2>"$work/err"; rc=$?
 [ $rc -eq 2 ] && grep -q '"vol_regime"' "$work/err" || fail "a misspelt plugin filter kind: exit $rc, $(cat "$work/err")"
 
+# A kind with a required function missing: refused when loaded, naming it (it segfaulted once).
+test_plugins=$(dirname "$onepath")/tests/plugins
+"$onepath" plugins inspect "$test_plugins/test_null_update.so" >/dev/null 2>"$work/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "kind 'test_null_update' has no 'update' function" "$work/err" || fail "a NULL update: exit $rc, $(cat "$work/err")"
+
+# A plugin's update failing is the plugin's failure: exit 1, its file, kind and message, the run journaled failed.
+{
+  echo "ts,open,high,low,close,volume"
+  for i in $(seq 10 59); do echo "2024-01-01T00:${i}:00Z,12,14,11,$([ "$i" = 40 ] && echo 13 || echo 12.5),100"; done
+} >"$work/fails.csv"
+cat >"$work/fails.toml" <<TOML
+[[plugins]]
+path = "$test_plugins/test_update_fails.so"
+[data]
+files = { X = "$work/fails.csv" }
+timeframe = "1m"
+[strategy]
+script = "$work/fails.lua"
+[output]
+db = "$work/fails.db"
+TOML
+printf 'local S = { features = { { name = "t", kind = "test_failing" } } }\nfunction S.on_bar(ctx, bar, f) end\nreturn S\n' >"$work/fails.lua"
+"$onepath" backtest "$work/fails.toml" --no-progress >/dev/null 2>"$work/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "plugin .*test_update_fails.so: indicator kind 'test_failing' failed at the candle of 2024-01-01T00:40:00Z: the lookup table is exhausted" "$work/err" ||
+  fail "a failing plugin update: exit $rc, $(cat "$work/err")"
+"$onepath" runs list --db "$work/fails.db" 2>&1 | grep -q "failed" || fail "the failed run is not in the journal: $("$onepath" runs list --db "$work/fails.db" 2>&1)"
+
 [ "$failures" -eq 0 ] && echo "cli plugins: all checks passed"
 exit $((failures > 0))

@@ -18,6 +18,8 @@
 #include "run/paper.hpp"
 #include "onepath/plugin.h"
 
+#include "error_of.hpp"
+
 using namespace onepath;
 
 namespace {
@@ -66,6 +68,7 @@ TEST_CASE("bad plugins are refused with a clear error naming the file, and nothi
       {kTest + "/test_init_fails.so", "the plugin's init failed: the licence file is missing"},
       {kTest + "/test_small_struct.so", "indicator kind #1 has struct_size 8, smaller than any version of this ABI"},
       {kTest + "/test_clash.so", "indicator kind 'ema' is already defined (built-in)"},
+      {kTest + "/test_null_update.so", "indicator kind 'test_null_update' has no 'update' function (NULL)"},
   };
   for (const auto& b : bad) {
     CAPTURE(b.file);
@@ -193,4 +196,33 @@ TEST_CASE("a service plugin runs with the session: Lua strategies call it, it co
   // echo twice (on_start), posted once per candle, two bad calls refused before reaching it
   CHECK(plugin_counters()["test_service_calls"] - calls_before == static_cast<double>(2 + r.candles));
   CHECK_THROWS_WITH(call_service("tests", "echo", "x"), doctest::Contains("no session with services is running"));
+}
+
+TEST_CASE("an indicator's update: REFUSED is the candle's fault (bad input), ERROR the plugin's (named with its file and message)") {
+  const PluginInfo& p = load_plugin(kTest + "/test_update_fails.so");
+  auto ind = make_indicator({"test_failing", {}});
+  ind->update({0, 1, 1, 1, 1, 1});
+  const std::string failed = error_of([&] { ind->update({1709251200000, 12, 14, 12, 13, 1}); });
+  CHECK(failed == "plugin " + p.path + ": indicator kind 'test_failing' failed at the candle of 2024-03-01T00:00:00Z: the lookup table is exhausted");
+  CHECK_THROWS_AS(ind->update({1709251200000, 12, 14, 12, 13, 1}), std::runtime_error);
+  bool input_error = false;
+  try {
+    ind->update({1709251200000, 12, 14, 12, 13, 1});
+  } catch (const InputError&) {
+    input_error = true;
+  } catch (const std::exception&) {
+  }
+  CHECK_FALSE(input_error);  // the plugin's failure is not the user's data
+  const std::string refused = error_of([&] { ind->update({1709251200000, 1, 1, 0, 0, 1}); });
+  CHECK(refused.find("test_failing (plugin " + p.path + ") refused the candle of 2024-03-01T00:00:00Z (open 1, high 1, low 0, close 0, volume 1)") == 0);
+  CHECK_THROWS_AS(ind->update({1709251200000, 1, 1, 0, 0, 1}), InputError);
+}
+
+TEST_CASE("a plugin built against ABI 1.0 (a kind struct without last_error) still loads and runs") {
+  load_plugin(kTest + "/test_old_minor.so");
+  auto ind = make_indicator({"test_old_minor", {}});
+  double v = 0;
+  ind->update({0, 1, 1, 1, 1, 1});
+  ind->emit(&v);
+  CHECK(v == 1);
 }

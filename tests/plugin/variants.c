@@ -1,5 +1,6 @@
 /* Plugins for the loader's tests, one per VARIANT: the bad ones it must refuse with a clear
  * error (and register nothing), and a small service in plain C. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,12 +68,25 @@ static onepath_status counter_load(void* x, const void* b, size_t size, char* er
 }
 static const onepath_indicator_kind kind = {sizeof(onepath_indicator_kind), "test_counter", "counts candles", outputs, 1,
                                             counter_create, destroy, clone, counter_update, counter_emit, warmup, NULL, reset,
-                                            counter_save, counter_load};
+                                            counter_save, counter_load, NULL};
 #else
+#if VARIANT_UPDATE_FAILS
+/* Fails on a candle whose close is 13; refuses one whose close is 0 (a value it cannot use). */
 static onepath_status update(void* x, const onepath_candle* c) {
+  (void)x;
+  if (c->close == 13) return ONEPATH_ERROR;
+  return c->close == 0 ? ONEPATH_REFUSED : ONEPATH_OK;
+}
+static const char* last_error(const void* x) {
+  (void)x;
+  return "test_failing: the lookup table is exhausted"; /* prefixed with its kind: the host does not repeat it */
+}
+#else
+__attribute__((unused)) static onepath_status update(void* x, const onepath_candle* c) {
   (void)x, (void)c;
   return ONEPATH_OK;
 }
+#endif
 static void emit(const void* x, double* out) {
   (void)x;
   out[0] = 1;
@@ -89,6 +103,8 @@ static onepath_status load(void* x, const void* b, size_t s, char* err, size_t n
 
 #if VARIANT_SMALL_STRUCT
 #define KIND_SIZE 8 /* a registration smaller than any version of the ABI */
+#elif VARIANT_OLD_MINOR
+#define KIND_SIZE offsetof(onepath_indicator_kind, last_error) /* built against ABI 1.0: no last_error */
 #else
 #define KIND_SIZE sizeof(onepath_indicator_kind)
 #endif
@@ -96,12 +112,28 @@ static onepath_status load(void* x, const void* b, size_t s, char* err, size_t n
 #define KIND_NAME "ema" /* a built-in kind's name */
 #elif VARIANT_SERVICE
 #define KIND_NAME "test_service_constant"
+#elif VARIANT_UPDATE_FAILS
+#define KIND_NAME "test_failing"
+#elif VARIANT_NULL_UPDATE
+#define KIND_NAME "test_null_update"
+#elif VARIANT_OLD_MINOR
+#define KIND_NAME "test_old_minor"
 #else
 #define KIND_NAME "test_constant"
 #endif
+#if VARIANT_NULL_UPDATE
+#define UPDATE NULL /* a required function missing */
+#else
+#define UPDATE update
+#endif
+#if VARIANT_UPDATE_FAILS
+#define LAST_ERROR last_error
+#else
+#define LAST_ERROR NULL
+#endif
 
-static const onepath_indicator_kind kind = {KIND_SIZE, KIND_NAME, "always 1", outputs, 1, create, destroy, clone, update, emit, warmup,
-                                            NULL, reset, save, load};
+static const onepath_indicator_kind kind = {KIND_SIZE, KIND_NAME, "always 1", outputs, 1, create, destroy, clone, UPDATE, emit, warmup,
+                                            NULL, reset, save, load, LAST_ERROR};
 #endif
 static const onepath_indicator_kind* const kinds[] = {&kind};
 

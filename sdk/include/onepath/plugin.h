@@ -11,8 +11,16 @@
  *    smaller than version 1.0's. Structs the host hands over (onepath_host, onepath_intent,
  *    onepath_filter_ctx) start with theirs: read a field only if struct_size covers it.
  *  - Statuses. Every call returns an onepath_status; on ONEPATH_ERROR it writes a NUL-
- *    terminated message into the caller's err buffer (err_size bytes, err_size >= 1).
- *    Nothing unwinds across the boundary: C++ plugins catch everything (plugin.hpp does).
+ *    terminated message into the caller's err buffer (err_size bytes, err_size >= 1), or,
+ *    for an indicator's update (no buffer: it is the hot path), answers last_error. The
+ *    host adds the plugin file and the kind's name to what it reports: a message need not
+ *    (and should not) start with them. Nothing unwinds across the boundary: C++ plugins
+ *    catch everything (plugin.hpp does).
+ *  - Pointers. Every function pointer of a kind is required unless its comment says "may
+ *    be NULL"; the host refuses a plugin with a required one missing, naming it.
+ *  - Building without CMake: cc -std=c99 -O2 -fPIC -shared -Isdk/include my_plugin.c -o
+ *    my_plugin.so -lm (C++: c++ -std=c++20 ...); link statically anything the host may not
+ *    have. `onepath plugins inspect my_plugin.so` checks the result.
  *  - Threads. The host calls a kind's instances from one thread at a time (the session's);
  *    a plugin's own threads talk to the host only through onepath_host.post.
  *  - Lifetime. A loaded plugin is never unloaded while the process runs; instances are
@@ -29,7 +37,7 @@ extern "C" {
 #endif
 
 #define ONEPATH_ABI_MAJOR 1
-#define ONEPATH_ABI_MINOR 1
+#define ONEPATH_ABI_MINOR 2
 
 /* Set by onepath_add_plugin() (the build's revision); for the manifest's build_id. */
 #ifndef ONEPATH_BUILD_ID
@@ -56,7 +64,8 @@ typedef int32_t onepath_status;
 #define ONEPATH_LOG_WARN 2
 #define ONEPATH_LOG_ERROR 3
 
-/* Time is int64 milliseconds since the Unix epoch, UTC. */
+/* Time is int64 milliseconds since the Unix epoch, UTC; a candle's ts is its OPEN time (the
+ * candle of 12:00 on 15m covers [12:00, 12:15) and is handed over once it has closed). */
 typedef struct onepath_candle {
   int64_t ts;
   double open, high, low, close, volume;
@@ -112,21 +121,37 @@ typedef struct onepath_host {
 typedef struct onepath_indicator_kind {
   uint32_t struct_size;
   const char* name;        /* the kind's name in feature sets */
-  const char* description;
+  const char* description; /* may be NULL */
   const char* const* outputs; /* output names (1 to 4); a feature `x` of a kind with outputs a, b gives columns x_a, x_b */
   uint32_t output_count;
+  /* A new instance from the feature's own parameters only (its name, kind and `symbol` are
+   * the host's and are not passed); bad parameters: ONEPATH_ERROR, the reason in err. */
   onepath_status (*create)(const onepath_params* params, void** instance, char* err, size_t err_size);
   void (*destroy)(void* instance);
+  /* An independent copy with the same state: updating one never changes the other. */
   onepath_status (*clone)(const void* instance, void** copy, char* err, size_t err_size);
-  /* One candle: ONEPATH_OK, or ONEPATH_REFUSED (a value is not finite / not positive), state unchanged. */
+  /* One closed candle, oldest first:
+   *   ONEPATH_OK       the state moved on;
+   *   ONEPATH_REFUSED  a value of the candle is unusable for this kind (not finite, not
+   *                    positive): the state is unchanged and the host reports the candle as
+   *                    bad input data (exit 2: the data is the user's to fix);
+   *   ONEPATH_ERROR    the kind itself failed (a bug, memory): the host reports the plugin
+   *                    file, the kind and last_error's message, and the run fails (exit 1). */
   onepath_status (*update)(void* instance, const onepath_candle* candle);
   void (*emit)(const void* instance, double* out); /* output_count values; NaN before the first valid row */
   int32_t (*warmup)(const void* instance);         /* rows before the first valid row */
-  /* Rows after which where the history started no longer matters; NULL: warmup + 1. */
+  /* Rows of history after which where it started no longer changes the output's bits
+   * (>= warmup + 1; an EMA needs many more than its warm-up). The host bootstraps a
+   * streaming session with this many rows. May be NULL: warmup + 1. */
   int32_t (*settle_bars)(const void* instance);
+  /* Back to the state create() made, parameters kept: as if no candle had been seen. */
   void (*reset)(void* instance);
   onepath_status (*save)(const void* instance, onepath_buffer* out);
+  /* Replaces the state with saved bytes, or leaves it unchanged and answers ONEPATH_ERROR. */
   onepath_status (*load)(void* instance, const void* bytes, size_t size, char* err, size_t err_size);
+  /* Minor 2; may be NULL. Why update last answered ONEPATH_ERROR (valid until the next call
+   * into this kind on this thread). Read only when struct_size covers it. */
+  const char* (*last_error)(const void* instance);
 } onepath_indicator_kind;
 
 /* ---- filters: between a strategy's intents and the risk manager ---- */
@@ -172,7 +197,7 @@ typedef struct onepath_filter_ctx {
 typedef struct onepath_filter_kind {
   uint32_t struct_size;
   const char* name; /* [[filters]] kind = "name" */
-  const char* description;
+  const char* description; /* may be NULL */
   onepath_status (*create)(const onepath_params* params, const char* const* symbols, size_t symbol_count, void** instance,
                            char* err, size_t err_size);
   void (*destroy)(void* instance);
@@ -189,7 +214,7 @@ typedef struct onepath_filter_kind {
 typedef struct onepath_feed_kind {
   uint32_t struct_size;
   const char* name; /* [paper] feed = "name" */
-  const char* description;
+  const char* description; /* may be NULL */
   onepath_status (*create)(const onepath_params* params, const char* const* symbols, size_t symbol_count, int64_t timeframe_ms,
                            void** instance, char* err, size_t err_size);
   void (*destroy)(void* instance);
@@ -205,13 +230,13 @@ typedef struct onepath_feed_kind {
 typedef struct onepath_service_kind {
   uint32_t struct_size;
   const char* name;
-  const char* description;
+  const char* description; /* may be NULL */
   const char* const* functions; /* the names call() answers */
   uint32_t function_count;
   onepath_status (*create)(const onepath_params* params, const onepath_host* host, void** instance, char* err, size_t err_size);
   void (*destroy)(void* instance);
-  onepath_status (*start)(void* instance, char* err, size_t err_size);
-  void (*stop)(void* instance);
+  onepath_status (*start)(void* instance, char* err, size_t err_size); /* may be NULL */
+  void (*stop)(void* instance);                                        /* may be NULL */
   /* Answers a request (text, often JSON) by appending to response. */
   onepath_status (*call)(void* instance, const char* function, const char* request, onepath_buffer* response, char* err,
                          size_t err_size);

@@ -7,7 +7,8 @@
 //     static constexpr const char* description = "...";
 //     static constexpr const char* outputs[] = {"value"};
 //     explicit Kama(const onepath::Params& p);      // throw std::invalid_argument for bad params
-//     bool update(const onepath_candle& c);         // false: refused (a value is unusable), nothing changed
+//     bool update(const onepath_candle& c);         // false: refused (a value is unusable), nothing changed;
+//                                                   // a throw: the kind failed (the run fails, its message shown)
 //     void emit(double* out) const;
 //     int warmup() const;
 //     void reset();
@@ -138,6 +139,12 @@ inline void set_error(char* err, size_t size, const char* message) {
   if (err && size) std::snprintf(err, size, "%s", message);
 }
 
+// The message of an indicator update's last ONEPATH_ERROR on this thread.
+inline std::string& last_error() {
+  thread_local std::string message;
+  return message;
+}
+
 // Runs f; an exception becomes ONEPATH_ERROR with its message.
 template <class F>
 onepath_status guard(char* err, size_t err_size, F&& f) noexcept {
@@ -198,10 +205,14 @@ onepath_indicator_kind indicator_kind() {
   k.update = [](void* x, const onepath_candle* c) -> onepath_status {
     try {
       return static_cast<T*>(x)->update(*c) ? ONEPATH_OK : ONEPATH_REFUSED;
+    } catch (const std::exception& e) {
+      detail::last_error() = e.what();
     } catch (...) {
-      return ONEPATH_REFUSED;
+      detail::last_error() = "unknown exception";
     }
+    return ONEPATH_ERROR;  // a throw is the kind's failure, not the data's
   };
+  k.last_error = [](const void*) -> const char* { return detail::last_error().c_str(); };
   k.emit = [](const void* x, double* out) { static_cast<const T*>(x)->emit(out); };
   k.warmup = [](const void* x) -> int32_t { return static_cast<const T*>(x)->warmup(); };
   k.settle_bars = nullptr;
