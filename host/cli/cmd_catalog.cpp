@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "cli/commands.hpp"
+#include "plugin/loader.hpp"
 #include "core/shipped.hpp"
 #include "core/error.hpp"
 #include "core/number_format.hpp"
@@ -72,19 +73,22 @@ std::vector<std::filesystem::path> lua_files(const std::filesystem::path& dir) {
 void add_catalog_commands(CLI::App& app, Action& action) {
   struct Opts {
     std::string kind, scripts;
+    std::vector<std::string> plugins;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
   auto* ind = app.add_subcommand("indicators", "Every indicator kind: parameters and defaults, outputs, warm-up");
   ind->add_option("KIND", o->kind, "Show one kind (e.g. ema)");
   ind->add_flag("--json", o->json, "As JSON");
+  ind->add_option("--plugin", o->plugins, "Also the kinds of this native plugin (repeatable)")->check(CLI::ExistingFile)->allow_extra_args(false);
   ind->footer(
       "In a feature set: { name = \"ema_fast\", kind = \"ema\", period = 12 }; a kind with several outputs\n"
       "gives columns name.output (bb.upper). Warm-up: candles before the first value, with the defaults\n"
       "(or the example where a parameter is required). Plugins loaded with --plugin add theirs.\n"
-      "Examples:\n  onepath indicators\n  onepath indicators bbands");
+      "Examples:\n  onepath indicators\n  onepath indicators bbands\n  onepath indicators --plugin build/plugins/ta_extra.so supertrend");
   ind->callback([o, &action] {
     action = [o] {
+      for (const auto& p : o->plugins) load_plugin(p);
       std::vector<IndicatorDescription> all;
       if (!o->kind.empty()) all.push_back(describe_indicator_kind(o->kind));
       else

@@ -12,6 +12,9 @@
 #include "enrich/enricher.hpp"
 #include "enrich/shadow.hpp"
 #include "lua/feature_file.hpp"
+#include "plugin/loader.hpp"
+#include "run/backtest.hpp"
+#include "run/run_config.hpp"
 
 namespace onepath::cli {
 namespace {
@@ -49,7 +52,8 @@ void write_features(const std::string& path, const CandleSeries& s, const std::v
 
 void add_enrich_commands(CLI::App& app, Action& action) {
   struct Opts {
-    std::string data, features, out, mode = "batch", timeframe;
+    std::string data, features, out, mode = "batch", timeframe, config, db;
+    std::vector<std::string> plugins;
     bool shadow = false;
     int threads = 1;
   };
@@ -63,14 +67,25 @@ void add_enrich_commands(CLI::App& app, Action& action) {
   cmd->add_option("--timeframe", o->timeframe, "The candles' timeframe; inferred from the data when absent");
   cmd->add_option("--threads", o->threads, "Batch mode: independent features on this many threads")->check(CLI::Range(1, 64))->capture_default_str();
   cmd->add_flag("--shadow", o->shadow, "Run both modes, compare every value, report the first divergence");
+  cmd->add_option("--plugin", o->plugins, "A native plugin whose indicator kinds the features use (repeatable)")
+      ->check(CLI::ExistingFile)
+      ->allow_extra_args(false);
+  cmd->add_option("--config", o->config, "A RUN.toml whose [[plugins]] to load (and whose journal finds registered models)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--db", o->db, "The journal whose model registry resolves models named by name (default: the config's, else runs/onepath.db)");
   cmd->footer(
       "NaN (before a feature's first valid row) is an empty field; numbers read back to the same double.\n"
       "Examples:\n"
       "  onepath data gen --out market/ --symbols BTC\n"
       "  onepath enrich --data market/BTC.csv --features scripts/features/example.lua --out btc_features.csv\n"
-      "  onepath enrich --data market/BTC.csv --features scripts/features/example.lua --out f.csv --mode stream --shadow");
+      "  onepath enrich --data market/BTC.csv --features scripts/features/example.lua --out f.csv --mode stream --shadow\n"
+      "  onepath enrich --data market/BTC.csv --features my_features.lua --out f.csv --plugin build/plugins/ta_extra.so");
   cmd->callback([o, &action] {
     action = [o] {
+      for (const auto& p : o->plugins) load_plugin(p);
+      std::string registry = kDefaultJournal;
+      if (!o->config.empty()) registry = load_run_config(o->config).registry;  // loads its [[plugins]]
+      use_model_registry(o->db.empty() ? registry : o->db);
       CandleFile f = read_candles(o->data);
       if (f.series.empty()) throw InputError(o->data + ": no candles");
       ValidateOptions vo;

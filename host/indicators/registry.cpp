@@ -415,6 +415,7 @@ IndicatorDescription describe_indicator_kind(const std::string& kind) {
     throw InputError("unknown indicator kind " + kind);
   }
   d.summary = summary_of(kind);
+  if (d.summary.empty()) d.summary = d.kind.summary;
   d.reads_candles = built->series_inputs() == 0;
   for (auto o : built->outputs()) d.outputs.emplace_back(o);
   d.warmup = built->warmup();

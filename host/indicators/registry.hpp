@@ -27,6 +27,7 @@ struct IndicatorKind {
   std::string kind;
   IndicatorConfig example;          // a typical configuration, used by benchmarks and docs
   std::string origin = "built-in";  // or the plugin file that added it
+  std::string summary = "";         // a plugin kind's description
 };
 // Every kind: the built-in ones, then those plugins added, in the order they came.
 std::vector<IndicatorKind> indicator_kinds();

@@ -312,7 +312,7 @@ const PluginInfo& load_plugin(const std::string& path, const ScriptParams& param
       throw InputError(path + ": indicator kind '" + std::string(k->name) + "' must have 1 to 4 outputs");
     info.indicators.push_back(k->name);
     IndicatorConfig example{k->name, {}};
-    add_indicator_kind({k->name, example, canonical},
+    add_indicator_kind({k->name, example, canonical, k->description ? k->description : ""},
                        [k, canonical](const IndicatorConfig& c) { return make_plugin_indicator(k, c, canonical); });
   }
   for (std::uint32_t i = 0; i < m->filter_count; ++i) {

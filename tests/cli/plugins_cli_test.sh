@@ -45,6 +45,23 @@ sed -i 's/^\[strategy\]/[[filters]]\nkind = "vol_regim"\n[strategy]/; s|path = .
 "$onepath" backtest "$work/bad.toml" --no-journal >/dev/null 2>"$work/err"; rc=$?
 [ $rc -eq 2 ] && grep -q '"vol_regime"' "$work/err" || fail "a misspelt plugin filter kind: exit $rc, $(cat "$work/err")"
 
+# enrich and indicators take plugin kinds: --plugin (repeatable), or a config's [[plugins]].
+"$onepath" --log-level warn data gen --out "$work/market" --symbols BTC --bars 600 >/dev/null || fail "data gen"
+printf 'return { { name = "k", kind = "kama", period = 10 }, { name = "st", kind = "supertrend" } }\n' >"$work/pf.lua"
+"$onepath" enrich --data "$work/market/BTC.csv" --features "$work/pf.lua" --out "$work/no.csv" >/dev/null 2>"$work/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "unknown indicator kind 'kama'" "$work/err" || fail "enrich without the plugin: exit $rc, $(cat "$work/err")"
+for mode in batch stream; do
+  "$onepath" --log-level warn enrich --data "$work/market/BTC.csv" --features "$work/pf.lua" --out "$work/pf.$mode.csv" --mode $mode \
+    --plugin "$plugins/ta_extra.so" --plugin "$plugins/regime.so" >/dev/null 2>"$work/err" || fail "enrich --plugin ($mode): $(cat "$work/err")"
+done
+cmp -s "$work/pf.batch.csv" "$work/pf.stream.csv" || fail "enrich with plugin kinds: batch and stream differ"
+head -1 "$work/pf.batch.csv" | grep -q "^ts,k,st_value,st_direction$" || fail "enrich --plugin columns: $(head -1 "$work/pf.batch.csv")"
+(cd "$work/tree" && "$onepath" --log-level warn enrich --data "$work/market/BTC.csv" --features "$work/pf.lua" --out "$work/pf.config.csv" \
+  --config examples/plugins.toml >/dev/null 2>"$work/err") || fail "enrich --config: $(cat "$work/err")"
+cmp -s "$work/pf.batch.csv" "$work/pf.config.csv" || fail "enrich --config differs from --plugin"
+out=$("$onepath" indicators --plugin "$plugins/ta_extra.so" kama 2>&1) || fail "indicators --plugin: $out"
+grep -q "origin   .*ta_extra.so" <<<"$out" || fail "indicators --plugin kama: $out"
+
 # A kind with a required function missing: refused when loaded, naming it (it segfaulted once).
 test_plugins=$(dirname "$onepath")/tests/plugins
 "$onepath" plugins inspect "$test_plugins/test_null_update.so" >/dev/null 2>"$work/err"; rc=$?
