@@ -171,6 +171,35 @@ FoldMetrics score_fold(const std::vector<float>& y, const std::vector<float>& p)
   return m;
 }
 
+std::vector<FoldRows> walk_forward_folds(const std::vector<LabelledRow>& rows, const std::vector<const std::vector<TimestampMs>*>& times,
+                                         const TrainConfig& c) {
+  const int purge = c.purge < 0 ? c.horizon : c.purge, embargo = c.embargo < 0 ? c.horizon : c.embargo;
+  if (purge < c.horizon)
+    throw InputError("[train] purge = " + std::to_string(purge) + " is less than the label's horizon of " + std::to_string(c.horizon) +
+                     " bars: the last training labels would read test bars; give purge >= horizon");
+  const std::size_t total = rows.size(), segment = total / static_cast<std::size_t>(c.folds + 1);
+  std::vector<FoldRows> folds;
+  for (int k = 1; k <= c.folds; ++k) {
+    FoldRows f;
+    const std::size_t begin = static_cast<std::size_t>(k) * segment, end = k == c.folds ? total : begin + segment;
+    // Per symbol, its first bar at or after the test's start: gaps are counted in bars, as
+    // labels are (a hole in the data is no purge).
+    std::vector<std::size_t> first_test(times.size());
+    for (std::size_t s = 0; s < times.size(); ++s)
+      first_test[s] = static_cast<std::size_t>(std::lower_bound(times[s]->begin(), times[s]->end(), rows[begin].ts) - times[s]->begin());
+    for (std::size_t i = 0; i < begin; ++i)
+      if (rows[i].index + static_cast<std::size_t>(purge + embargo) < first_test[rows[i].symbol]) f.train.push_back(i);
+    for (std::size_t i = begin; i < end; ++i) f.test.push_back(i);
+    for (std::size_t i : f.train)  // no training label's window reaches a test bar
+      if (rows[i].index + static_cast<std::size_t>(c.horizon) >= first_test[rows[i].symbol])
+        throw std::logic_error("walk-forward: a training label of fold " + std::to_string(k) + " reaches its test rows");
+    if (f.train.empty())
+      throw InputError("[train]: fold " + std::to_string(k) + " has no training rows before its purge and embargo gap; use fewer folds or more data");
+    folds.push_back(std::move(f));
+  }
+  return folds;
+}
+
 TrainResult train_model(const TrainConfig& c, const TrainInput& in, const std::function<void(int, int)>& progress) {
   if (c.features.empty()) throw InputError("[train] features: the feature file whose columns the model reads is required");
   if (c.out.empty() || !c.out.ends_with(".json"))
@@ -209,24 +238,11 @@ TrainResult train_model(const TrainConfig& c, const TrainInput& in, const std::f
                      " bars) for " + std::to_string(c.folds) + " folds; give more data");
   first_ts = rows.ts.front(), last_ts = rows.ts.back();
 
-  // Walk-forward: fold k tests on segment k of folds + 1, trains on what ends purge +
-  // embargo bars before that segment starts.
-  const std::int64_t gap_ms = static_cast<std::int64_t>((c.purge < 0 ? c.horizon : c.purge) + (c.embargo < 0 ? c.horizon : c.embargo)) *
-                              in.timeframe.duration_ms();
-  const std::size_t segment = total / static_cast<std::size_t>(c.folds + 1);
-  struct Fold {
-    std::vector<std::size_t> train, test;
-  };
-  std::vector<Fold> folds;
-  for (int k = 1; k <= c.folds; ++k) {
-    Fold f;
-    const std::size_t begin = static_cast<std::size_t>(k) * segment, end = k == c.folds ? total : begin + segment;
-    for (std::size_t i = 0; i < begin; ++i)
-      if (rows.ts[i] < rows.ts[begin] - gap_ms) f.train.push_back(i);
-    for (std::size_t i = begin; i < end; ++i) f.test.push_back(i);
-    if (f.train.empty()) throw InputError("[train]: fold " + std::to_string(k) + " has no training rows before its purge and embargo gap; use fewer folds or more data");
-    folds.push_back(std::move(f));
-  }
+  std::vector<LabelledRow> where;
+  for (const Row& r : order) where.push_back({r.ts, r.symbol, r.index});
+  std::vector<const std::vector<TimestampMs>*> times;
+  for (const auto& m : in.market) times.push_back(&m.ts);
+  const std::vector<FoldRows> folds = walk_forward_folds(where, times, c);
 
   const int trials = std::max(c.trials, 1);
   const int steps = trials * c.folds + 1;
@@ -238,7 +254,7 @@ TrainResult train_model(const TrainConfig& c, const TrainInput& in, const std::f
     const BoosterParams params = c.trials > 0 ? draw_params(c.seed, t) : c.booster;
     TrainResult r;
     r.params = params;
-    for (const Fold& f : folds) {
+    for (const FoldRows& f : folds) {
       gather(rows, f.train, x, y);
       gather(rows, f.test, tx, ty);
       XgbBooster b;

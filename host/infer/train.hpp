@@ -2,7 +2,7 @@
 // Training a model for the feature sets it will score in: rows are a feature file's batch
 // columns over the [data] of a RUN.toml; labels are a forward return over H bars, or a
 // triple-barrier outcome decided by the execution kernel's own bracket rules (bracket_hit);
-// walk-forward folds leave purge + embargo bars between training and test; libxgboost trains
+// walk-forward folds leave purge + embargo bars (bars, not time) between training and test; libxgboost trains
 // with one thread and a fixed seed, so training twice gives the same bytes. The model is
 // saved with a manifest (see docs/models.md) that the model feature checks when it loads.
 #include <cstdint>
@@ -56,6 +56,20 @@ std::vector<double> make_labels(const CandleSeries& s, const TrainConfig& c, Sam
 // Area under the ROC curve (ties averaged), log loss, and precision / recall / F1 of class
 // 1 at 0.5.
 FoldMetrics score_fold(const std::vector<float>& labels, const std::vector<float>& predictions);
+
+// Walk-forward folds: fold k tests on segment k of folds + 1 of the rows (in time order),
+// and trains on the rows before it whose symbol's bar index is at least purge + embargo bars
+// before that symbol's first test bar. Gaps count in bars, as labels do; throws InputError
+// for purge < horizon, and std::logic_error if a training label's window reached a test bar.
+struct LabelledRow {
+  TimestampMs ts = 0;
+  std::size_t symbol = 0, index = 0;  // the row's series, and its index there
+};
+struct FoldRows {
+  std::vector<std::size_t> train, test;  // indices into the rows
+};
+std::vector<FoldRows> walk_forward_folds(const std::vector<LabelledRow>& rows, const std::vector<const std::vector<TimestampMs>*>& times,
+                                         const TrainConfig& config);
 
 struct TrainInput {
   std::vector<CandleSeries> market;

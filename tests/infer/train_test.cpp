@@ -234,3 +234,26 @@ TEST_CASE("drift of a feature set's models over its last rows: the same as input
     CHECK(got[k].drift.count == 100);
   }
 }
+
+TEST_CASE("walk-forward folds count purge and embargo in bars: a hole in the data before a test leaks no label into it") {
+  // one symbol, 15m bars, a 10-candle hole just before where fold 1's test starts
+  std::vector<TimestampMs> ts;
+  for (std::int64_t i = 0; i < 200; ++i) ts.push_back(1609459200000 + (i < 100 ? i : i + 10) * 900000);
+  std::vector<LabelledRow> rows;
+  for (std::size_t i = 0; i < ts.size(); ++i) rows.push_back({ts[i], 0, i});
+  TrainConfig c;
+  c.horizon = 16;
+  c.purge = 16;
+  c.embargo = 0;
+  c.folds = 1;
+  const auto folds = walk_forward_folds(rows, {&ts}, c);
+  REQUIRE(folds.size() == 1);
+  REQUIRE(folds[0].test.front() == 100);
+  // the last training label reads bars up to index + horizon: all before bar 100
+  CHECK(folds[0].train.back() == 83);
+  for (std::size_t i : folds[0].train) CHECK(rows[i].index + 16 < 100);
+  // measured in time (16 x 15m before the test's start), rows up to 93 would have trained: 94..109 read the test
+  CHECK(ts[93] < ts[100] - 16 * 900000);
+  c.purge = 4;
+  CHECK_THROWS_WITH_AS(walk_forward_folds(rows, {&ts}, c), doctest::Contains("purge = 4 is less than the label's horizon of 16"), InputError);
+}
