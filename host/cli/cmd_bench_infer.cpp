@@ -144,7 +144,7 @@ void add_bench_infer(CLI::App& bench, Action& action) {
             "{{\"trees\":{},\"depth\":{},\"features\":{},\"native_ns_per_row\":{:.1f},\"xgboost_ns_per_row\":{:.1f},\"speedup\":{:.1f},"
             "\"native_rows_trees_per_second\":{:.4g},\"xgboost_rows_trees_per_second\":{:.4g},\"identical\":{},"
             "\"cold_native_ns_per_row\":{:.1f},\"runs\":{}}}\n",
-            m.trees(), o->model.empty() ? o->depth : 0, f, native_ns, xgb_ns, xgb_ns / native_ns, native_tput, xgb_tput, identical, cold_native_ns,
+            m.trees(), m.depth(), f, native_ns, xgb_ns, xgb_ns / native_ns, native_tput, xgb_tput, identical, cold_native_ns,
             kRounds);
       } else {
         fmt::print("model: {} trees, {} features ({}), libxgboost {}\n", m.trees(), f, m.objective(), xgboost_version());

@@ -47,7 +47,12 @@ int drift(const std::string& model, const std::string& data, const std::string& 
   if (features.empty()) throw InputError(model + ": its manifest names no features file");
   CandleFile file = read_candles(data);
   if (file.series.size() < 2) throw InputError(data + ": too few candles");
-  Enricher e(load_feature_file(features), infer_timeframe(file.series));
+  const Timeframe tf = infer_timeframe(file.series);
+  const std::string trained_on = m.value("timeframe", "");
+  if (!trained_on.empty() && trained_on != tf.name())
+    throw InputError(data + ": " + std::string(tf.name()) + " candles, but " + model + " was trained on " + trained_on +
+                     " candles; its inputs mean other things at another timeframe (resample: onepath data resample FILE --to " + trained_on + ")");
+  Enricher e(load_feature_file(features), tf);
   const FeatureColumns cols = e.enrich_batch(file.series);
   std::vector<std::vector<double>> inputs;
   for (const auto& name : m["inputs"]) {
@@ -72,10 +77,16 @@ int drift(const std::string& model, const std::string& data, const std::string& 
 
 }  // namespace
 
+// NAME VERSION and NAME@VERSION are one and the same everywhere.
+std::string model_ref(const std::string& name, const std::string& version) {
+  if (version.empty()) return name;
+  if (name.find('@') != std::string::npos) throw InputError("give the version once: " + name + " or " + name.substr(0, name.find('@')) + " " + version);
+  return name + "@" + version;
+}
+
 void add_models_commands(CLI::App& app, Action& action) {
   struct Opts {
-    std::string db = kDefaultJournal, name;
-    std::int64_t version = 0;
+    std::string db = kDefaultJournal, name, version;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("models", "The model registry: versions of trained models, which one is in production");
@@ -102,11 +113,12 @@ void add_models_commands(CLI::App& app, Action& action) {
     };
   });
   auto* show = cmd->add_subcommand("show", "One version: where it came from and its manifest");
-  show->add_option("NAME", o->name, "NAME (the version in production) or NAME@VERSION")->required();
+  show->add_option("NAME", o->name, "NAME (the version in production), NAME VERSION or NAME@VERSION")->required();
+  show->add_option("VERSION", o->version, "The version (or NAME@VERSION)");
   show->callback([o, &action] {
     action = [o] {
       auto j = Journal::open_existing(o->db);
-      const ModelVersion v = ModelRegistry(*j).get(o->name);
+      const ModelVersion v = ModelRegistry(*j).get(model_ref(o->name, o->version));
       fmt::print("{} version {}: {}, created {}{}\n  from {} (train run {}), sha256 {}\n", v.name, v.version, v.status, format_iso(v.created_at),
                  v.promoted_at ? ", promoted " + format_iso(v.promoted_at) : "", v.source, v.train_run, v.sha256);
       const auto m = nlohmann::json::parse(v.manifest_json, nullptr, false);
@@ -119,28 +131,41 @@ void add_models_commands(CLI::App& app, Action& action) {
     };
   });
   auto* promote = cmd->add_subcommand("promote", "Put a version into production (the one there is retired)");
-  promote->add_option("NAME", o->name, "The model's name")->required();
-  promote->add_option("VERSION", o->version, "The version")->required();
+  promote->add_option("NAME", o->name, "The model's name: NAME VERSION or NAME@VERSION")->required();
+  promote->add_option("VERSION", o->version, "The version (or NAME@VERSION)");
   promote->callback([o, &action] {
     action = [o] {
+      const std::string ref = model_ref(o->name, o->version);
+      const auto at = ref.find('@');
+      if (at == std::string::npos) throw InputError("which version of " + o->name + "? NAME VERSION or NAME@VERSION");
+      const std::string name = ref.substr(0, at), text = ref.substr(at + 1);
+      std::int64_t version = 0;
+      try {
+        std::size_t used = 0;
+        version = std::stoll(text, &used);
+        if (used != text.size() || version < 1) throw std::invalid_argument(text);
+      } catch (const std::exception&) {
+        throw InputError("version '" + text + "' of " + name + " is not a version number (1, 2, ...)");
+      }
       auto j = Journal::open_existing(o->db);
-      ModelRegistry(*j).promote(o->name, o->version);
-      fmt::print("{} version {} is in production\n", o->name, o->version);
+      ModelRegistry(*j).promote(name, version);
+      fmt::print("{} version {} is in production\n", name, version);
       return 0;
     };
   });
   struct DriftOpts {
-    std::string model, data;
+    std::string model, version, data;
     bool strict = false;
   };
   auto d = std::make_shared<DriftOpts>();
   auto* dr = app.add_subcommand("drift", "How far a model's inputs have moved from its training distributions (PSI, KS)");
-  dr->add_option("MODEL", d->model, "A model file (.json, its manifest beside it) or a registry name (NAME, NAME@VERSION)")->required();
+  dr->add_option("MODEL", d->model, "A model file (.json, its manifest beside it) or a registry name (NAME, NAME VERSION, NAME@VERSION)")->required();
+  dr->add_option("VERSION", d->version, "The registry version (or NAME@VERSION)");
   dr->add_option("--data", d->data, "Candles (CSV or JSON) to compute the inputs from")->required()->check(CLI::ExistingFile);
   dr->add_option("--db", o->db, "Journal with the model registry")->capture_default_str();
   dr->add_flag("--strict", d->strict, "Exit 1 when an input has drifted (PSI above 0.25)");
   dr->footer("Example:\n  onepath drift models/ml_up.json --data market/BTC.csv\nDetails: docs/models.md.");
-  dr->callback([o, d, &action] { action = [o, d] { return drift(d->model, d->data, o->db, d->strict); }; });
+  dr->callback([o, d, &action] { action = [o, d] { return drift(model_ref(d->model, d->version), d->data, o->db, d->strict); }; });
   auto* rollback = cmd->add_subcommand("rollback", "Put back into production the version that was there before");
   rollback->add_option("NAME", o->name, "The model's name")->required();
   rollback->callback([o, &action] {

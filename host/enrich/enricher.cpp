@@ -56,6 +56,16 @@ bool positive_candle(const Candle& c) {
 
 }  // namespace
 
+namespace {
+// A canonical text (one feature per line) on one line, for a message.
+std::string one_line(std::string text) {
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  for (char& c : text)
+    if (c == '\n') c = '|';
+  return text;
+}
+}  // namespace
+
 Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_(base), version_(feature_set_version(set_)) {
   // Build every node and its columns, in the file's order.
   std::vector<std::unique_ptr<Node>> built;
@@ -188,11 +198,17 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
     if (!manifest) continue;
     if (manifest->inputs != f.inputs)
       spec_error(f, "enrichment_config_mismatch: model " + model.label + " was trained on other inputs (its manifest lists them)");
-    if (!manifest->inputs_config_sha256.empty() && manifest->inputs_config_sha256 != inputs_config_sha256(f.inputs))
+    if (!manifest->inputs_config_sha256.empty() && manifest->inputs_config_sha256 != inputs_config_sha256(f.inputs)) {
+      std::string which;  // the inputs computed otherwise, when the manifest keeps each one's config
+      for (const auto& [input, trained] : manifest->inputs_config) {
+        const std::string now = input_config_text(input);
+        if (now != trained) which += "; input '" + input + "' was trained as [" + one_line(trained) + "], this set computes [" + one_line(now) + "]";
+      }
       spec_error(f, "enrichment_config_mismatch: model " + model.label +
                         " was trained on inputs computed otherwise (another kind, parameter, timeframe or input of a feature it reads); its manifest "
                         "pins inputs_config_sha256 " +
-                        manifest->inputs_config_sha256.substr(0, 16) + ", this set gives " + inputs_config_sha256(f.inputs).substr(0, 16));
+                        manifest->inputs_config_sha256.substr(0, 16) + ", this set gives " + inputs_config_sha256(f.inputs).substr(0, 16) + which);
+    }
   }
   const char* env = std::getenv("ONEPATH_ENRICHMENT_PAUSE");
   if (env && std::string_view(env) == "1") pause(true);
@@ -208,6 +224,12 @@ std::vector<std::string> Enricher::never_ready(std::size_t candles) const {
 }
 
 std::string Enricher::inputs_config_sha256(const std::vector<std::string>& columns) const {
+  return sha256_hex(canonical_text(inputs_subset(columns)));
+}
+
+std::string Enricher::input_config_text(const std::string& column) const { return canonical_text(inputs_subset({column})); }
+
+FeatureSet Enricher::inputs_subset(const std::vector<std::string>& columns) const {
   std::map<std::string, std::size_t> spec_of;  // column -> feature
   for (std::size_t i = 0; i < set_.features.size(); ++i)
     for (const auto& n : nodes_)
@@ -228,7 +250,7 @@ std::string Enricher::inputs_config_sha256(const std::vector<std::string>& colum
   FeatureSet subset;
   for (std::size_t i = 0; i < keep.size(); ++i)
     if (keep[i]) subset.features.push_back(set_.features[i]);
-  return sha256_hex(canonical_text(subset));
+  return subset;
 }
 
 void Enricher::reset() {

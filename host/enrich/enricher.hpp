@@ -59,6 +59,9 @@ class Enricher {
   // feature they read, in the set's order: what a model trained on these columns pins
   // (a model feature refuses a set that computes its inputs otherwise).
   std::string inputs_config_sha256(const std::vector<std::string>& columns) const;
+  // One column's part of that: the canonical text of the features it comes from (a
+  // model's manifest keeps it per input, so a mismatch can name the input that changed).
+  std::string input_config_text(const std::string& column) const;
 
   bool has_data() const { return has_data_; }
   TimestampMs last_ts() const { return last_ts_; }
@@ -91,6 +94,7 @@ class Enricher {
   std::vector<Resampler> resamplers_;         // one per higher timeframe
   std::size_t warmup_bars_ = 0;
   void emit_all();  // current_ from the indicators' state
+  FeatureSet inputs_subset(const std::vector<std::string>& columns) const;  // the features these columns come from
   void plan();      // direct_ and rest_ from nodes_
   struct Direct {
     Indicator* indicator;

@@ -20,6 +20,7 @@ class TreeModel {
   int features() const { return features_; }
   int outputs() const { return groups_; }  // 1, or the number of classes for multi:softprob
   std::size_t trees() const { return group_.size(); }
+  int depth() const { return depth_; }  // the deepest tree's
   // The input names the model was trained with (XGBoost's feature_names), when it has them.
   const std::vector<std::string>& feature_names() const { return feature_names_; }
 

@@ -106,6 +106,9 @@ ModelManifest parse_model_manifest(const std::string& text, const std::string& o
   ModelManifest m;
   for (const auto& n : j["inputs"]) m.inputs.push_back(n.get<std::string>());
   m.inputs_config_sha256 = j.value("inputs_config_sha256", "");
+  if (j.contains("inputs_config") && j["inputs_config"].is_object())
+    for (const auto& [input, text] : j["inputs_config"].items())
+      if (text.is_string()) m.inputs_config[input] = text.get<std::string>();
   m.feature_set_version = j.value("feature_set_version", "");
   return m;
 }

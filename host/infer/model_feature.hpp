@@ -5,6 +5,7 @@
 // as XGBoost reads them), its outputs the model's scores, so streaming and batch compute
 // it with the same code after its inputs.
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,7 @@ LoadedModel load_model_text(const std::string& json_text, const std::string& ori
 struct ModelManifest {
   std::vector<std::string> inputs;
   std::string inputs_config_sha256;  // the SHA-256 of the canonical text of the features the inputs come from
+  std::map<std::string, std::string> inputs_config;  // per input, that canonical text (newer manifests)
   std::string feature_set_version;
 };
 std::string model_manifest_path(const std::string& model_path);

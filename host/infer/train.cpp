@@ -309,12 +309,15 @@ TrainResult train_model(const TrainConfig& c, const TrainInput& in, const std::f
   for (const auto& m : best.folds) folds_json.push_back(fold_json(m));
   json symbols = json::array();
   for (const auto& s : in.market) symbols.push_back(s.symbol);
+  json inputs_config = json::object();  // per input: what computes it, so a mismatch names the input
+  for (const auto& input : inputs) inputs_config[input] = enricher.input_config_text(input);
   const json manifest = {
       {"model", std::filesystem::path(c.out).filename().string()},
       {"model_sha256", best.model_sha256},
       {"inputs", inputs},
       {"feature_set_version", enricher.version()},
       {"inputs_config_sha256", enricher.inputs_config_sha256(inputs)},
+      {"inputs_config", inputs_config},
       {"features_file", c.features},
       {"config", in.config_path},
       {"config_sha256", in.config_sha256},

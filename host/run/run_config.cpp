@@ -357,7 +357,8 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
   auto script = r.text("strategy.script");
   auto signal = r.text("strategy.signal");
   if (script && signal) throw InputError(path + ": give 'strategy.script' or 'strategy.signal', not both");
-  if (!script && !signal)
+  // A config only `onepath train` reads ([train], no [strategy]) needs none; a run says so (Session).
+  if (!script && !signal && !r.at("train"))
     throw InputError(path + ": 'strategy.script' is required (a file under scripts/strategies/), or 'strategy.signal' (scripts/signals/)");
   session.scripts_root = resolve(r.text("strategy.scripts_root").value_or("scripts"), path);
   if (signal) {
@@ -365,7 +366,7 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
     SignalConfig sc = load_signal_config(session.signal, session.scripts_root);
     session.strategy = sc.strategy;
     session.params = sc.params;
-  } else {
+  } else if (script) {
     session.strategy = resolve(*script, path);
     // A script that is not there is bad input (exit 2), found now, not when the run starts.
     if (!fs::is_regular_file(session.strategy))

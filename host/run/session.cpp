@@ -66,7 +66,9 @@ struct Session::Ledger : LedgerSink {
 Session::Session(const SessionConfig& c, Timeframe tf, SessionSink& sink, Driver driver)
     : config_(c), timeframe_(tf), sink_(sink), ledger_(std::make_unique<Ledger>(*this)),
       services_(driver == Driver::validation ? nullptr : std::make_unique<Services>(driver == Driver::paper ? "paper" : "backtest")),
-      strategy_(std::make_unique<LuaStrategy>(c.strategy, c.scripts_root, c.symbols, c.params, c.limits)),
+      strategy_(c.strategy.empty() ? throw InputError("the config has no [strategy]: 'strategy.script' (scripts/strategies/) or 'strategy.signal' is "
+                                                      "required to run it; only 'onepath train' reads a config without one")
+                                   : std::make_unique<LuaStrategy>(c.strategy, c.scripts_root, c.symbols, c.params, c.limits)),
       engine_(c.execution, c.risk, c.symbols, ledger_.get()) {
   if (c.symbols.empty()) throw InputError("a session needs at least one symbol");
   for (std::size_t s = 0; s < c.symbols.size(); ++s) enrichers_.push_back(std::make_unique<Enricher>(strategy_->features(), tf));

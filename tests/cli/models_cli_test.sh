@@ -44,12 +44,38 @@ b=$("$onepath" backtest examples/ml/run.toml --no-journal --no-progress --set da
 sed 's/name = "rsi14",   kind = "rsi",             period = 14/name = "rsi14",   kind = "rsi",             period = 21/' scripts/features/ml_basic.lua >scripts/features/ml_other.lua
 "$onepath" backtest examples/ml/run.toml --no-journal --no-progress --set strategy.params.inputs=features.ml_other --set "strategy.scripts_root=$PWD/scripts" >"$work/out" 2>&1; rc=$?
 [ $rc -eq 2 ] && grep -q "enrichment_config_mismatch" "$work/out" || fail "a changed feature set: exit $rc, $(cat "$work/out")"
+grep -q "input 'rsi14' was trained as \[name=rsi14;kind=rsi;period=14\], this set computes \[name=rsi14;kind=rsi;period=21\]" "$work/out" ||
+  fail "the mismatch does not name the input that changed: $(cat "$work/out")"
+
+# bench infer on a given model reports that model's depth (trained with max_depth = 4)
+out=$("$onepath" bench infer --model examples/ml/models/ml_up.json --json 2>&1) || fail "bench infer --model: $out"
+grep -q '"depth":4,' <<<"$out" || fail "bench infer --model --json depth: $out"
+
+# NAME VERSION and NAME@VERSION alike, everywhere
+"$onepath" models show ml_up 2 --db "$db" | grep -q "^ml_up version 2" || fail "models show NAME VERSION: $("$onepath" models show ml_up 2 --db "$db" 2>&1)"
+"$onepath" models show ml_up@2 --db "$db" | grep -q "^ml_up version 2" || fail "models show NAME@VERSION"
+"$onepath" models promote ml_up@2 --db "$db" | grep -q "ml_up version 2 is in production" || fail "models promote NAME@VERSION"
+"$onepath" models promote ml_up --db "$db" >/dev/null 2>&1; [ $? -eq 2 ] || fail "promote without a version was not bad usage"
+
+# a config only for training needs no [strategy]; running it says why it cannot
+sed '/^\[strategy/,/^\[/{/^\[train\]/!d}' examples/ml/run.toml >examples/ml/train_only.toml
+grep -q "^\[strategy" examples/ml/train_only.toml && fail "the test's train-only config still has a [strategy]"
+"$onepath" train examples/ml/train_only.toml --no-journal --no-progress --set train.out=models/train_only.json >"$work/out" 2>&1 ||
+  fail "train without [strategy]: $(cat "$work/out")"
+"$onepath" backtest examples/ml/train_only.toml --no-journal --no-progress >"$work/out" 2>&1; rc=$?
+[ $rc -eq 2 ] && grep -q "the config has no \[strategy\]" "$work/out" || fail "a backtest without [strategy]: exit $rc, $(cat "$work/out")"
 
 # drift
 "$onepath" data gen --symbols BTC --bars 4000 --seed 3 --scenario quiet --out "$work/quiet.csv" >/dev/null 2>&1
 out=$("$onepath" drift examples/ml/models/ml_up.json --data "$work/quiet.csv" 2>&1) || fail "drift: $out"
 grep -qE "^natr14 +[0-9]+ +[0-9.]+ +[0-9.]+ +drifted" <<<"$out" || fail "a quiet market's volatility did not drift: $out"
 "$onepath" drift ml_up --db "$db" --data "$work/quiet.csv" --strict >/dev/null 2>&1 && fail "drift --strict passed a drifted input"
+"$onepath" drift ml_up 1 --db "$db" --data "$work/quiet.csv" >/dev/null 2>&1 || fail "drift NAME VERSION"
+# another timeframe than the model's is refused, not measured
+"$onepath" data resample "$work/quiet.csv" --to 1h --out "$work/quiet_1h.csv" >/dev/null 2>&1 || fail "resample"
+"$onepath" drift examples/ml/models/ml_up.json --data "$work/quiet_1h.csv" >"$work/out" 2>&1; rc=$?
+[ $rc -eq 2 ] && grep -q "1h candles, but examples/ml/models/ml_up.json was trained on 15m candles" "$work/out" ||
+  fail "drift across timeframes: exit $rc, $(cat "$work/out")"
 
 [ $failures -eq 0 ] && echo "models CLI: all checks passed"
 exit $((failures > 0))
