@@ -76,5 +76,10 @@ out=$("$onepath" reload run.toml 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "was left by a session that ended; removed" <<<"$out" || fail "a stale http.url: exit $rc, $out"
 [ -e runs/run/paper/http.url ] && fail "the stale http.url was kept"
 
+# paper --help teaches reload
+help=$("$onepath" paper --help)
+grep -q "/control/reload" <<<"$help" && grep -q "onepath reload RUN.toml" <<<"$help" && grep -q "on_error" <<<"$help" ||
+  fail "paper --help does not teach reload: $help"
+
 [ "$failures" -eq 0 ] && echo "cli reload: all checks passed"
 exit $((failures > 0))
