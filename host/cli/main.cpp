@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
   cli::add_models_commands(app, action);
   cli::add_runs_commands(app, action);
   cli::add_report_commands(app, action);
+  cli::add_certify_commands(app, action);
   cli::add_catalog_commands(app, action);
   cli::add_project_commands(app, action);
   cli::add_bench_commands(app, action);

@@ -42,6 +42,8 @@ class StateWriter {
   }
   template <class... T>
   void all(const T&... v) { ((*this)(v), ...); }
+  // Bytes another writer made, as they are (no length): a writer of parts in a chosen order.
+  void append(std::string_view written) { bytes_.append(written); }
   const std::string& bytes() const { return bytes_; }
 
  private:

@@ -7,7 +7,7 @@
 
 namespace onepath {
 
-constexpr std::uint32_t kEngineStateFormat = 3;  // 2: no ledger history in the state; 3: the fill count
+constexpr std::uint32_t kEngineStateFormat = 4;  // 2: no ledger history; 3: the fill count; 4: lots, orders, trades field by field
 
 const char* outcome_name(Decision::Outcome o) {
   static const char* names[] = {"placed", "filtered", "rejected", "nothing"};

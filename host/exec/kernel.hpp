@@ -59,6 +59,11 @@ struct Trade {
   ExitReason reason = ExitReason::signal;
   ExitRule rule = ExitRule::none;
   friend bool operator==(const Trade&, const Trade&) = default;
+  // Field by field (never raw bytes: padding would make equal states differ).
+  template <class A>
+  void fields(A& ar) {
+    ar.all(symbol, direction, quantity, entry_ts, exit_ts, entry_bar, exit_bar, entry_price, exit_price, fees, slippage, pnl, ret, reason, rule);
+  }
 };
 
 struct EquityPoint {
@@ -75,6 +80,11 @@ struct Lot {
   std::int64_t entry_bar = 0, brackets_from_bar = 0, exit_bar = -1;  // exit_bar: time exit at its open
   double stop_loss = 0, take_profit = 0;
   bool has_stop = false, has_take = false;
+  template <class A>
+  void fields(A& ar) {
+    ar.all(id, direction, quantity, entry_price, entry_fee, entry_slippage, entry_ts, entry_bar, brackets_from_bar, exit_bar, stop_loss, take_profit,
+           has_stop, has_take);
+  }
 };
 
 class Kernel {

@@ -26,6 +26,8 @@ enum class LevelMode : std::uint8_t { none, price, percent, atr };
 struct Level {
   LevelMode mode = LevelMode::none;
   double value = 0;
+  template <class A>
+  void fields(A& ar) { ar.all(mode, value); }
 };
 
 struct Intent {
@@ -56,6 +58,11 @@ struct Order {
   double atr = 0;
   int exit_after_bars = 0;
   std::uint8_t exit_reason = 0;  // ExitReason for exits
+  // Field by field (never raw bytes: padding would make equal states differ).
+  template <class A>
+  void fields(A& ar) {
+    ar.all(id, symbol, type, direction, is_exit, quantity, price, decided_bar, expires_bar, stop_loss, take_profit, atr, exit_after_bars, exit_reason);
+  }
 };
 
 }  // namespace onepath

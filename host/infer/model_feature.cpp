@@ -1,5 +1,6 @@
 #include "infer/model_feature.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,8 @@
 #include "core/error.hpp"
 #include "core/sha256.hpp"
 #include "core/state_archive.hpp"
+#include "core/time.hpp"
+#include "data/candle_io.hpp"
 #include "infer/model.hpp"
 
 namespace onepath {
@@ -110,6 +113,15 @@ ModelManifest parse_model_manifest(const std::string& text, const std::string& o
     for (const auto& [input, text] : j["inputs_config"].items())
       if (text.is_string()) m.inputs_config[input] = text.get<std::string>();
   m.feature_set_version = j.value("feature_set_version", "");
+  if (j.contains("training_window") && j["training_window"].is_object()) {
+    const auto& w = j["training_window"];
+    if (w.value("start", "") != "") m.train_start = parse_timestamp(w.value("start", ""));
+    if (w.value("end", "") != "") m.train_end = parse_timestamp(w.value("end", ""));
+    if (w.contains("anchors") && w["anchors"].is_array())
+      for (const auto& a : w["anchors"])
+        if (a.is_object() && a.value("ts", "") != "")
+          m.anchors.push_back({a.value("symbol", ""), parse_timestamp(a.value("ts", "")), a.value("close", 0.0)});
+  }
   return m;
 }
 
@@ -167,6 +179,7 @@ ModelRef resolve_model(const FeatureSpec& f) {
     r.label = path;
     try {
       r.loaded = load_model_file(path);
+      r.model_json = read_file(path);
     } catch (const InputError& e) {
       throw InputError(f.origin + ": " + e.what());
     }
@@ -185,6 +198,7 @@ ModelRef resolve_model(const FeatureSpec& f) {
   }
   r.label = "registry " + m.label;
   r.loaded = load_model_text(m.model_json, r.label);
+  r.model_json = m.model_json;
   if (!m.manifest_json.empty()) {
     r.manifest_json = m.manifest_json;
     r.manifest = parse_model_manifest(m.manifest_json, r.label + " manifest");
@@ -212,5 +226,27 @@ std::unique_ptr<Indicator> make_model_feature(const FeatureSpec& f) {
                "} (names and order must match)");
   return std::make_unique<ModelFeature>(ref.label, std::move(ref.loaded), f.inputs);
 }
+
+std::string in_sample(const ModelRef& model, const std::vector<CandleSeries>& market) {
+  if (!model.manifest || !model.manifest->train_end) return "";
+  const ModelManifest& m = *model.manifest;
+  const std::string window = format_iso(m.train_start) + " .. " + format_iso(m.train_end);
+  if (!m.anchors.empty()) {
+    for (const auto& a : m.anchors)
+      for (const CandleSeries& s : market) {
+        if (s.symbol != a.symbol) continue;
+        const auto it = std::lower_bound(s.ts.begin(), s.ts.end(), a.ts);
+        if (it != s.ts.end() && *it == a.ts && s.close[static_cast<std::size_t>(it - s.ts.begin())] == a.close)
+          return model.label + " was trained on this data (" + a.symbol + " at " + format_iso(a.ts) + " is a candle of its training window " + window + ")";
+      }
+    return "";
+  }
+  TimestampMs first = 0, last = 0;
+  for (const CandleSeries& s : market)
+    if (!s.empty()) first = first ? std::min(first, s.ts.front()) : s.ts.front(), last = std::max(last, s.ts.back());
+  if (m.train_start > last || m.train_end < first) return "";
+  return model.label + " was trained on " + window + ", which overlaps this data (" + format_iso(first) + " .. " + format_iso(last) + ")";
+}
+
 
 }  // namespace onepath

@@ -33,6 +33,13 @@ struct ModelManifest {
   std::string inputs_config_sha256;  // the SHA-256 of the canonical text of the features the inputs come from
   std::map<std::string, std::string> inputs_config;  // per input, that canonical text (newer manifests)
   std::string feature_set_version;
+  TimestampMs train_start = 0, train_end = 0;  // the training window's first and last rows (0: not given)
+  struct Anchor {
+    std::string symbol;
+    TimestampMs ts = 0;
+    double close = 0;
+  };
+  std::vector<Anchor> anchors;  // candles of the training data (newer manifests)
 };
 std::string model_manifest_path(const std::string& model_path);
 ModelManifest parse_model_manifest(const std::string& json_text, const std::string& origin);
@@ -52,10 +59,15 @@ void set_model_folder(std::string folder);
 struct ModelRef {
   std::string label;  // the path, or "registry up@3"
   LoadedModel loaded;
+  std::string model_json;  // its text (libxgboost reads it: certify's Eq. 2)
   std::optional<ModelManifest> manifest;
   std::string manifest_json;  // its text, when it has one (drift reads the distributions)
 };
 ModelRef resolve_model(const FeatureSpec& f);
+
+// "" when the model never saw this data, else why its scores on it are in sample: the data
+// has the manifest's anchor candles, or (an older manifest) it overlaps the training window.
+std::string in_sample(const ModelRef& model, const std::vector<CandleSeries>& market);
 
 // The feature's node. InputError naming the feature when the model cannot be loaded, or
 // when `inputs` does not match what the model was trained on (count, or names and order).

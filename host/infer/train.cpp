@@ -309,6 +309,15 @@ TrainResult train_model(const TrainConfig& c, const TrainInput& in, const std::f
   for (const auto& m : best.folds) folds_json.push_back(fold_json(m));
   json symbols = json::array();
   for (const auto& s : in.market) symbols.push_back(s.symbol);
+  // Candles of the training window at 16 even points per symbol: data that has them is the
+  // data the model learned (certify and backtest say "in sample"), whatever its dates.
+  json anchors = json::array();
+  for (const CandleSeries& m : in.market)
+    for (int k = 0; k < 16 && !m.empty(); ++k) {
+      const std::size_t i = static_cast<std::size_t>(k) * (m.size() - 1) / 15;
+      if (m.ts[i] < first_ts || m.ts[i] > last_ts) continue;
+      anchors.push_back({{"symbol", m.symbol}, {"ts", format_iso(m.ts[i])}, {"close", m.close[i]}});
+    }
   json inputs_config = json::object();  // per input: what computes it, so a mismatch names the input
   for (const auto& input : inputs) inputs_config[input] = enricher.input_config_text(input);
   const json manifest = {
@@ -323,7 +332,7 @@ TrainResult train_model(const TrainConfig& c, const TrainInput& in, const std::f
       {"config_sha256", in.config_sha256},
       {"symbols", symbols},
       {"timeframe", std::string(in.timeframe.name())},
-      {"training_window", {{"start", format_iso(first_ts)}, {"end", format_iso(last_ts)}}},
+      {"training_window", {{"start", format_iso(first_ts)}, {"end", format_iso(last_ts)}, {"anchors", anchors}}},
       {"rows", total},
       {"label", c.label == "forward_return"
                     ? json{{"kind", c.label}, {"horizon", c.horizon}, {"threshold", c.threshold}}

@@ -27,6 +27,12 @@ XgbBooster XgbBooster::load(const std::string& path) {
   return b;
 }
 
+XgbBooster XgbBooster::from_json(const std::string& text) {
+  XgbBooster b;
+  check(XGBoosterLoadModelFromBuffer(b.handle_, text.data(), static_cast<bst_ulong>(text.size())), "load");
+  return b;
+}
+
 void XgbBooster::train(const float* x, const float* labels, std::size_t n, int features,
                        const std::vector<std::pair<std::string, std::string>>& params, int rounds, const std::vector<std::string>& names) {
   DMatrixHandle d = nullptr;

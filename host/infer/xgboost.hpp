@@ -18,6 +18,7 @@ class XgbBooster {
   XgbBooster(XgbBooster&& other) noexcept;
 
   static XgbBooster load(const std::string& path);
+  static XgbBooster from_json(const std::string& text);  // XGBoost's JSON model, in memory
   // Rounds of boosting on n rows of `features` floats (NaN missing) and their labels.
   // `names`, when given, are kept in the model (XGBoost's feature_names).
   void train(const float* x, const float* labels, std::size_t n, int features, const std::vector<std::pair<std::string, std::string>>& params,

@@ -2,6 +2,11 @@
 
 #include <lua.hpp>
 
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "core/error.hpp"
 
 namespace onepath {
@@ -9,7 +14,9 @@ namespace {
 constexpr int kMaxDepth = 16;
 
 // Plain Lua values as bytes: 'n' number, 's' string, 'b' boolean, 't' table (pairs, then
-// 'e'); functions and other values are not state and are skipped.
+// 'e'); functions and other values are not state and are skipped. A table's pairs go in
+// the order of their keys' bytes, not Lua's traversal order (which depends on how the
+// table grew): equal states are equal bytes, so a restored run's state can be compared.
 bool write_value_at(lua_State* L, int index, StateWriter& w, int depth) {
   index = index < 0 ? lua_gettop(L) + index + 1 : index;
   switch (lua_type(L, index)) {
@@ -19,17 +26,22 @@ bool write_value_at(lua_State* L, int index, StateWriter& w, int depth) {
     case LUA_TTABLE: {
       if (depth > kMaxDepth) throw InputError("filter state is nested too deeply to save");
       w('t');
+      std::vector<std::pair<std::string, std::string>> pairs;  // key bytes, value bytes
       lua_pushnil(L);
       while (lua_next(L, index) != 0) {
         int kt = lua_type(L, -2), vt = lua_type(L, -1);
         bool plain_key = kt == LUA_TNUMBER || kt == LUA_TSTRING;
         bool plain_value = vt == LUA_TNUMBER || vt == LUA_TSTRING || vt == LUA_TBOOLEAN || vt == LUA_TTABLE;
         if (plain_key && plain_value) {
-          write_value_at(L, -2, w, depth + 1);
-          write_value_at(L, -1, w, depth + 1);
+          StateWriter key, value;
+          write_value_at(L, -2, key, depth + 1);
+          write_value_at(L, -1, value, depth + 1);
+          pairs.emplace_back(key.bytes(), value.bytes());
         }
         lua_pop(L, 1);
       }
+      std::sort(pairs.begin(), pairs.end());
+      for (const auto& [key, value] : pairs) w.append(key), w.append(value);
       w('e');
       return true;
     }

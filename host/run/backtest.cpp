@@ -279,6 +279,10 @@ BacktestResult run_backtest_on(const SessionConfig& c, const std::vector<CandleS
   for (const auto& s : market)  // said before the run: its features would never all be ready
     if (s.size() < session.warmup_bars())
       log::warn("data_shorter_than_warmup", {{"symbol", s.symbol}, {"candles", s.size()}, {"warmup_bars", session.warmup_bars()}});
+  for (const FeatureSpec& f : session.feature_set().features)  // a model scored on what it learned flatters every metric
+    if (f.indicator.kind == "model")
+      if (const std::string why = in_sample(resolve_model(f), market); !why.empty())
+        log::warn("model_in_sample", {{"feature", f.name}, {"why", why}, {"what", "its scores on this data are in sample: the metrics flatter it"}});
   MarketMerge merge(market);
   const std::size_t total = merge.total();
   res.candles = total;

@@ -239,6 +239,27 @@ std::string Session::save() const {
   return w.bytes();
 }
 
+std::string Session::state_difference(std::string_view a, std::string_view b) {
+  struct Parts {
+    std::uint32_t format = 0;
+    std::vector<std::string> symbols, enrichers;
+    std::string engine, strategy, counters;
+  };
+  auto parts = [](std::string_view bytes) {
+    Parts p;
+    StateReader r(bytes);
+    r.all(p.format, p.symbols, p.engine, p.strategy, p.enrichers);
+    return p;
+  };
+  const Parts x = parts(a), y = parts(b);
+  if (x.symbols != y.symbols) return "the symbols";
+  if (x.engine != y.engine) return "the execution engine (portfolio, open orders, filters, risk)";
+  if (x.strategy != y.strategy) return "the strategy's state (ctx.state)";
+  for (std::size_t s = 0; s < x.enrichers.size() && s < y.enrichers.size(); ++s)
+    if (x.enrichers[s] != y.enrichers[s]) return "the enricher of " + x.symbols[s];
+  return a == b ? "" : "the counters";
+}
+
 void Session::load(std::string_view bytes) {
   StateReader r(bytes);
   std::uint32_t format = 0;

@@ -147,6 +147,9 @@ class Session {
   // the same config and continuing is bit-identical to never stopping.
   std::string save() const;
   void load(std::string_view bytes);  // InputError for another config's or a damaged state
+  // Which part of two saved states differs ("" when none): "the execution engine", "the
+  // strategy's state", "the enricher of BTC", "the counters" (certify names it).
+  static std::string state_difference(std::string_view a, std::string_view b);
 
  private:
   struct Ledger;

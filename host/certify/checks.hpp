@@ -1,0 +1,54 @@
+#pragma once
+// The checks a certificate is made of, one case (a market and the session that runs on it)
+// at a time. Each fills `first` with the first divergence it finds and stops there.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "certify/certify.hpp"
+#include "core/rng.hpp"
+#include "enrich/enricher.hpp"
+#include "exec/kernel.hpp"
+#include "run/session_config.hpp"
+#include "store/journal.hpp"
+
+namespace onepath {
+
+struct CertifyCase {
+  std::string name;
+  SessionConfig session;
+  std::vector<CandleSeries> market;
+  Timeframe tf = Timeframe::parse("15m");
+  FeatureSet features;                  // the strategy's
+  std::vector<FeatureColumns> batch;    // per symbol, the batch columns (Eq. 1's reference)
+  std::vector<std::string> columns;
+  std::string registry;                 // where models named by registry name are found
+};
+
+// What a run decided and did, and its state before the end-of-data close-out.
+struct RunRecord {
+  std::vector<DecisionRecord> decisions;
+  std::vector<Trade> trades;
+  std::vector<EquityPoint> marks;
+  std::string state;
+};
+// The case's session over its market; with `restore_after`, saved after that many time
+// slices and continued in a new Session loaded from the bytes.
+RunRecord run_case(const CertifyCase& c, std::optional<std::size_t> restore_after = std::nullopt,
+                   const std::vector<CandleSeries>* market = nullptr);
+
+StageResult check_features(const CertifyCase& c, Rng& rng, int splits, std::optional<Divergence>& first);
+StageResult check_models(const CertifyCase& c, std::optional<Divergence>& first);
+// Eq. 3 (decisions: the strategy and the filter chain) and Eq. 4 (trades, marks, orders and
+// the whole state) under save/restore at random slices.
+std::vector<StageResult> check_restore(const CertifyCase& c, const RunRecord& straight, Rng& rng, int splits, std::optional<Divergence>& first);
+StageResult check_paper(const CertifyCase& c, const RunRecord& straight, std::optional<Divergence>& first);
+StageResult check_lookahead(const CertifyCase& c, const RunRecord& straight, Rng& rng, int cuts, std::optional<Divergence>& first);
+std::vector<WarmupTruth> measure_warmup(const CertifyCase& c, Rng& rng);
+
+// "1.25 (0x3ff4000000000000)"
+std::string value_and_bits(double v);
+// Both NaN, or the same bits.
+bool same_value(double a, double b);
+
+}  // namespace onepath
