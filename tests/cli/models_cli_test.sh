@@ -51,6 +51,14 @@ grep -q "input 'rsi14' was trained as \[name=rsi14;kind=rsi;period=14\], this se
 out=$("$onepath" bench infer --model examples/ml/models/ml_up.json --json 2>&1) || fail "bench infer --model: $out"
 grep -q '"depth":4,' <<<"$out" || fail "bench infer --model --json depth: $out"
 
+# certify: the model on its own training data is in sample (a failure; a backtest warns), on another market certified
+"$onepath" --log-level warn certify examples/ml/run.toml --no-journal --out "$work/cert" >"$work/out" 2>&1; rc=$?
+[ $rc -eq 1 ] && grep -q "FAILED: model score: .*was trained on this data" "$work/out" || fail "certify in sample: exit $rc, $(cat "$work/out")"
+"$onepath" backtest examples/ml/run.toml --no-journal --no-progress 2>&1 | grep -q "model_in_sample" || fail "a backtest in sample does not warn"
+out=$("$onepath" --log-level warn certify examples/ml/run.toml --no-journal --out "$work/cert" --set data.generate.seed=12 2>&1) ||
+  fail "certify examples/ml/run.toml on another market: $out"
+grep -q "certificate PASSED" <<<"$out" || fail "certify ml: $out"
+
 # NAME VERSION and NAME@VERSION alike, everywhere
 "$onepath" models show ml_up 2 --db "$db" | grep -q "^ml_up version 2" || fail "models show NAME VERSION: $("$onepath" models show ml_up 2 --db "$db" 2>&1)"
 "$onepath" models show ml_up@2 --db "$db" | grep -q "^ml_up version 2" || fail "models show NAME@VERSION"

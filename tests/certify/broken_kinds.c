@@ -1,0 +1,78 @@
+/* Indicator kinds that break a promise on purpose, for certify's tests:
+ *   test_lossy       counts candles, but its saved state is empty: a restore starts over;
+ *   test_peek_write  emits the close, and leaves it where test_peek_read looks;
+ *   test_peek_read   emits what test_peek_write left: in a batch run (column by column) the
+ *                    last close of the whole series, the future. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "onepath/plugin.h"
+
+static const char* const outputs[] = {"value"};
+static double g_left; /* the shared slot: what makes the pair read the future in batch */
+
+typedef struct {
+  double value;
+} cell;
+
+static onepath_status create(const onepath_params* p, void** out, char* err, size_t n) {
+  (void)p, (void)err, (void)n;
+  cell* c = calloc(1, sizeof *c);
+  *out = c;
+  return c ? ONEPATH_OK : ONEPATH_ERROR;
+}
+static void destroy(void* x) { free(x); }
+static onepath_status clone(const void* x, void** out, char* err, size_t n) {
+  (void)err, (void)n;
+  cell* c = malloc(sizeof *c);
+  if (!c) return ONEPATH_ERROR;
+  memcpy(c, x, sizeof *c);
+  *out = c;
+  return ONEPATH_OK;
+}
+static void emit(const void* x, double* out) { out[0] = ((const cell*)x)->value; }
+static int32_t warmup(const void* x) {
+  (void)x;
+  return 0;
+}
+static void reset(void* x) { ((cell*)x)->value = 0; }
+static onepath_status save_all(const void* x, onepath_buffer* out) { return out->append(out->ctx, x, sizeof(cell)); }
+static onepath_status save_nothing(const void* x, onepath_buffer* out) {
+  (void)x, (void)out;
+  return ONEPATH_OK;
+}
+static onepath_status load(void* x, const void* b, size_t size, char* err, size_t n) {
+  (void)err, (void)n;
+  ((cell*)x)->value = 0;
+  if (size == sizeof(cell)) memcpy(x, b, size);
+  return ONEPATH_OK;
+}
+
+static onepath_status count(void* x, const onepath_candle* c) {
+  (void)c;
+  ((cell*)x)->value += 1;
+  return ONEPATH_OK;
+}
+static onepath_status write_close(void* x, const onepath_candle* c) {
+  ((cell*)x)->value = c->close;
+  g_left = c->close;
+  return ONEPATH_OK;
+}
+static onepath_status read_left(void* x, const onepath_candle* c) {
+  (void)c;
+  ((cell*)x)->value = g_left;
+  return ONEPATH_OK;
+}
+
+#define KIND(name, update, save)                                                                                                    \
+  {sizeof(onepath_indicator_kind), name, "broken on purpose", outputs, 1, create, destroy, clone, update, emit, warmup, NULL, reset, \
+   save, load, NULL}
+static const onepath_indicator_kind lossy = KIND("test_lossy", count, save_nothing);
+static const onepath_indicator_kind peek_write = KIND("test_peek_write", write_close, save_all);
+static const onepath_indicator_kind peek_read = KIND("test_peek_read", read_left, save_all);
+static const onepath_indicator_kind* const kinds[] = {&lossy, &peek_write, &peek_read};
+
+static const onepath_manifest manifest = {sizeof(onepath_manifest), ONEPATH_ABI_MAJOR, ONEPATH_ABI_MINOR, "test_broken_kinds", "1",
+                                          ONEPATH_BUILD_ID, NULL, kinds, 3, NULL, 0, NULL, 0, NULL, 0};
+
+ONEPATH_EXPORT const onepath_manifest* onepath_plugin_manifest(void) { return &manifest; }

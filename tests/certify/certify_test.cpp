@@ -1,0 +1,193 @@
+// onepath certify: a sound config (files, a plugin kind, a model, a Lua filter) is certified
+// and its certificate's --check notices each input changing; each stage, broken on purpose,
+// is caught and named.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "certify/certify.hpp"
+#include "certify/checks.hpp"
+#include "data/candle_io.hpp"
+#include "data/synth.hpp"
+#include "infer/xgboost.hpp"
+#include "run/backtest.hpp"
+#include "run/session.hpp"
+
+using namespace onepath;
+
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kSource = ONEPATH_SOURCE_DIR, kPlugins = ONEPATH_PLUGINS, kTestPlugins = ONEPATH_TEST_PLUGINS;
+
+struct Project {
+  fs::path dir = fs::temp_directory_path() / ("onepath-certify-test-" + std::to_string(::getpid()));
+  Project() {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    SynthOptions g;
+    g.symbols = {preset_symbol("BTC", 1), preset_symbol("ETH", 0.8)};
+    g.bars = 1200;
+    g.seed = 4;
+    g.start_ms = 1709251200000;
+    g.scenario = Scenario::volatile_market;
+    for (const auto& s : generate_market(g)) std::ofstream(dir / (s.symbol + ".csv")) << to_csv(s);  // with gaps
+  }
+  ~Project() { fs::remove_all(dir); }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(dir / name) << text;
+    return (dir / name).string();
+  }
+  // A config over the two files, the strategy `script`, and more TOML.
+  RunConfig config(const std::string& script, const std::string& more = "") const {
+    write("RUN.toml", "[data]\nfiles = { BTC = \"BTC.csv\", ETH = \"ETH.csv\" }\ntimeframe = \"15m\"\n[strategy]\nscript = \"" + script +
+                          "\"\nscripts_root = \"" + dir.string() + "\"\n[output]\ndb = \"\"\n" + more);
+    return load_run_config((dir / "RUN.toml").string());
+  }
+};
+
+// Buys when its score is high and the trend is up, closes on the way down.
+std::string strategy(const std::string& features, const std::string& extra = "", const std::string& decide = "f.fast > f.slow") {
+  return "local S = {}\nS.features = { " + features + " }\n" + extra +
+         "function S.on_bar(ctx, bar, f)\n  if f.slow ~= f.slow then return end\n  local up = " + decide +
+         "\n  if up and ctx.position == 0 then ctx:buy{ size = 0.1, sl_pct = 0.02 } elseif not up and ctx.position > 0 then ctx:close() end\nend\nreturn S\n";
+}
+const std::string kEmas = R"({ name = "fast", kind = "ema", period = 5 }, { name = "slow", kind = "ema", period = 20 })";
+
+CertifyOptions quick() {
+  CertifyOptions o;
+  o.splits = 3;
+  o.lookahead = 3;
+  return o;
+}
+
+// A small logistic model on two inputs named like the features it reads.
+void train_model(const std::string& path) {
+  std::vector<float> x, y;
+  Rng rng(3);
+  for (int i = 0; i < 400; ++i) {
+    const float a = static_cast<float>(100 + 10 * rng.normal()), b = static_cast<float>(100 + 10 * rng.normal());
+    x.push_back(a), x.push_back(b), y.push_back(a > b ? 1.0f : 0.0f);
+  }
+  XgbBooster b;
+  b.train(x.data(), y.data(), y.size(), 2, {{"objective", "binary:logistic"}, {"max_depth", "3"}, {"nthread", "1"}, {"seed", "1"}}, 20, {"fast", "slow"});
+  b.save(path);
+}
+
+}  // namespace
+
+TEST_CASE("a sound config is certified at every stage, and --check names each input that changes afterwards") {
+  Project p;
+  fs::copy_file(kPlugins + "/ta_extra.so", p.dir / "ta_extra.so");
+  train_model((p.dir / "model.json").string());
+  const std::string script = p.write("strategy.lua", strategy(kEmas + R"(, { name = "st", kind = "supertrend" },
+    { name = "p", kind = "model", path = ")" + (p.dir / "model.json").string() + R"(", inputs = { "fast", "slow" } })",
+                                                              "", "f.p > 0.5 and f.st_direction > 0"));
+  const std::string filter = p.write("filter.lua", "local F = {}\nF.__index = F\nfunction F.new() return setmetatable({ seen = {} }, F) end\n"
+                                                   "function F:apply(intent, ctx)\n  self.seen[ctx.symbol] = (self.seen[ctx.symbol] or 0) + 1\n"
+                                                   "  if self.seen[ctx.symbol] % 3 == 0 then return nil, 'every third' end\n  return intent\nend\nreturn F\n");
+  RunConfig c = p.config(script, "[[plugins]]\npath = \"ta_extra.so\"\n[[filters]]\nscript = \"filter.lua\"\n");
+  const Certificate cert = certify(c, quick());
+  CHECK_MESSAGE(cert.passed, (cert.divergence ? describe(*cert.divergence) : "failures: " + std::to_string(cert.failures.size())));
+  REQUIRE(cert.cases.size() == 1);
+  std::set<std::string> stages;
+  for (const auto& s : cert.cases[0].stages) {
+    CAPTURE(s.stage);
+    CHECK(s.verdict == "identical");
+    CHECK(s.compared > 0);
+    stages.insert(s.stage);
+  }
+  CHECK(stages == std::set<std::string>{"Eq. 1 features", "Eq. 2 models", "Eq. 3 decisions and filters", "Eq. 4 execution", "Eq. 5 end to end", "lookahead"});
+  CHECK(!cert.warmup.empty());
+  std::set<std::string> kinds;
+  for (const auto& i : cert.inputs) kinds.insert(i.kind);
+  CHECK(kinds == std::set<std::string>{"config", "data", "script", "plugin", "model"});
+
+  const std::string json_path = p.write("certificate.json", certificate_json(cert));
+  CHECK(nlohmann::json::parse(certificate_json(cert))["passed"] == true);
+  CHECK(certificate_html(cert).find("PASSED") != std::string::npos);
+  CHECK(check_certificate(json_path).applies);
+  std::ofstream(p.dir / "ETH.csv", std::ios::app) << "\n";
+  std::ofstream(p.dir / "strategy.lua", std::ios::app) << "-- edited\n";
+  std::ofstream(p.dir / "ta_extra.so", std::ios::app | std::ios::binary) << '\0';
+  std::ofstream(p.dir / "model.json", std::ios::app) << " ";
+  const CertificateCheck after = check_certificate(json_path);
+  CHECK_FALSE(after.applies);
+  std::string changed;
+  for (const auto& line : after.changed) changed += line + "\n";
+  CHECK_MESSAGE(after.changed.size() == 4, changed);
+  for (const char* name : {"data " , "script ", "plugin ", "model "}) CHECK_MESSAGE(changed.find(name) != std::string::npos, changed);
+  for (const char* file : {"ETH.csv", "strategy.lua", "ta_extra.so", "model.json"}) CHECK_MESSAGE(changed.find(file) != std::string::npos, changed);
+}
+
+TEST_CASE("each stage broken on purpose is caught and named: the stage, the column or field, both values, the bar") {
+  Project p;
+  const std::string plugin = "[[plugins]]\npath = \"" + kTestPlugins + "/test_broken_kinds.so\"\n";
+  SUBCASE("Eq. 1: a plugin kind whose saved state is empty") {
+    const RunConfig c = p.config(p.write("lossy.lua", strategy(kEmas + R"(, { name = "l", kind = "test_lossy" })")), plugin);
+    const Certificate cert = certify(c, quick());
+    REQUIRE(cert.divergence);
+    CHECK(cert.divergence->stage == "Eq. 1 features");
+    CHECK(cert.divergence->field == "column l");
+    CHECK(cert.divergence->how.find("snapshotted, restored") != std::string::npos);
+    CHECK(cert.divergence->a.find("(0x") != std::string::npos);  // the bits beside the value
+    CHECK(cert.divergence->candle);
+    CHECK_FALSE(cert.divergence->row.empty());
+    CHECK_FALSE(cert.passed);
+  }
+  SUBCASE("Eq. 1: a pair of kinds that share a slot, so that batch reads the future") {
+    const RunConfig c = p.config(p.write("peek.lua", strategy(kEmas + R"(, { name = "w", kind = "test_peek_write" }, { name = "r", kind = "test_peek_read" })")), plugin);
+    const Certificate cert = certify(c, quick());
+    REQUIRE(cert.divergence);
+    CHECK(cert.divergence->stage == "Eq. 1 features");
+    CHECK(cert.divergence->field == "column r");
+    CHECK(cert.divergence->how == "batch vs stream from the first candle");
+  }
+  SUBCASE("Eq. 3: a strategy that keeps state outside ctx.state") {
+    const RunConfig c = p.config(p.write("upvalue.lua", strategy(kEmas, "local bars = 0\n", "(function() bars = bars + 1 return f.fast > f.slow and bars > 600 end)()")));
+    const Certificate cert = certify(c, quick());
+    REQUIRE(cert.divergence);
+    CHECK(cert.divergence->stage == "Eq. 3 decisions and filters");
+    CHECK(cert.divergence->field.find("decision #") == 0);
+    CHECK(cert.divergence->how.find("saved and restored after time slice") != std::string::npos);
+  }
+  SUBCASE("Eq. 4: a filter whose saved state is fed from outside it") {
+    p.write("leaky.lua", "local F = {}\nF.__index = F\nlocal calls = 0\nfunction F.new() return setmetatable({ n = 0 }, F) end\n"
+                         "function F:apply(intent, ctx)\n  calls = calls + 1\n  self.n = calls\n  return intent\nend\nreturn F\n");
+    const RunConfig c = p.config(p.write("plain.lua", strategy(kEmas)), "[[filters]]\nscript = \"leaky.lua\"\n");
+    const Certificate cert = certify(c, quick());
+    REQUIRE(cert.divergence);
+    CHECK(cert.divergence->stage == "Eq. 4 execution");
+    CHECK(cert.divergence->field.find("the execution engine") != std::string::npos);
+  }
+  SUBCASE("lookahead: the data after a cut changes a value before it") {
+    const RunConfig c = p.config(p.write("peek2.lua", strategy(kEmas + R"(, { name = "w", kind = "test_peek_write" }, { name = "r", kind = "test_peek_read" })")), plugin);
+    CertifyCase k;
+    k.name = "config data";
+    k.session = c.session;
+    k.market = load_market(c, k.tf);
+    struct None : SessionSink {
+      void on_decision(const DecisionView&) override {}
+      void on_trade(const Trade&) override {}
+      void on_mark(const EquityPoint&) override {}
+      void on_final_mark(const EquityPoint&) override {}
+    } none;
+    const Session probe(k.session, k.tf, none, Driver::validation);
+    k.features = probe.feature_set();
+    k.columns = probe.feature_columns();
+    for (const auto& s : k.market) k.batch.push_back(Enricher(k.features, k.tf).enrich_batch(s));
+    Rng rng(1);
+    std::optional<Divergence> first;
+    const StageResult r = check_lookahead(k, run_case(k), rng, 2, first);
+    CHECK(r.verdict == "diverged");
+    REQUIRE(first);
+    CHECK(first->stage == "lookahead");
+    CHECK(first->field == "column r reads the future");
+    CHECK(first->how.find("the data after ") == 0);
+  }
+}
