@@ -366,15 +366,21 @@ void add_runs_commands(CLI::App& app, Action& action) {
   auto* verify = runs->add_subcommand("verify", "Re-run a run's stored config on the same data and compare exactly");
   verify->add_option("ID", *id_a, "Run id")->required();
   verify->footer(
-      "The data must be the same (its fingerprint is checked first); then trades, metrics and the\n"
+      "A backtest, or a paper session that replayed all its [data]. The data must be the same (its fingerprint\n"
+      "is checked first); then trades, metrics and the\n"
       "feature-row hashes of every decision must match bit for bit. Exit 0 when they do, 1 when not.");
   verify->callback([=, &action] {
     action = [=] {
       Journal& j = journal_at(*journal, *db);
       RunInfo r = need_run(j, *id_a);
       if (r.status != "complete") throw InputError("run " + std::to_string(r.id) + " is " + Journal::display_status(r) + "; only complete runs can be verified");
-      if (r.kind != "backtest") throw InputError("run " + std::to_string(r.id) + " is a " + r.kind + " session; only backtests can be verified");
+      if (r.kind != "backtest" && r.kind != "paper") throw InputError("run " + std::to_string(r.id) + " is a " + r.kind + " run; only backtests and paper sessions can be verified");
       RunConfig c = load_run_config_text(r.config_text, r.config_path);
+      // A paper session that replayed its [data] from the first candle is the backtest of it (Eq. 5).
+      const bool paper = r.kind == "paper";
+      if (paper && (r.data_fingerprint.empty() || c.paper.start))
+        throw InputError("run " + std::to_string(r.id) + " is a paper session on " +
+                         (r.data_fingerprint.empty() ? std::string("a live or generated feed: its candles cannot be replayed") : "a replay from [paper] start: only a replay of all its [data] can be verified"));
       c.output_dir.clear();
       c.journal.clear();
       c.registry = *db;
@@ -398,12 +404,15 @@ void add_runs_commands(CLI::App& app, Action& action) {
         std::erase_if(fields, [](const auto& f) { return f.first == "strategy"; });
         return fields;
       };
-      bool metrics_ok = results(metrics_json(c, now)) == results(r.metrics);
+      // A paper session's metrics come from its journal's marks: every one only with equity_every = 1.
+      const bool metrics_compared = !paper || c.equity_every == 1;
+      bool metrics_ok = !metrics_compared || results(metrics_json(c, now)) == results(r.metrics);
       auto decisions = j.decisions(r.id);
       bool hashes_ok = decisions.size() == now.decision_log.size();
       for (std::size_t k = 0; hashes_ok && k < decisions.size(); ++k) hashes_ok = decisions[k].feature_row_hash == now.decision_log.record(k).feature_row_hash;
       fmt::print("run {}: data {} (same), trades {} ({}), metrics {}, decisions' feature-row hashes {} ({})\n", r.id, fp.substr(0, 16),
-                 trades_ok ? "identical" : "DIFFER", now.trades.size(), metrics_ok ? "identical" : "DIFFER", hashes_ok ? "identical" : "DIFFER",
+                 trades_ok ? "identical" : "DIFFER", now.trades.size(),
+                 !metrics_compared ? "not compared (equity_every > 1)" : metrics_ok ? "identical" : "DIFFER", hashes_ok ? "identical" : "DIFFER",
                  now.decision_log.size());
       if (!trades_ok)
         fmt::print("  first differing trade #{}: stored {} / now {}\n", i + 1, i < stored.size() ? trade_line(stored[i]) : "(none)",

@@ -27,6 +27,9 @@ class CandleFeed {
   // later, a live source); `ended`: the feed is over (a replay's files).
   enum class Next : std::uint8_t { slice, pending, ended };
   virtual Next next(TimeSlice& slice, SteadyTime& due) = 0;
+  // The SHA-256 of every candle it replays (market_fingerprint), when it knows them all in
+  // advance (a replay: `runs verify` can run them again); "" for a live or endless source.
+  virtual std::string fingerprint() const { return ""; }
   // Where it stands, for snapshots: load() continues right after the last slice handed over.
   virtual std::string save() const = 0;
   virtual void load(std::string_view bytes) = 0;

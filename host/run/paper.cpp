@@ -665,7 +665,9 @@ void PaperRun::end(const std::string& status) {
     std::vector<Trade> trades;
     for (const auto& t : journal_->trades(run_id_)) trades.push_back(t.trade);
     r.metrics = compute_metrics(c_.session.execution.initial_cash, journal_->equity(run_id_), trades, r.timeframe);
-    journal_->end_run(run_id_, status, {r.feature_set_version, "", metrics_json(c_, r), "", session_->feature_columns()});
+    // What it ran on: the replayed candles' fingerprint and every file's SHA-256, as a backtest keeps them.
+    journal_->end_run(run_id_, status,
+                      {r.feature_set_version, feed_->fingerprint(), metrics_json(c_, r), files_digest(c_, session_->script_files()), session_->feature_columns()});
     journal_->event(run_id_, correlation_, "paper_" + status, nlohmann::json{{"candles", r.candles}, {"trades", trades.size()}}.dump());
   }
   if (o_.progress) show_status(true);

@@ -15,6 +15,7 @@ class ReplayFeed final : public CandleFeed {
       : CandleFeed(tf), market_(std::move(market)), merge_(market_), speed_(speed), start_(start) {}
 
   std::string describe() const override { return speed_ > 0 ? fmt::format("replay x{:g}", speed_) : "replay at full speed"; }
+  std::string fingerprint() const override { return market_fingerprint(market_); }
 
   std::vector<CandleSeries> history(std::size_t) override {
     std::vector<CandleSeries> h(market_.size());

@@ -2,7 +2,9 @@
  *   test_lossy       counts candles, but its saved state is empty: a restore starts over;
  *   test_peek_write  emits the close, and leaves it where test_peek_read looks;
  *   test_peek_read   emits what test_peek_write left: in a batch run (column by column) the
- *                    last close of the whole series, the future. */
+ *                    last close of the whole series, the future;
+ * and a service, test_driver, whose function `driver` answers which driver started it
+ * (backtest, paper): a strategy that asks decides otherwise in a paper session. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,7 +74,30 @@ static const onepath_indicator_kind peek_write = KIND("test_peek_write", write_c
 static const onepath_indicator_kind peek_read = KIND("test_peek_read", read_left, save_all);
 static const onepath_indicator_kind* const kinds[] = {&lossy, &peek_write, &peek_read};
 
+typedef struct {
+  char driver[32];
+} driver_service;
+static const char* const functions[] = {"driver"};
+static onepath_status svc_create(const onepath_params* p, const onepath_host* host, void** out, char* err, size_t n) {
+  (void)host, (void)err, (void)n;
+  driver_service* s = calloc(1, sizeof *s);
+  if (!s) return ONEPATH_ERROR;
+  for (size_t i = 0; i < p->count; ++i)
+    if (strcmp(p->items[i].name, "onepath.driver") == 0) strncpy(s->driver, p->items[i].text, sizeof s->driver - 1);
+  *out = s;
+  return ONEPATH_OK;
+}
+static void svc_destroy(void* x) { free(x); }
+static onepath_status svc_call(void* x, const char* fn, const char* request, onepath_buffer* out, char* err, size_t n) {
+  (void)fn, (void)request, (void)err, (void)n;
+  const driver_service* s = x;
+  return out->append(out->ctx, s->driver, strlen(s->driver));
+}
+static const onepath_service_kind driver = {sizeof(onepath_service_kind), "test_driver", "which driver started it", functions, 1,
+                                            svc_create, svc_destroy, NULL, NULL, svc_call};
+static const onepath_service_kind* const services[] = {&driver};
+
 static const onepath_manifest manifest = {sizeof(onepath_manifest), ONEPATH_ABI_MAJOR, ONEPATH_ABI_MINOR, "test_broken_kinds", "1",
-                                          ONEPATH_BUILD_ID, NULL, kinds, 3, NULL, 0, NULL, 0, NULL, 0};
+                                          ONEPATH_BUILD_ID, NULL, kinds, 3, NULL, 0, NULL, 0, services, 1};
 
 ONEPATH_EXPORT const onepath_manifest* onepath_plugin_manifest(void) { return &manifest; }

@@ -165,6 +165,14 @@ TEST_CASE("each stage broken on purpose is caught and named: the stage, the colu
     CHECK(cert.divergence->stage == "Eq. 4 execution");
     CHECK(cert.divergence->field.find("the execution engine") != std::string::npos);
   }
+  SUBCASE("Eq. 5: a strategy that decides otherwise in a paper session") {
+    const RunConfig c = p.config(p.write("driver.lua", strategy(kEmas, "", "f.fast > f.slow and service('test_driver', 'driver') ~= 'paper'")), plugin);
+    const Certificate cert = certify(c, quick());
+    REQUIRE(cert.divergence);
+    CHECK(cert.divergence->stage == "Eq. 5 end to end");
+    CHECK(cert.divergence->how == "the backtest vs a paper replay at full speed");
+    CHECK(cert.divergence->field.find("decision #") == 0);
+  }
   SUBCASE("lookahead: the data after a cut changes a value before it") {
     const RunConfig c = p.config(p.write("peek2.lua", strategy(kEmas + R"(, { name = "w", kind = "test_peek_write" }, { name = "r", kind = "test_peek_read" })")), plugin);
     CertifyCase k;

@@ -51,6 +51,10 @@ ref=$(run_id "$out")
 [ "$(ledger "$bt" | sed 1,2d)" = "$(ledger "$ref" | sed 1,2d)" ] || fail "paper and backtest equity or trades differ"
 [ "$(rows "$bt")" = "$(rows "$ref")" ] || fail "rows differ: $(rows "$bt") / $(rows "$ref")"
 "$onepath" runs --db "$db" list | grep -qE "^ +$ref .* complete" || fail "the paper run is not listed as complete"
+# a replay keeps its data's fingerprint and its files' SHA-256, as a backtest does, and verifies as one
+out=$("$onepath" runs --db "$db" verify "$ref" 2>&1) || fail "runs verify of a paper replay: $out"
+grep -q "trades identical" <<<"$out" && grep -q "hashes identical" <<<"$out" || fail "runs verify of a paper replay: $out"
+"$onepath" runs --db "$db" show "$ref" | grep -q "strategy.lua\|\.lua" || fail "the paper run keeps no file SHA-256: $("$onepath" runs --db "$db" show "$ref")"
 
 # kill -9 at random points of a paced replay (about 4 s end to end), restarted each
 # time; the last start runs to the end.
