@@ -19,7 +19,7 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-json divergence_json(const Divergence& d) {
+json divergence_json(const ParityDivergence& d) {
   json row = json::object();
   for (const auto& [name, v] : d.row) row[name] = std::isfinite(v) ? json(v) : json(format_double(v));
   json j = {{"stage", d.stage}, {"case", d.case_name}, {"symbol", d.symbol}, {"field", d.field}, {"ts", d.ts ? format_iso(d.ts) : ""},
@@ -36,7 +36,7 @@ std::string stage_class(const std::string& verdict) {
 
 }  // namespace
 
-std::string describe(const Divergence& d) {
+std::string describe(const ParityDivergence& d) {
   std::string out = "FIRST DIVERGENCE: " + d.stage + ", " + d.case_name + (d.symbol.empty() ? "" : ", " + d.symbol) +
                     (d.ts ? " at " + format_iso(d.ts) : "") + "\n  " + d.field + "\n    " + d.a + "\n    " + d.b + "\n  how: " + d.how + "\n";
   if (d.candle)

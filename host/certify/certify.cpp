@@ -146,7 +146,7 @@ Certificate certify(const RunConfig& config, const CertifyOptions& o) {
       say(c.name + ": " + r.stage + ": " + r.verdict + " (" + std::to_string(r.compared) + " compared, " + std::to_string(r.seconds).substr(0, 5) + " s)");
       result.stages.push_back(std::move(r));
     };
-    std::optional<Divergence>& first = cert.divergence;
+    std::optional<ParityDivergence>& first = cert.divergence;
     stage(check_features(c, rng, o.splits, first));
     if (!first) stage(check_models(c, first));
     RunRecord straight;

@@ -30,7 +30,7 @@ struct CertifyOptions {
 };
 
 // The first place two paths disagree, with what a person needs to find why.
-struct Divergence {
+struct ParityDivergence {
   std::string stage;       // "Eq. 1 features", ..., "lookahead"
   std::string case_name;   // "config data", "BTC quiet", ...
   std::string symbol, field;
@@ -69,7 +69,7 @@ struct CertifiedInput {
 
 struct Certificate {
   bool passed = false;
-  std::optional<Divergence> divergence;
+  std::optional<ParityDivergence> divergence;
   std::vector<CaseResult> cases;
   std::vector<WarmupTruth> warmup;
   std::vector<std::string> warnings, failures;  // failures besides a divergence (a model in sample)
@@ -87,7 +87,7 @@ Certificate certify(const RunConfig& config, const CertifyOptions& options);
 std::string certificate_json(const Certificate& c);
 std::string certificate_html(const Certificate& c);
 // The divergence as the terminal shows it (several lines).
-std::string describe(const Divergence& d);
+std::string describe(const ParityDivergence& d);
 
 // certify --check: the certificate's input files hashed again.
 struct CertificateCheck {

@@ -37,13 +37,13 @@ struct RunRecord {
 RunRecord run_case(const CertifyCase& c, std::optional<std::size_t> restore_after = std::nullopt,
                    const std::vector<CandleSeries>* market = nullptr);
 
-StageResult check_features(const CertifyCase& c, Rng& rng, int splits, std::optional<Divergence>& first);
-StageResult check_models(const CertifyCase& c, std::optional<Divergence>& first);
+StageResult check_features(const CertifyCase& c, Rng& rng, int splits, std::optional<ParityDivergence>& first);
+StageResult check_models(const CertifyCase& c, std::optional<ParityDivergence>& first);
 // Eq. 3 (decisions: the strategy and the filter chain) and Eq. 4 (trades, marks, orders and
 // the whole state) under save/restore at random slices.
-std::vector<StageResult> check_restore(const CertifyCase& c, const RunRecord& straight, Rng& rng, int splits, std::optional<Divergence>& first);
-StageResult check_paper(const CertifyCase& c, const RunRecord& straight, std::optional<Divergence>& first);
-StageResult check_lookahead(const CertifyCase& c, const RunRecord& straight, Rng& rng, int cuts, std::optional<Divergence>& first);
+std::vector<StageResult> check_restore(const CertifyCase& c, const RunRecord& straight, Rng& rng, int splits, std::optional<ParityDivergence>& first);
+StageResult check_paper(const CertifyCase& c, const RunRecord& straight, std::optional<ParityDivergence>& first);
+StageResult check_lookahead(const CertifyCase& c, const RunRecord& straight, Rng& rng, int cuts, std::optional<ParityDivergence>& first);
 std::vector<WarmupTruth> measure_warmup(const CertifyCase& c, Rng& rng);
 
 // "1.25 (0x3ff4000000000000)"

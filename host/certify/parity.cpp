@@ -42,9 +42,9 @@ std::optional<Candle> candle_at(const CandleSeries& s, TimestampMs ts) {
 }
 
 // A divergence at a symbol's bar, with its candle and its batch feature row.
-Divergence at_bar(const CertifyCase& c, const std::string& stage, int symbol, TimestampMs ts, std::string field, std::string a, std::string b,
+ParityDivergence at_bar(const CertifyCase& c, const std::string& stage, int symbol, TimestampMs ts, std::string field, std::string a, std::string b,
                   std::string how) {
-  Divergence d;
+  ParityDivergence d;
   d.stage = stage;
   d.case_name = c.name;
   d.symbol = c.session.symbols[static_cast<std::size_t>(symbol)];
@@ -116,7 +116,7 @@ std::string mark_difference(const EquityPoint& a, const EquityPoint& b, std::str
 // Decisions, then trades, then marks of two runs: the first difference, as a divergence.
 // `decisions_stage` / `ledger_stage` name the equation each part belongs to.
 bool compare_runs(const CertifyCase& c, const RunRecord& a, const RunRecord& b, const std::string& decisions_stage, const std::string& ledger_stage,
-                  const std::string& how, std::optional<Divergence>& first, std::size_t& compared) {
+                  const std::string& how, std::optional<ParityDivergence>& first, std::size_t& compared) {
   std::string va, vb;
   const std::size_t nd = std::min(a.decisions.size(), b.decisions.size());
   for (std::size_t i = 0; i < nd; ++i, ++compared) {
@@ -213,7 +213,7 @@ RunRecord run_case(const CertifyCase& c, std::optional<std::size_t> restore_afte
 
 // Eq. 1: every column, batch against streaming at every bar; and at random split points, a
 // bootstrap on the history before it, saved, restored into a new enricher and streamed on.
-StageResult check_features(const CertifyCase& c, Rng& rng, int splits, std::optional<Divergence>& first) {
+StageResult check_features(const CertifyCase& c, Rng& rng, int splits, std::optional<ParityDivergence>& first) {
   const auto t0 = Clock::now();
   StageResult r{"Eq. 1 features", "identical", 0, "batch vs streaming at every bar of every column; bootstrap, snapshot and restore at " +
                                                      std::to_string(splits) + " random bars per symbol; exact (no kind declares a tolerance)"};
@@ -257,7 +257,7 @@ StageResult check_features(const CertifyCase& c, Rng& rng, int splits, std::opti
 
 // Eq. 2: each model of the set, on the rows its inputs have in the batch columns: native
 // batch vs native one row at a time vs libxgboost.
-StageResult check_models(const CertifyCase& c, std::optional<Divergence>& first) {
+StageResult check_models(const CertifyCase& c, std::optional<ParityDivergence>& first) {
   const auto t0 = Clock::now();
   StageResult r{"Eq. 2 models", "identical", 0, ""};
   std::size_t models = 0;
@@ -306,7 +306,7 @@ StageResult check_models(const CertifyCase& c, std::optional<Divergence>& first)
   return r;
 }
 
-std::vector<StageResult> check_restore(const CertifyCase& c, const RunRecord& straight, Rng& rng, int splits, std::optional<Divergence>& first) {
+std::vector<StageResult> check_restore(const CertifyCase& c, const RunRecord& straight, Rng& rng, int splits, std::optional<ParityDivergence>& first) {
   const auto t0 = Clock::now();
   StageResult decisions{"Eq. 3 decisions and filters", "identical", 0, ""};
   StageResult ledger{"Eq. 4 execution", "identical", 0, ""};
@@ -323,7 +323,7 @@ std::vector<StageResult> check_restore(const CertifyCase& c, const RunRecord& st
     ledger.compared += compared - std::min(compared, straight.decisions.size());
     if (!same) break;
     if (straight.state != restored.state) {
-      first = Divergence{ledger.stage, c.name, "", "the saved state at the end: " + Session::state_difference(straight.state, restored.state), 0,
+      first = ParityDivergence{ledger.stage, c.name, "", "the saved state at the end: " + Session::state_difference(straight.state, restored.state), 0,
                          "uninterrupted: " + std::to_string(straight.state.size()) + " bytes", "restored: " + std::to_string(restored.state.size()) + " bytes, other bytes",
                          how, std::nullopt, {}};
       break;
@@ -339,7 +339,7 @@ std::vector<StageResult> check_restore(const CertifyCase& c, const RunRecord& st
 
 // Eq. 5: a paper session replaying the case's market at full speed, journaled to a
 // throwaway SQLite file, against the backtest: every decision, trade and mark.
-StageResult check_paper(const CertifyCase& c, const RunRecord& straight, std::optional<Divergence>& first) {
+StageResult check_paper(const CertifyCase& c, const RunRecord& straight, std::optional<ParityDivergence>& first) {
   const auto t0 = Clock::now();
   StageResult r{"Eq. 5 end to end", "identical", 0, "a paper session replaying the data at full speed (feed, event loop, journal) vs the backtest"};
   namespace fs = std::filesystem;
@@ -384,7 +384,7 @@ StageResult check_paper(const CertifyCase& c, const RunRecord& straight, std::op
 
 // Lookahead: at random cut points T, the data after T removed, then replaced by another
 // continuation: every feature value and decision at or before T must stay as the full run had them.
-StageResult check_lookahead(const CertifyCase& c, const RunRecord& straight, Rng& rng, int cuts, std::optional<Divergence>& first) {
+StageResult check_lookahead(const CertifyCase& c, const RunRecord& straight, Rng& rng, int cuts, std::optional<ParityDivergence>& first) {
   const auto t0 = Clock::now();
   StageResult r{"lookahead", "identical", 0, ""};
   const CandleSeries& lead = c.market[0];

@@ -190,7 +190,7 @@ TEST_CASE("each stage broken on purpose is caught and named: the stage, the colu
     k.columns = probe.feature_columns();
     for (const auto& s : k.market) k.batch.push_back(Enricher(k.features, k.tf).enrich_batch(s));
     Rng rng(1);
-    std::optional<Divergence> first;
+    std::optional<ParityDivergence> first;
     const StageResult r = check_lookahead(k, run_case(k), rng, 2, first);
     CHECK(r.verdict == "diverged");
     REQUIRE(first);
