@@ -21,31 +21,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct NoSink : SessionSink {
-  void on_decision(const DecisionView&) override {}
-  void on_trade(const Trade&) override {}
-  void on_mark(const EquityPoint&) override {}
-  void on_final_mark(const EquityPoint&) override {}
-};
-
-CertifyCase make_case(std::string name, const RunConfig& config, SessionConfig session, std::vector<CandleSeries> market, Timeframe tf) {
-  CertifyCase c;
-  c.name = std::move(name);
-  c.session = std::move(session);
-  c.market = std::move(market);
-  c.tf = tf;
-  c.registry = config.registry;
-  NoSink none;
-  const Session probe(c.session, tf, none, Driver::validation);
-  c.features = probe.feature_set();
-  c.columns = probe.feature_columns();
-  for (const CandleSeries& s : c.market) {
-    Enricher e(c.features, tf);
-    c.batch.push_back(e.enrich_batch(s));
-  }
-  return c;
-}
-
 // The 9 cases of seed 001's grid, generated at the config's timeframe, with gaps.
 std::vector<CertifyCase> fixture_cases(const RunConfig& config, Timeframe tf, std::size_t bars) {
   std::vector<CertifyCase> out;
@@ -87,9 +62,7 @@ void record_inputs(const RunConfig& config, const CertifyCase& c, Certificate& c
   add_input(cert, "config", config.path);
   for (const auto& [symbol, files] : config.files)
     for (const auto& f : files) add_input(cert, "data", f);
-  NoSink none;
-  const Session probe(c.session, c.tf, none, Driver::validation);
-  for (const auto& f : probe.script_files()) add_input(cert, "script", f);
+  for (const auto& f : c.script_files) add_input(cert, "script", f);
   for (const auto& f : config.session.filters)
     if (!f.script.empty()) add_input(cert, "script", f.script);
   if (!config.session.signal.empty()) add_input(cert, "script", config.session.signal);
@@ -102,6 +75,25 @@ void record_inputs(const RunConfig& config, const CertifyCase& c, Certificate& c
 }
 
 }  // namespace
+
+CertifyCase make_case(std::string name, const RunConfig& config, SessionConfig session, std::vector<CandleSeries> market, Timeframe tf) {
+  CertifyCase c;
+  c.name = std::move(name);
+  c.session = std::move(session);
+  c.market = std::move(market);
+  c.tf = tf;
+  c.registry = config.registry;
+  DiscardResults none;
+  const Session probe(c.session, tf, none, Driver::validation);
+  c.features = probe.feature_set();
+  c.columns = probe.feature_columns();
+  c.script_files = probe.script_files();
+  for (const CandleSeries& s : c.market) {
+    Enricher e(c.features, tf);
+    c.batch.push_back(e.enrich_batch(s));
+  }
+  return c;
+}
 
 Certificate certify(const RunConfig& config, const CertifyOptions& o) {
   const auto t0 = Clock::now();

@@ -23,7 +23,11 @@ struct CertifyCase {
   std::vector<FeatureColumns> batch;    // per symbol, the batch columns (Eq. 1's reference)
   std::vector<std::string> columns;
   std::string registry;                 // where models named by registry name are found
+  std::vector<std::string> script_files;  // every file the strategy's Lua state ran
 };
+// A case of this session over this market: the strategy's feature set, probed once, and the
+// batch columns every check compares with.
+CertifyCase make_case(std::string name, const RunConfig& config, SessionConfig session, std::vector<CandleSeries> market, Timeframe tf);
 
 // What a run decided and did, and its state before the end-of-data close-out.
 struct RunRecord {

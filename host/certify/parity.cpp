@@ -113,50 +113,37 @@ std::string mark_difference(const EquityPoint& a, const EquityPoint& b, std::str
   return "";
 }
 
+// Two lists item by item: the first item that differs, or that one list has and the other
+// not, as a divergence. `where` gives an item's symbol and time.
+template <class T, class Difference, class Where>
+bool compare_lists(const CertifyCase& c, const std::vector<T>& a, const std::vector<T>& b, const std::string& what, const std::string& stage,
+                   const std::string& how, Difference difference, Where where, std::optional<ParityDivergence>& first, std::size_t& compared) {
+  std::string va, vb;
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i, ++compared) {
+    const std::string f = difference(a[i], b[i], va, vb);
+    if (f.empty()) continue;
+    const auto [symbol, ts] = where(a[i]);
+    first = at_bar(c, stage, symbol, ts, what + " #" + std::to_string(i + 1) + " " + f, va, vb, how);
+    return false;
+  }
+  if (a.size() == b.size()) return true;
+  const auto [symbol, ts] = where(a.size() > n ? a[n] : b[n]);
+  auto count = [&](const std::vector<T>& x) { return x.size() > n ? "present (" + std::to_string(x.size()) + " in all)" : "(none)"; };
+  first = at_bar(c, stage, symbol, ts, what + " #" + std::to_string(n + 1), count(a), count(b), how);
+  return false;
+}
+
 // Decisions, then trades, then marks of two runs: the first difference, as a divergence.
 // `decisions_stage` / `ledger_stage` name the equation each part belongs to.
 bool compare_runs(const CertifyCase& c, const RunRecord& a, const RunRecord& b, const std::string& decisions_stage, const std::string& ledger_stage,
                   const std::string& how, std::optional<ParityDivergence>& first, std::size_t& compared) {
-  std::string va, vb;
-  const std::size_t nd = std::min(a.decisions.size(), b.decisions.size());
-  for (std::size_t i = 0; i < nd; ++i, ++compared) {
-    const std::string f = decision_difference(a.decisions[i], b.decisions[i], va, vb);
-    if (f.empty()) continue;
-    first = at_bar(c, decisions_stage, a.decisions[i].symbol, a.decisions[i].ts, "decision #" + std::to_string(i + 1) + " " + f, va, vb, how);
-    return false;
-  }
-  if (a.decisions.size() != b.decisions.size()) {
-    const auto& more = a.decisions.size() > b.decisions.size() ? a.decisions[nd] : b.decisions[nd];
-    first = at_bar(c, decisions_stage, more.symbol, more.ts, "decision #" + std::to_string(nd + 1),
-                   a.decisions.size() > nd ? more.action + " " + more.outcome : "(none)", b.decisions.size() > nd ? more.action + " " + more.outcome : "(none)", how);
-    return false;
-  }
-  const std::size_t nt = std::min(a.trades.size(), b.trades.size());
-  for (std::size_t i = 0; i < nt; ++i, ++compared) {
-    const std::string f = trade_difference(a.trades[i], b.trades[i], va, vb);
-    if (f.empty()) continue;
-    first = at_bar(c, ledger_stage, a.trades[i].symbol, a.trades[i].exit_ts, "trade #" + std::to_string(i + 1) + " " + f, va, vb, how);
-    return false;
-  }
-  if (a.trades.size() != b.trades.size()) {
-    const Trade& more = a.trades.size() > b.trades.size() ? a.trades[nt] : b.trades[nt];
-    first = at_bar(c, ledger_stage, more.symbol, more.exit_ts, "trade #" + std::to_string(nt + 1), a.trades.size() > nt ? "a trade" : "(none)",
-                   b.trades.size() > nt ? "a trade" : "(none)", how);
-    return false;
-  }
-  const std::size_t nm = std::min(a.marks.size(), b.marks.size());
-  for (std::size_t i = 0; i < nm; ++i, ++compared) {
-    const std::string f = mark_difference(a.marks[i], b.marks[i], va, vb);
-    if (f.empty()) continue;
-    first = at_bar(c, ledger_stage, 0, a.marks[i].ts, "equity mark #" + std::to_string(i + 1) + " " + f, va, vb, how);
-    return false;
-  }
-  if (a.marks.size() != b.marks.size()) {
-    first = at_bar(c, ledger_stage, 0, nm < a.marks.size() ? a.marks[nm].ts : b.marks[nm].ts, "equity marks",
-                   std::to_string(a.marks.size()) + " marks", std::to_string(b.marks.size()) + " marks", how);
-    return false;
-  }
-  return true;
+  return compare_lists(c, a.decisions, b.decisions, "decision", decisions_stage, how, decision_difference,
+                       [](const DecisionRecord& d) { return std::pair{d.symbol, d.ts}; }, first, compared) &&
+         compare_lists(c, a.trades, b.trades, "trade", ledger_stage, how, trade_difference,
+                       [](const Trade& t) { return std::pair{t.symbol, t.exit_ts}; }, first, compared) &&
+         compare_lists(c, a.marks, b.marks, "equity mark", ledger_stage, how, mark_difference,
+                       [](const EquityPoint& m) { return std::pair{0, m.ts}; }, first, compared);
 }
 
 // Distinct random points in [lo, hi), sorted; fewer when the range is small.

@@ -8,7 +8,7 @@
 #include "cli/commands.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
-#include "core/sha256.hpp"
+#include "run/backtest.hpp"
 #include "run/run_config.hpp"
 #include "store/journal.hpp"
 
@@ -76,14 +76,7 @@ void add_certify_commands(CLI::App& app, Action& action) {
       std::int64_t run_id = 0;
       if (!c.journal.empty()) {
         journal = Journal::open(c.journal);
-        RunInfo info;
-        info.kind = "certify";
-        info.config_path = fs::absolute(c.path).lexically_normal().string();
-        info.config_text = c.text;
-        info.config_sha256 = sha256_hex(c.text);
-        info.git_revision = ONEPATH_GIT_REV;
-        for (const auto& s : c.session.symbols) info.symbols += (info.symbols.empty() ? "" : ",") + s;
-        run_id = journal->start_run(info);
+        run_id = journal->start_run(run_info(c, "certify", ONEPATH_GIT_REV));
       }
       Certificate cert;
       try {

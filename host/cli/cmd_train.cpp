@@ -69,14 +69,7 @@ void add_train_commands(CLI::App& app, Action& action) {
       std::int64_t run_id = 0;
       if (!c.journal.empty()) {
         journal = Journal::open(c.journal);
-        RunInfo info;
-        info.kind = "train";
-        info.config_path = in.config_path;
-        info.config_text = c.text;
-        info.config_sha256 = in.config_sha256;
-        info.git_revision = ONEPATH_GIT_REV;
-        for (const auto& s : c.session.symbols) info.symbols += (info.symbols.empty() ? "" : ",") + s;
-        run_id = journal->start_run(info);
+        run_id = journal->start_run(run_info(c, "train", ONEPATH_GIT_REV));
       }
       const bool tty = progress_wanted(o->no_progress);
       auto progress = [tty](int done, int total) {

@@ -103,6 +103,17 @@ std::vector<CandleSeries> load_market(const RunConfig& c, Timeframe& tf) {
   return market;
 }
 
+RunInfo run_info(const RunConfig& c, std::string kind, std::string git_revision) {
+  RunInfo info;
+  info.kind = std::move(kind);
+  info.config_path = std::filesystem::absolute(c.path).lexically_normal().string();  // verify finds it from anywhere
+  info.config_text = c.text;
+  info.config_sha256 = sha256_hex(c.text);
+  info.git_revision = std::move(git_revision);
+  for (const auto& s : c.session.symbols) info.symbols += (info.symbols.empty() ? "" : ",") + s;
+  return info;
+}
+
 std::string files_digest(const RunConfig& c, const std::vector<std::string>& more) {
   namespace fs = std::filesystem;
   std::vector<std::string> paths = {c.path, c.session.strategy};
@@ -196,14 +207,8 @@ BacktestResult run_recorded_backtest(const RunConfig& c, const std::string& git_
     return r;
   }
   auto journal = Journal::open(c.journal);
-  RunInfo info;
-  info.kind = "backtest";
-  info.config_path = std::filesystem::absolute(c.path).lexically_normal().string();  // verify finds it from anywhere
-  info.config_text = c.text;
-  info.config_sha256 = sha256_hex(c.text);
-  info.git_revision = git_revision;
+  RunInfo info = run_info(c, "backtest", git_revision);
   info.files = files_digest(c);
-  for (const auto& s : c.session.symbols) info.symbols += (info.symbols.empty() ? "" : ",") + s;
   const std::int64_t id = journal->start_run(info);
   if (run_id) *run_id = id;
   // Events of this run share a correlation id: the run and the moment it started.

@@ -61,6 +61,9 @@ BacktestResult run_recorded_backtest(const RunConfig& config, const std::string&
 
 // "SHA-256  path" lines for the config, its scripts, plugins and data files, and `more`.
 std::string files_digest(const RunConfig& config, const std::vector<std::string>& more = {});
+// A run of this config as the journal first records it: its kind, the config (absolute path,
+// text, SHA-256), the revision and the symbols.
+RunInfo run_info(const RunConfig& config, std::string kind, std::string git_revision);
 
 // trades.csv, equity.csv, metrics.json and outputs.json (the manifest, last) in `dir`: the
 // whole set, or, when any of them cannot be written (a full disk), none of it.

@@ -238,14 +238,8 @@ void PaperRun::open(PaperOutcome& out) {
     session_->start();
   }
   if (journal_ && !run_id_) {
-    RunInfo info;
-    info.kind = "paper";
-    info.config_path = fs::absolute(c_.path).lexically_normal().string();
-    info.config_text = c_.text;
-    info.config_sha256 = config_sha256_;
-    info.git_revision = o_.git_revision;
+    RunInfo info = run_info(c_, "paper", o_.git_revision);
     info.feature_set_version = session_->feature_set_version();
-    for (const auto& s : symbols) info.symbols += (info.symbols.empty() ? "" : ",") + s;
     run_id_ = journal_->start_run(info);
     written_ = {};
   }

@@ -20,13 +20,6 @@
 namespace onepath {
 namespace {
 
-struct NullSink : SessionSink {
-  void on_decision(const DecisionView&) override {}
-  void on_trade(const Trade&) override {}
-  void on_mark(const EquityPoint&) override {}
-  void on_final_mark(const EquityPoint&) override {}
-};
-
 void write_all(int fd, std::string_view bytes) {
   for (std::size_t done = 0; done < bytes.size();) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -49,7 +42,7 @@ void to_output_pipe(void* fd, log::Level, std::string_view line) {
   log::redirect(to_output_pipe, &output);
   std::string error;
   try {
-    NullSink sink;
+    DiscardResults sink;
     Session s(c, tf, sink, Driver::validation);
     if (!state.empty()) s.adopt_strategy_state(state, version);
     MarketMerge merge(recent);

@@ -47,6 +47,14 @@ class SessionSink {
   virtual void on_final_mark(const EquityPoint& m) = 0;
 };
 
+// Keeps nothing: a session run for its state or its errors (a reload's dry run, a probe).
+struct DiscardResults final : SessionSink {
+  void on_decision(const DecisionView&) override {}
+  void on_trade(const Trade&) override {}
+  void on_mark(const EquityPoint&) override {}
+  void on_final_mark(const EquityPoint&) override {}
+};
+
 // What drives a session. Plugins' services are started for a backtest or a paper session
 // and told which (their `onepath.driver` parameter); a validation (a reload candidate's
 // dry run) starts none.

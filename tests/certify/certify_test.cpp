@@ -175,20 +175,9 @@ TEST_CASE("each stage broken on purpose is caught and named: the stage, the colu
   }
   SUBCASE("lookahead: the data after a cut changes a value before it") {
     const RunConfig c = p.config(p.write("peek2.lua", strategy(kEmas + R"(, { name = "w", kind = "test_peek_write" }, { name = "r", kind = "test_peek_read" })")), plugin);
-    CertifyCase k;
-    k.name = "config data";
-    k.session = c.session;
-    k.market = load_market(c, k.tf);
-    struct None : SessionSink {
-      void on_decision(const DecisionView&) override {}
-      void on_trade(const Trade&) override {}
-      void on_mark(const EquityPoint&) override {}
-      void on_final_mark(const EquityPoint&) override {}
-    } none;
-    const Session probe(k.session, k.tf, none, Driver::validation);
-    k.features = probe.feature_set();
-    k.columns = probe.feature_columns();
-    for (const auto& s : k.market) k.batch.push_back(Enricher(k.features, k.tf).enrich_batch(s));
+    Timeframe tf = Timeframe::parse("15m");
+    auto market = load_market(c, tf);
+    const CertifyCase k = make_case("config data", c, c.session, std::move(market), tf);
     Rng rng(1);
     std::optional<ParityDivergence> first;
     const StageResult r = check_lookahead(k, run_case(k), rng, 2, first);

@@ -163,12 +163,7 @@ TEST_CASE("the event gate: on_bar runs only where the gate column is non-zero, f
   std::vector<std::vector<std::pair<TimestampMs, std::vector<double>>>> expected(market.size());
   std::size_t events = 0;
   {
-    struct Null : SessionSink {
-      void on_decision(const DecisionView&) override {}
-      void on_trade(const Trade&) override {}
-      void on_mark(const EquityPoint&) override {}
-      void on_final_mark(const EquityPoint&) override {}
-    } null;
+    DiscardResults null;
     Session probe(c.session, k15m, null);
     CHECK(probe.gate_column() == 1);
     LuaStrategy s(c.session.strategy, c.session.scripts_root, c.session.symbols, {}, {});
