@@ -266,15 +266,22 @@ TEST_CASE("router: retry hints: retry-after seconds and HTTP date, retry-after-m
   };
   CHECK(planned(rule("*", 429, 1, {{"retry-after", "2"}}), Wire::openai) == 2000);
   CHECK(planned(rule("*", 429, 1, {{"retry-after-ms", "1500"}}), Wire::anthropic) == 1500);
-  // an HTTP date 3 s ahead (whole seconds: 2 to 3 s from now)
+  // an HTTP date 3 s ahead: the delay is the date minus the clock when the answer was read,
+  // bounded by the clock before the call and after it (a slow machine only widens the bounds)
   char date[64];
   const std::time_t t = std::time(nullptr) + 3;
   std::tm tm{};
   gmtime_r(&t, &tm);
   std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  auto wall_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  };
+  const std::int64_t before = wall_ms();
   const std::int64_t d = planned(rule("*", 503, 1, {{"retry-after", date}}), Wire::openai);
-  CHECK(d >= 1900);
-  CHECK(d <= 3000);
+  const std::int64_t after = wall_ms();
+  CHECK(d >= std::int64_t(t) * 1000 - after - 1);
+  CHECK(d <= std::int64_t(t) * 1000 - before + 1);
+  CHECK(d > 0);
   CHECK(planned(rule("*", 429, 1, {},
                      R"({"error":{"code":429,"status":"RESOURCE_EXHAUSTED","message":"slow down","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"2.5s"}]}})"),
                 Wire::gemini) == 2500);
