@@ -50,9 +50,4 @@ StageResult check_paper(const CertifyCase& c, const RunRecord& straight, std::op
 StageResult check_lookahead(const CertifyCase& c, const RunRecord& straight, Rng& rng, int cuts, std::optional<ParityDivergence>& first);
 std::vector<WarmupTruth> measure_warmup(const CertifyCase& c, Rng& rng);
 
-// "1.25 (0x3ff4000000000000)"
-std::string value_and_bits(double v);
-// Both NaN, or the same bits.
-bool same_value(double a, double b);
-
 }  // namespace onepath

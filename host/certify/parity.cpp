@@ -160,19 +160,6 @@ std::vector<std::size_t> random_points(Rng& rng, std::size_t lo, std::size_t hi,
 
 }  // namespace
 
-bool same_value(double a, double b) {
-  if (std::isnan(a) && std::isnan(b)) return true;
-  return std::memcmp(&a, &b, sizeof a) == 0;
-}
-
-std::string value_and_bits(double v) {
-  std::uint64_t bits = 0;
-  std::memcpy(&bits, &v, sizeof v);
-  char hex[24];
-  std::snprintf(hex, sizeof hex, "0x%016" PRIx64, bits);
-  return format_double(v) + " (" + hex + ")";
-}
-
 RunRecord run_case(const CertifyCase& c, std::optional<std::size_t> restore_after, const std::vector<CandleSeries>* market) {
   RunRecord r;
   Collector sink(r);

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "certify/checks.hpp"
+#include "core/number_format.hpp"
 
 namespace onepath {
 namespace {

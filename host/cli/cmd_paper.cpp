@@ -54,6 +54,10 @@ void add_paper_commands(CLI::App& app, Action& action) {
       fmt::print("paper session {} after {} candles in {:.1f} s{}: {} decisions ({} placed), {} trades, equity {:.2f}\n",
                  r.complete ? "complete" : "stopped", r.candles, r.seconds, r.resumed ? " (resumed)" : "", r.decisions, r.placed,
                  r.trades, r.equity);
+      if (r.shadow_checks || r.shadow_divergences)
+        fmt::print("  shadow: {} windows ({} rows) recomputed in batch, {}\n", r.shadow_checks, r.shadow_rows,
+                   r.shadow_divergences ? fmt::format("{} DIVERGED (journaled as shadow_divergence; entries were paused)", r.shadow_divergences)
+                                        : std::string("identical to the rows streamed"));
       if (!r.complete) fmt::print("  snapshot {}: the same command resumes it (--fresh starts over)\n", r.snapshot);
       if (r.run_id) fmt::print("  journal: run {} in {} ('onepath runs show {}')\n", r.run_id, c.journal, r.run_id);
       return 0;

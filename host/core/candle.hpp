@@ -23,6 +23,7 @@ struct CandleSeries {
 
   std::size_t size() const { return ts.size(); }
   bool empty() const { return ts.empty(); }
+  void clear() { ts.clear(), open.clear(), high.clear(), low.clear(), close.clear(), volume.clear(); }
   void reserve(std::size_t n) {
     ts.reserve(n), open.reserve(n), high.reserve(n), low.reserve(n), close.reserve(n), volume.reserve(n);
   }

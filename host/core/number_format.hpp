@@ -1,7 +1,10 @@
 #pragma once
 // Doubles as text that reads back to the same double (shortest round-trip form).
 #include <charconv>
+#include <cinttypes>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 namespace onepath {
@@ -27,6 +30,21 @@ inline std::string format_short(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);
   return buf;
+}
+
+// Both NaN, or the same bits: what "identical" means for a parity claim.
+inline bool same_value(double a, double b) {
+  if (a != a && b != b) return true;
+  return std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+// "1.25 (0x3ff4000000000000)": a value and its bit pattern, for a divergence report.
+inline std::string value_and_bits(double v) {
+  std::uint64_t bits = 0;
+  std::memcpy(&bits, &v, sizeof v);
+  char hex[24];
+  std::snprintf(hex, sizeof hex, "0x%016" PRIx64, bits);
+  return format_double(v) + " (" + hex + ")";
 }
 
 }  // namespace onepath

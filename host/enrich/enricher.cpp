@@ -382,14 +382,27 @@ FeatureColumns Enricher::enrich_batch(const CandleSeries& s, int threads) {
   return cols;
 }
 
-void Enricher::enrich_batch(const CandleSeries& s, FeatureColumns& cols, int threads) {
-  reset();
+void Enricher::enrich_batch(const CandleSeries& s, FeatureColumns& cols, int threads) { batch(s, cols, threads, true); }
+
+void Enricher::continue_batch(const CandleSeries& s, FeatureColumns& cols) { batch(s, cols, 1, false); }
+
+void Enricher::batch(const CandleSeries& s, FeatureColumns& cols, int threads, bool fresh) {
+  if (fresh) reset();
+  else
+    for (const Twin& t : twins_) t.indicator->adopt_twin(t.state);  // each node continues its own state below
   const std::size_t n = s.size();
-  for (std::size_t i = 0; i < n; ++i) {  // the checks update() makes, before any state moves
-    check_candle(s[i], static_cast<std::int64_t>(i));
-    has_data_ = true, last_ts_ = s.ts[i];
+  const bool had_data = has_data_;
+  const TimestampMs last_ts = last_ts_;
+  try {
+    for (std::size_t i = 0; i < n; ++i) {  // the checks update() makes, before any state moves
+      check_candle(s[i], static_cast<std::int64_t>(i));
+      has_data_ = true, last_ts_ = s.ts[i];
+    }
+  } catch (...) {
+    has_data_ = had_data, last_ts_ = last_ts;
+    throw;
   }
-  reset();
+  has_data_ = had_data, last_ts_ = last_ts;
   check_memory(static_cast<double>(n) * static_cast<double>(columns_.size()) * 8 * (resamplers_.empty() ? 1 : 2),
                "a feature matrix of " + std::to_string(n) + " rows x " + std::to_string(columns_.size()) + " columns");
   cols.resize(columns_.size());
@@ -433,7 +446,9 @@ void Enricher::enrich_batch(const CandleSeries& s, FeatureColumns& cols, int thr
       for (std::size_t k = 0; k < node.outputs; ++k) {
         std::vector<double>& base_col = cols[node.first_column + k];
         const std::vector<double>& h = own[node.first_column + k];
-        std::fill(base_col.begin(), base_col.begin() + static_cast<std::ptrdiff_t>(done.empty() ? n : done[0]), kNaN);
+        // before its first higher bar here: the one before (none on a fresh start)
+        std::fill(base_col.begin(), base_col.begin() + static_cast<std::ptrdiff_t>(done.empty() ? n : done[0]),
+                  fresh ? kNaN : current_[node.first_column + k]);
         for (std::size_t b = 0; b < done.size(); ++b) {
           std::size_t end = b + 1 < done.size() ? done[b + 1] : n;
           for (std::size_t i = done[b]; i < end; ++i) base_col[i] = h[b];

@@ -29,6 +29,7 @@ class Enricher {
   Enricher& operator=(const Enricher&) = delete;
 
   const std::vector<std::string>& columns() const { return columns_; }
+  const FeatureSet& feature_set() const { return set_; }
   const std::string& version() const { return version_; }
   Timeframe base_timeframe() const { return base_; }
   // Candles a bootstrap needs so that its rows equal those of a history started at any
@@ -50,6 +51,9 @@ class Enricher {
   FeatureColumns enrich_batch(const CandleSeries& series, int threads = 1);
   // The same into a caller's matrix, reusing its memory when it already has the size.
   void enrich_batch(const CandleSeries& series, FeatureColumns& out, int threads = 1);
+  // Batch from where the state is: candles after the last one, column by column; the rows
+  // are those update() would have emitted (a paper session's shadow check compares them).
+  void continue_batch(const CandleSeries& series, FeatureColumns& out);
 
   // Features that `candles` candles never give a value (a period longer than the data), as
   // "name (its first value needs about N candles)": a column of NaN deserves a warning.
@@ -85,6 +89,7 @@ class Enricher {
   void check_candle(const Candle& c, std::int64_t row) const;
   [[noreturn, gnu::cold, gnu::noinline]] void refuse_candle(const Candle& c, std::int64_t row, bool late) const;
   void feed(Node& n, const Candle& c);
+  void batch(const CandleSeries& series, FeatureColumns& out, int threads, bool fresh);
 
   FeatureSet set_;
   Timeframe base_;

@@ -5,6 +5,7 @@
 
 #include "core/log.hpp"
 #include "core/number_format.hpp"
+#include "enrich/enricher.hpp"
 
 namespace onepath {
 
@@ -27,6 +28,55 @@ void ShadowComparator::compare(std::size_t row, TimestampMs ts, const double* a,
                                format_double(first_->a) + " vs " + format_double(first_->b) + ")");
     }
   }
+}
+
+ShadowWindow::ShadowWindow(std::size_t every, std::size_t window) : every_(every), window_(window) {
+  if (window_ == 0 || every_ < window_) throw std::invalid_argument("shadow window: 1 <= window <= every");
+}
+
+ShadowWindow::~ShadowWindow() = default;
+
+void ShadowWindow::drop() {
+  active_ = false;
+  shadow_.reset();
+}
+
+void ShadowWindow::start(const Enricher& live, const std::string& symbol) {
+  if (live.paused() || !live.has_data()) return;  // a paused enricher streams nothing to compare
+  symbol_ = symbol;
+  state_ = live.save_snapshot(symbol);
+  candles_.clear();
+  candles_.symbol = symbol;
+  streamed_.clear();
+  active_ = true;
+}
+
+std::optional<ShadowDivergence> ShadowWindow::after(const Enricher& live, const Candle& c, const double* row) {
+  ++seen_;
+  if (!active_) return std::nullopt;
+  if (live.paused()) {
+    active_ = false;
+    return std::nullopt;
+  }
+  candles_.push_back(c);
+  streamed_.insert(streamed_.end(), row, row + live.columns().size());
+  if (candles_.size() < window_) return std::nullopt;
+  active_ = false;
+  return finish(live);
+}
+
+std::optional<ShadowDivergence> ShadowWindow::finish(const Enricher& live) {
+  if (!shadow_) shadow_ = std::make_unique<Enricher>(live.feature_set(), live.base_timeframe());
+  shadow_->load_snapshot(state_, symbol_);
+  shadow_->continue_batch(candles_, cols_);
+  ++checks_;
+  const std::size_t n = cols_.size();
+  rows_ += candles_.size();
+  for (std::size_t i = 0; i < candles_.size(); ++i)
+    for (std::size_t k = 0; k < n; ++k)
+      if (!same_value(streamed_[i * n + k], cols_[k][i])) [[unlikely]]
+        return ShadowDivergence{live.columns()[k], candles_.ts[i], streamed_[i * n + k], cols_[k][i]};
+  return std::nullopt;
 }
 
 }  // namespace onepath

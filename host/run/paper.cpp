@@ -18,6 +18,7 @@
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/number_format.hpp"
 #include "core/secret.hpp"
 #include "core/sha256.hpp"
 #include "core/state_archive.hpp"
@@ -107,6 +108,8 @@ class PaperRun final : public SessionSink {
   // After a step: the strategy's runtime errors, by [paper] on_error (docs/paper.md).
   void handle_strategy_errors();
   bool revert_strategy(const Session::StrategyError& e);
+  // After a step: a streamed row the batch recompute disagrees with pauses entries.
+  void handle_shadow_divergences();
   void alert(const std::string& kind, const std::string& message);
   void show_status(bool last = false);
   HttpResponse handle(const HttpRequest& req);
@@ -170,7 +173,7 @@ class PaperRun final : public SessionSink {
   };
   std::optional<Previous> previous_;
   std::string rejected_signature_;  // the files as they were at the last rejected attempt
-  std::uint64_t slices_ = 0, strategy_errors_ = 0;  // slices_: stepped by this process
+  std::uint64_t slices_ = 0, strategy_errors_ = 0, shadow_divergences_ = 0;  // slices_: stepped by this process
   std::deque<nlohmann::json> alerts_;
   std::map<std::string, std::string> plugin_shas_;  // each [[plugins]] file as loaded
   // Models with a manifest: their inputs' last rows against training (/metrics).
@@ -183,6 +186,7 @@ void PaperRun::open(PaperOutcome& out) {
   const std::vector<std::string>& symbols = c_.session.symbols;
   session_ = std::make_unique<Session>(c_.session, feed_->timeframe(), *this, Driver::paper);
   session_->keep_strategy_errors(true);
+  session_->shadow_every(c_.paper.shadow_every, c_.paper.shadow_window);
   watch_drift();
   last_candle_.assign(symbols.size(), Candle{});
   ring_.assign(symbols.size(), {});
@@ -331,6 +335,9 @@ PaperOutcome PaperRun::run() {
   out.snapshot = complete_ ? "" : snapshot_path_;
   out.reloads = reloads_;
   out.reloads_rejected = reloads_rejected_;
+  out.shadow_checks = session_->shadow_checks();
+  out.shadow_rows = session_->shadow_rows();
+  out.shadow_divergences = shadow_divergences_;
   return out;
 }
 
@@ -394,6 +401,7 @@ void PaperRun::step() {
   pending_ = false;
   ++slices_;
   handle_strategy_errors();
+  handle_shadow_divergences();
   last_fed_ = Clock::now();
   if (++since_snapshot_ >= c_.paper.snapshot_every) snapshot();
   else if (journal_ && last_fed_ - last_flush_ >= kFlushEvery) flush();
@@ -738,6 +746,25 @@ void PaperRun::handle_strategy_errors() {
   }
 }
 
+void PaperRun::handle_shadow_divergences() {
+  const std::vector<Session::ShadowFinding> found = session_->take_shadow_divergences();
+  if (found.empty()) return;
+  shadow_divergences_ += found.size();
+  for (const auto& [symbol_index, d] : found) {
+    const std::string& symbol = c_.session.symbols[static_cast<std::size_t>(symbol_index)];
+    const nlohmann::json fields = {{"symbol", symbol}, {"candle", format_iso(d.ts)}, {"column", d.column},
+                                   {"streamed", value_and_bits(d.streamed)}, {"batch", value_and_bits(d.batch)},
+                                   {"feature_set", session_->feature_set_version()}};
+    log::event(log::Level::error, "shadow_divergence", {{"symbol", symbol}, {"candle", format_iso(d.ts)}, {"column", d.column},
+                                                        {"streamed", value_and_bits(d.streamed)}, {"batch", value_and_bits(d.batch)}});
+    if (journal_) journal_->event(run_id_, correlation_, "shadow_divergence", fields.dump());
+    alert("shadow_divergence", symbol + " " + d.column + " at " + format_iso(d.ts) + ": streamed " + value_and_bits(d.streamed) + ", batch " +
+                                   value_and_bits(d.batch) + "; entries paused (POST /control/resume resumes)");
+  }
+  error_paused_ = true;  // decisions on features the batch path disagrees with are not the backtest's
+  set_paused();
+}
+
 // Within the probation after a hot reload, the version before it comes back, as it was loaded.
 bool PaperRun::revert_strategy(const Session::StrategyError& e) {
   if (!previous_ || c_.paper.reload_probation == 0 || slices_ - previous_->swapped_at > c_.paper.reload_probation) return false;
@@ -802,6 +829,10 @@ std::string PaperRun::metrics_text() const {
   metric("onepath_cash", "gauge", "Cash.", k.cash());
   metric("onepath_strategy_errors_total", "counter", "Runtime errors of the strategy (each skipped a decision).",
          static_cast<double>(strategy_errors_));
+  metric("onepath_shadow_checks_total", "counter", "Windows of streamed rows recomputed in batch (shadow_every).",
+         static_cast<double>(session_->shadow_checks()));
+  metric("onepath_shadow_rows_total", "counter", "Streamed rows compared with their batch recompute.", static_cast<double>(session_->shadow_rows()));
+  metric("onepath_shadow_divergences_total", "counter", "Streamed rows whose batch recompute differed.", static_cast<double>(shadow_divergences_));
   metric("onepath_entries_paused", "gauge", "1 while the kill switch holds new entries.", session_->entries_paused() ? 1 : 0);
   metric("onepath_feed_lag_seconds", "gauge", "How late the last time slice was stepped after it was due.", lag_seconds_);
   m += "# HELP onepath_position Signed position per symbol.\n# TYPE onepath_position gauge\n";
@@ -861,6 +892,8 @@ nlohmann::json PaperRun::status() const {
                       {"strategy_version", session_->strategy_version()},
                       {"reloads", {{"swapped", reloads_}, {"rejected", reloads_rejected_}, {"last", last_reload_}}},
                       {"strategy_errors", strategy_errors_},
+                      {"shadow", {{"every", c_.paper.shadow_every}, {"window", c_.paper.shadow_window}, {"checks", session_->shadow_checks()},
+                                  {"rows", session_->shadow_rows()}, {"divergences", shadow_divergences_}}},
                       {"alerts", nlohmann::json(alerts_)},
                       {"symbols", symbols},
                       {"scripts", scripts},

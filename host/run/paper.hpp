@@ -37,6 +37,7 @@ struct PaperOutcome {
   double equity = 0, seconds = 0;
   std::string snapshot;  // where the last snapshot is (empty once complete)
   std::size_t reloads = 0, reloads_rejected = 0;
+  std::uint64_t shadow_checks = 0, shadow_rows = 0, shadow_divergences = 0;  // [paper] shadow_every, this process
 };
 
 // Runs until the feed ends or SIGINT / SIGTERM / POST /control/stop. Throws InputError

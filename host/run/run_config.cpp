@@ -45,7 +45,7 @@ const std::map<std::string, std::set<std::string>>& schema() {
       {"paper.feed_params", {"*"}},
       {"train", {"features", "out", "name", "label", "horizon", "threshold", "stop_pct", "take_pct", "folds", "purge", "embargo", "rounds",
                  "max_depth", "eta", "subsample", "colsample_bytree", "min_child_weight", "seed", "trials"}},
-      {"paper", {"feed", "feed_params", "speed", "start", "dir", "snapshot_every", "pause_file", "host", "port", "token_env", "history_bars", "reload", "reload_candles", "reload_partial_warmup", "reload_probation", "on_error"}},
+      {"paper", {"feed", "feed_params", "speed", "start", "dir", "snapshot_every", "pause_file", "host", "port", "token_env", "history_bars", "reload", "reload_candles", "reload_partial_warmup", "reload_probation", "on_error", "shadow_every", "shadow_window"}},
   };
   return s;
 }
@@ -469,6 +469,11 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
   r.set("paper.reload_candles", p.reload_candles, 1, 1'000'000);
   r.set("paper.reload_partial_warmup", p.reload_partial_warmup);
   r.set("paper.reload_probation", p.reload_probation, 0, 1'000'000'000);
+  r.set("paper.shadow_every", p.shadow_every, 0, 1'000'000'000);
+  r.set("paper.shadow_window", p.shadow_window, 1, 1'000'000);
+  if (p.shadow_every != 0 && p.shadow_window > p.shadow_every)
+    throw InputError(path + ": paper.shadow_window (" + std::to_string(p.shadow_window) + ") is longer than paper.shadow_every (" +
+                     std::to_string(p.shadow_every) + "): a window is checked once per shadow_every candles");
   r.choice("paper.on_error", p.on_error, {{"pause", PaperConfig::OnError::pause}, {"skip", PaperConfig::OnError::skip}, {"stop", PaperConfig::OnError::stop}});
   // [train]: `onepath train` (docs/models.md)
   if (r.at("train")) {

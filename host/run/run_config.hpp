@@ -38,6 +38,9 @@ struct PaperConfig {
   enum class OnError : std::uint8_t { pause, skip, stop };
   OnError on_error = OnError::pause;
   std::size_t reload_probation = 1000;
+  // Parity while running: every `shadow_every` candles of a symbol, its last `shadow_window`
+  // are enriched again in batch and compared bit for bit with the rows streamed (0: off).
+  std::size_t shadow_every = 2000, shadow_window = 20;  // about 1% of the step (docs/paper.md)
 };
 
 struct RunConfig {

@@ -108,9 +108,14 @@ void Session::on_candle(int sym, const Candle& candle) {
   engine_.on_bar(sym, candle);  // the open and the range: fills, brackets
   deliver_fills();
   Enricher& e = *enrichers_[static_cast<std::size_t>(sym)];
+  ShadowWindow* shadow = shadows_.empty() ? nullptr : shadows_[static_cast<std::size_t>(sym)].get();
+  if (shadow) shadow->before(e, config_.symbols[static_cast<std::size_t>(sym)]);
   e.update(candle);
   double* row = strategy_->row(sym);
   e.emit(row);
+  if (shadow)
+    if (auto d = shadow->after(e, candle, row)) [[unlikely]]
+      shadow_divergences_.push_back({sym, std::move(*d)});
   ++candles_;
   ++seen_[static_cast<std::size_t>(sym)];
   last_ts_ = candle.ts;
@@ -149,6 +154,28 @@ void Session::on_candle(int sym, const Candle& candle) {
 
 void Session::close(TimestampMs ts) { engine_.mark(ts); }
 
+void Session::shadow_every(std::size_t every, std::size_t window) {
+  shadows_.clear();
+  if (every == 0) return;
+  for (std::size_t s = 0; s < enrichers_.size(); ++s) shadows_.push_back(std::make_unique<ShadowWindow>(every, window));
+}
+
+void Session::drop_shadows() {
+  for (auto& s : shadows_) s->drop();
+}
+
+std::uint64_t Session::shadow_checks() const {
+  std::uint64_t n = 0;
+  for (const auto& s : shadows_) n += s->checks();
+  return n;
+}
+
+std::uint64_t Session::shadow_rows() const {
+  std::uint64_t n = 0;
+  for (const auto& s : shadows_) n += s->rows();
+  return n;
+}
+
 void Session::finish() {
   engine_.finish();
   deliver_fills();
@@ -184,7 +211,7 @@ Session::Reload Session::reload_strategy(const std::vector<CandleSeries>& histor
   const int gate = gate_column_of(*fresh, columns);
   fresh->adopt_state(strategy_->save_state(), r.old_version);
   // The swap: nothing below throws.
-  if (r.features_changed) enrichers_ = std::move(enrichers);
+  if (r.features_changed) enrichers_ = std::move(enrichers), drop_shadows();
   for (std::size_t s = 0; s < enrichers_.size(); ++s) enrichers_[s]->emit(fresh->row(static_cast<int>(s)));
   strategy_ = std::move(fresh);
   config_.strategy = script;
@@ -209,6 +236,7 @@ void Session::rebuild_native() {
   for (const auto& f : config_.filters) chain.add(filter_of(f, config_));
   chain.load(engine_.filters().save());
   enrichers_ = std::move(enrichers);
+  drop_shadows();
   engine_.replace_filters(std::move(chain));
 }
 
@@ -279,6 +307,7 @@ void Session::load(std::string_view bytes) {
   engine_.load(engine);
   strategy_->load_state(strategy);
   for (std::size_t s = 0; s < enrichers_.size(); ++s) enrichers_[s]->load_snapshot(enrichers[s], config_.symbols[s]);
+  drop_shadows();
   candles_ = static_cast<std::size_t>(candles), decisions_ = static_cast<std::size_t>(decisions);
   placed_ = static_cast<std::size_t>(placed);
   last_ts_ = last_ts;

@@ -16,6 +16,7 @@
 
 #include "core/candle.hpp"
 #include "core/timeframe.hpp"
+#include "enrich/shadow.hpp"
 #include "exec/engine.hpp"
 #include "run/session_config.hpp"
 
@@ -105,6 +106,18 @@ class Session {
   void keep_strategy_errors(bool on) { keep_errors_ = on; }
   std::vector<StrategyError> take_strategy_errors() { return std::exchange(errors_, {}); }
 
+  // Parity while running (a paper session's [paper] shadow_every): every `every` candles of
+  // a symbol, its last `window` re-enriched in batch from the state before them and compared
+  // bit for bit with the rows streamed (enrich/shadow.hpp). every = 0 turns it off.
+  void shadow_every(std::size_t every, std::size_t window);
+  struct ShadowFinding {
+    int symbol = 0;
+    ShadowDivergence divergence;
+  };
+  std::vector<ShadowFinding> take_shadow_divergences() { return std::exchange(shadow_divergences_, {}); }
+  std::uint64_t shadow_checks() const;
+  std::uint64_t shadow_rows() const;
+
   // Kill switch: while on, entries are dropped (filter "kill_switch"); exits, marks and
   // indicator updates go on.
   void pause_entries(bool on) { entries_paused_ = on; }
@@ -179,6 +192,9 @@ class Session {
   std::vector<StrategyError> errors_;
   std::size_t candles_ = 0, decisions_ = 0, placed_ = 0;
   std::vector<std::uint64_t> seen_;  // candles per symbol, warm-up included
+  std::vector<std::unique_ptr<ShadowWindow>> shadows_;  // per symbol, when shadow_every is on
+  std::vector<ShadowFinding> shadow_divergences_;
+  void drop_shadows();
   TimestampMs last_ts_ = 0;
 };
 

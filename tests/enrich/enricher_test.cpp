@@ -11,6 +11,7 @@
 #include "data/resample.hpp"
 #include "data/synth.hpp"
 #include "enrich/enricher.hpp"
+#include "enrich/shadow.hpp"
 #include "lua/feature_file.hpp"
 
 using namespace onepath;
@@ -129,6 +130,77 @@ TEST_CASE("batch equals streaming bit for bit: random feature sets, candles with
     require_same(b, stream(booted, s, split), split, batch.columns());
     CHECK(batch.save_snapshot("X") == streaming.save_snapshot("X"));  // a batch run leaves the streaming state
   }
+}
+
+TEST_CASE("batch continued from a streamed or restored state gives the rows streaming gives: random sets, gaps, higher timeframes") {
+  Rng r(36);
+  for (int trial = 0; trial < 10; ++trial) {
+    const FeatureSet set = trial == 0 ? full_set() : random_set(r);
+    const CandleSeries s = candles(300 + trial, 1500 + r.below(1000));
+    CAPTURE(trial);
+    Enricher whole(set, k15m);
+    const FeatureColumns expected = stream(whole, s);
+    // Split anywhere (inside a higher bar too), then continue in batch in two pieces.
+    const std::size_t a = 1 + r.below(s.size() - 2), b = a + 1 + r.below(s.size() - a - 1);
+    Enricher live(set, k15m);
+    stream(live, slice(s, 0, a));
+    Enricher restored(set, k15m);
+    restored.load_snapshot(live.save_snapshot("BTC"), "BTC");
+    FeatureColumns got(expected.size(), std::vector<double>(s.size(), kNaN)), piece;
+    for (Enricher* e : {&live, &restored}) {
+      e->continue_batch(slice(s, a, b), piece);
+      for (std::size_t k = 0; k < got.size(); ++k) std::copy(piece[k].begin(), piece[k].end(), got[k].begin() + static_cast<std::ptrdiff_t>(a));
+      e->continue_batch(slice(s, b, s.size()), piece);
+      for (std::size_t k = 0; k < got.size(); ++k) std::copy(piece[k].begin(), piece[k].end(), got[k].begin() + static_cast<std::ptrdiff_t>(b));
+      require_same(expected, got, a, whole.columns());
+      CHECK(e->save_snapshot("BTC") == whole.save_snapshot("BTC"));  // and it leaves the streaming state
+    }
+    // A candle not after the state's last is refused, changing nothing.
+    const std::string before = live.save_snapshot("BTC");
+    CHECK_THROWS_AS(live.continue_batch(slice(s, s.size() - 1, s.size()), piece), InputError);
+    CHECK(live.save_snapshot("BTC") == before);
+  }
+}
+
+TEST_CASE("shadow window: every N candles the last W are recomputed in batch, and a streamed value that differs is named at its bar") {
+  const FeatureSet set = full_set();
+  const CandleSeries s = candles(52, 1200);
+  Enricher live(set, k15m);
+  live.bootstrap(slice(s, 0, 100), true);
+  ShadowWindow shadow(100, 30);
+  std::vector<double> row(live.columns().size());
+  std::size_t divergences = 0;
+  for (std::size_t i = 100; i < s.size(); ++i) {
+    shadow.before(live, "BTC");
+    live.update(s[i]);
+    live.emit(row.data());
+    divergences += shadow.after(live, s[i], row.data()).has_value();
+  }
+  CHECK(divergences == 0);
+  const std::size_t streamed = s.size() - 100;  // windows: the 71st to 100th candle, the 171st to 200th, ...
+  CHECK(shadow.checks() == streamed / 100);
+  CHECK(shadow.rows() == streamed / 100 * 30);
+  CHECK(streamed / 100 >= 5);
+  // A streamed row that is not what the batch path computes: reported at its bar and column.
+  ShadowWindow again(10, 5);
+  Enricher other(set, k15m);
+  other.bootstrap(slice(s, 0, 100), true);
+  std::optional<ShadowDivergence> found;
+  std::size_t changed = 0;
+  for (std::size_t i = 100; i < 120 && !found; ++i) {
+    again.before(other, "BTC");
+    other.update(s[i]);
+    other.emit(row.data());
+    if (i == 107) {  // a value changed between the stream and the strategy
+      while (std::isnan(row[changed])) ++changed;
+      row[changed] = std::nextafter(row[changed], INFINITY);
+    }
+    found = again.after(other, s[i], row.data());
+  }
+  REQUIRE(found);
+  CHECK(found->column == other.columns()[changed]);
+  CHECK(found->ts == s.ts[107]);
+  CHECK_THROWS_AS(ShadowWindow(5, 10), std::invalid_argument);
 }
 
 TEST_CASE("skipping emit on any subset of candles changes no later value") {
