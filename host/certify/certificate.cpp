@@ -61,6 +61,8 @@ std::string certificate_json(const Certificate& c) {
   json warmup = json::array();
   for (const auto& w : c.warmup)
     warmup.push_back({{"column", w.column}, {"declared", w.declared}, {"measured", w.measured}, {"exact", w.exact}, {"declared_too_short", w.short_declared}});
+  json tolerances = json::array();
+  for (const auto& t : c.tolerances) tolerances.push_back({{"column", t.column}, {"kind", t.kind}, {"relative", t.relative}, {"why", t.why}});
   json inputs = json::array();
   for (const auto& i : c.inputs) inputs.push_back({{"kind", i.kind}, {"path", i.path}, {"sha256", i.sha256}});
   json j = {{"certificate", "onepath parity certificate"},
@@ -71,7 +73,10 @@ std::string certificate_json(const Certificate& c) {
             {"seed", c.seed},
             {"splits", c.splits},
             {"lookahead_cuts", c.lookahead},
-            {"tolerance", "exact: every value bit for bit (no kind declares a tolerance); the recursive analysis alone uses 1e-9 relative"},
+            {"tolerance", c.tolerances.empty() ? "exact: every value bit for bit (no kind declares a tolerance); the recursive analysis alone uses 1e-9 relative"
+                                               : "exact, except the columns under tolerances (batch vs streaming, within a plugin kind's declaration); "
+                                                 "the recursive analysis uses 1e-9 relative"},
+            {"tolerances", tolerances},
             {"cases", cases},
             {"divergence", c.divergence ? divergence_json(*c.divergence) : json()},
             {"failures", c.failures},
@@ -98,7 +103,16 @@ code,pre{font:12px ui-monospace,monospace}pre{background:#f6f6f6;padding:.6em;ov
   h += "<p class=note>Eq. 1 features: batch = streaming at every bar, and after a bootstrap, snapshot and restore at random bars. Eq. 2 models: "
        "native batch = native one row = libxgboost. Eq. 3 and 4: decisions, trades, marks and the whole state are the same when a run is "
        "saved and restored anywhere. Eq. 5: a paper replay = the backtest. Lookahead: nothing at or before a cut changes when the data after "
-       "it is removed or replaced. Every comparison is exact, bit for bit.</p>\n";
+       "it is removed or replaced. Every comparison is exact, bit for bit" +
+       std::string(c.tolerances.empty() ? "." : ", except batch vs streaming for the columns below, within the tolerance their plugin kind declares.") +
+       "</p>\n";
+  if (!c.tolerances.empty()) {
+    h += "<h2>Tolerances used</h2><table><tr><th>column</th><th>relative</th><th>declared by</th><th>why</th></tr>\n";
+    for (const auto& t : c.tolerances)
+      h += "<tr><td>" + html_escape(t.column) + "</td><td>" + html_escape(format_short(t.relative)) + "</td><td>" + html_escape(t.kind) +
+           "</td><td class=note>" + html_escape(t.why) + "</td></tr>\n";
+    h += "</table>\n";
+  }
   if (c.divergence) h += "<h2>First divergence</h2><pre>" + html_escape(describe(*c.divergence)) + "</pre>\n";
   if (!c.failures.empty() || !c.warnings.empty()) {
     h += "<h2>Failures and warnings</h2><ul>";

@@ -150,6 +150,7 @@ Certificate certify(const RunConfig& config, const CertifyOptions& o) {
     cert.cases.push_back(std::move(result));
     if (first) break;
   }
+  for (const auto& t : Enricher(cases[0].features, cases[0].tf).declared_tolerances()) cert.tolerances.push_back({t.column, t.kind, t.why, t.relative});
   if (!cert.divergence) {
     cert.warmup = measure_warmup(cases[0], rng);
     for (const auto& w : cert.warmup)

@@ -63,6 +63,13 @@ struct WarmupTruth {
   bool short_declared = false;  // the declared history did not settle it
 };
 
+// A rung of the tolerance ladder other than exact: a plugin kind's declaration, and the
+// column it applied to.
+struct CertifiedTolerance {
+  std::string column, kind, why;
+  double relative = 0;
+};
+
 struct CertifiedInput {
   std::string kind, path, sha256;  // kind: config | data | script | plugin | model
 };
@@ -72,6 +79,7 @@ struct Certificate {
   std::optional<ParityDivergence> divergence;
   std::vector<CaseResult> cases;
   std::vector<WarmupTruth> warmup;
+  std::vector<CertifiedTolerance> tolerances;  // empty: every comparison was exact
   std::vector<std::string> warnings, failures;  // failures besides a divergence (a model in sample)
   std::vector<CertifiedInput> inputs;
   std::string config_path, created, version, git_revision, compiler, luajit, xgboost;

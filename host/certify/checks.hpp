@@ -43,6 +43,14 @@ RunRecord run_case(const CertifyCase& c, std::optional<std::size_t> restore_afte
 
 StageResult check_features(const CertifyCase& c, Rng& rng, int splits, std::optional<ParityDivergence>& first);
 StageResult check_models(const CertifyCase& c, std::optional<ParityDivergence>& first);
+// One model's scores three ways, row after row (`outputs` per row), and each row's (symbol, bar).
+struct ModelScores {
+  std::vector<std::pair<int, std::size_t>> where;
+  std::size_t outputs = 1;
+  std::vector<float> batch, rows, xgb;  // native batch, native one row at a time, libxgboost
+};
+// Eq. 2's comparison: the first row whose scores differ, named with both values' bits.
+void compare_scores(const CertifyCase& c, const std::string& model, const ModelScores& scores, StageResult& r, std::optional<ParityDivergence>& first);
 // Eq. 3 (decisions: the strategy and the filter chain) and Eq. 4 (trades, marks, orders and
 // the whole state) under save/restore at random slices.
 std::vector<StageResult> check_restore(const CertifyCase& c, const RunRecord& straight, Rng& rng, int splits, std::optional<ParityDivergence>& first);

@@ -189,9 +189,18 @@ RunRecord run_case(const CertifyCase& c, std::optional<std::size_t> restore_afte
 // bootstrap on the history before it, saved, restored into a new enricher and streamed on.
 StageResult check_features(const CertifyCase& c, Rng& rng, int splits, std::optional<ParityDivergence>& first) {
   const auto t0 = Clock::now();
+  const Enricher probe(c.features, c.tf);
+  const std::vector<double>& tolerance = probe.tolerances();
+  std::string ladder = "exact (no kind declares a tolerance)";
+  if (const auto declared = probe.declared_tolerances(); !declared.empty()) {
+    ladder = "exact, except";
+    for (const auto& t : declared) ladder += " " + t.column + " within " + format_short(t.relative) + " relative (" + t.kind + ");";
+    ladder.pop_back();
+  }
   StageResult r{"Eq. 1 features", "identical", 0, "batch vs streaming at every bar of every column; bootstrap, snapshot and restore at " +
-                                                     std::to_string(splits) + " random bars per symbol; exact (no kind declares a tolerance)"};
+                                                     std::to_string(splits) + " random bars per symbol; " + ladder};
   const std::size_t n_cols = c.columns.size();
+  bool within = false;  // a value differed within its declared tolerance
   std::vector<double> row(n_cols);
   for (std::size_t s = 0; s < c.market.size() && !first; ++s) {
     const CandleSeries& series = c.market[s];
@@ -201,7 +210,7 @@ StageResult check_features(const CertifyCase& c, Rng& rng, int splits, std::opti
         e.update(series[i]);
         e.emit(row.data());
         for (std::size_t k = 0; k < n_cols; ++k, ++r.compared)
-          if (!same_value(batch[k][i], row[k])) {
+          if (!same_value(batch[k][i], row[k]) && (within = true, !same_within(batch[k][i], row[k], tolerance[k]))) {
             first = at_bar(c, r.stage, static_cast<int>(s), series.ts[i], "column " + c.columns[k], "batch " + value_and_bits(batch[k][i]),
                            "stream " + value_and_bits(row[k]), how);
             return false;
@@ -224,9 +233,26 @@ StageResult check_features(const CertifyCase& c, Rng& rng, int splits, std::opti
         break;
     }
   }
+  if (within) r.verdict = "identical within the declared tolerances";
   if (first) r.verdict = "diverged";
   r.seconds = since(t0);
   return r;
+}
+
+void compare_scores(const CertifyCase& c, const std::string& model, const ModelScores& m, StageResult& r, std::optional<ParityDivergence>& first) {
+  const std::size_t n = m.where.size();
+  for (std::size_t i = 0; i < n && !first; ++i)
+    for (std::size_t o = 0; o < m.outputs && !first; ++o, ++r.compared) {
+      const std::size_t at = i * m.outputs + o;
+      const auto [s, bar] = m.where[i];
+      const TimestampMs ts = c.market[static_cast<std::size_t>(s)].ts[bar];
+      const std::string field = model + " output " + std::to_string(o), how = "row " + std::to_string(i + 1) + " of " + std::to_string(n);
+      if (!same_value(m.batch[at], m.rows[at]))
+        first = at_bar(c, r.stage, s, ts, field, "native batch " + value_and_bits(m.batch[at]), "native row " + value_and_bits(m.rows[at]), how);
+      else if (at >= m.xgb.size() || !same_value(m.batch[at], m.xgb[at]))
+        first = at_bar(c, r.stage, s, ts, field, "native " + value_and_bits(m.batch[at]),
+                       "libxgboost " + (at < m.xgb.size() ? value_and_bits(m.xgb[at]) : std::string("(no value)")), how);
+    }
 }
 
 // Eq. 2: each model of the set, on the rows its inputs have in the batch columns: native
@@ -251,27 +277,14 @@ StageResult check_models(const CertifyCase& c, std::optional<ParityDivergence>& 
         for (std::size_t col : input_columns) x.push_back(col < c.columns.size() ? static_cast<float>(c.batch[s][col][i]) : NAN);
         where.emplace_back(static_cast<int>(s), i);
       }
-    const std::size_t n = where.size();
-    std::vector<float> batch(n * static_cast<std::size_t>(outs)), one(static_cast<std::size_t>(outs));
-    m.predict_batch(x.data(), n, batch.data());
+    const std::size_t n = where.size(), width = static_cast<std::size_t>(outs);
+    ModelScores scores{std::move(where), width, std::vector<float>(n * width), std::vector<float>(n * width), {}};
+    m.predict_batch(x.data(), n, scores.batch.data());
+    for (std::size_t i = 0; i < n; ++i) m.predict(x.data() + i * static_cast<std::size_t>(nf), scores.rows.data() + i * width);
     XgbBooster reference = XgbBooster::from_json(ref.model_json);
     reference.set_param("nthread", "1");
-    const std::vector<float> xgb = reference.predict(x.data(), n, nf);
-    for (std::size_t i = 0; i < n && !first; ++i) {
-      m.predict(x.data() + i * static_cast<std::size_t>(nf), one.data());
-      for (int o = 0; o < outs && !first; ++o, ++r.compared) {
-        const std::size_t at = i * static_cast<std::size_t>(outs) + static_cast<std::size_t>(o);
-        const auto [s, bar] = where[i];
-        const TimestampMs ts = c.market[static_cast<std::size_t>(s)].ts[bar];
-        const std::string field = "model " + f.name + " (" + ref.label + ") output " + std::to_string(o);
-        if (!same_value(batch[at], one[static_cast<std::size_t>(o)]))
-          first = at_bar(c, r.stage, s, ts, field, "native batch " + value_and_bits(batch[at]), "native row " + value_and_bits(one[static_cast<std::size_t>(o)]),
-                         "row " + std::to_string(i + 1) + " of " + std::to_string(n));
-        else if (at >= xgb.size() || !same_value(batch[at], xgb[at]))
-          first = at_bar(c, r.stage, s, ts, field, "native " + value_and_bits(batch[at]),
-                         "libxgboost " + (at < xgb.size() ? value_and_bits(xgb[at]) : std::string("(no value)")), "row " + std::to_string(i + 1) + " of " + std::to_string(n));
-      }
-    }
+    scores.xgb = reference.predict(x.data(), n, nf);
+    compare_scores(c, "model " + f.name + " (" + ref.label + ")", scores, r, first);
   }
   if (models == 0) r.verdict = "skipped (the feature set has no model)";
   else r.note = std::to_string(models) + " model(s): native batch vs native one row at a time vs libxgboost " + xgboost_version() + ", every row of every symbol";

@@ -38,6 +38,15 @@ inline bool same_value(double a, double b) {
   return std::memcmp(&a, &b, sizeof a) == 0;
 }
 
+// The same value, or (relative > 0: a declared tolerance) both finite and apart by at most
+// `relative` times the larger magnitude.
+inline bool same_within(double a, double b, double relative) {
+  if (same_value(a, b)) return true;
+  if (!(relative > 0) || a != a || b != b) return false;
+  const double d = a > b ? a - b : b - a, m = (a < 0 ? -a : a) > (b < 0 ? -b : b) ? (a < 0 ? -a : a) : (b < 0 ? -b : b);
+  return d <= relative * m;
+}
+
 // "1.25 (0x3ff4000000000000)": a value and its bit pattern, for a divergence report.
 inline std::string value_and_bits(double v) {
   std::uint64_t bits = 0;

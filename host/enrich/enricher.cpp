@@ -38,6 +38,8 @@ struct Enricher::Node {
   std::vector<std::size_t> feeds_from;  // nodes whose columns it reads
   std::size_t need_bars = 0;            // base candles until it has settled
   std::size_t first_bars = 0;           // base candles until its first value (about, for higher timeframes)
+  double tolerance = 0;                 // its own declared one, or its inputs' largest
+  const Node* tolerance_from = nullptr; // the node that declared it
 };
 
 namespace {
@@ -178,6 +180,10 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
     if (settle <= 0) settle = n.indicator->warmup() + 1;
     n.need_bars = inputs_need + static_cast<std::size_t>(settle) * static_cast<std::size_t>(n.factor) + static_cast<std::size_t>(n.factor - 1);
     warmup_bars_ = std::max(warmup_bars_, n.need_bars);
+    // A difference within an input's tolerance reaches what is computed from it.
+    if (n.indicator->tolerance() > 0) n.tolerance = n.indicator->tolerance(), n.tolerance_from = &n;
+    for (std::size_t j : n.feeds_from)
+      if (built[j]->tolerance > n.tolerance) n.tolerance = built[j]->tolerance, n.tolerance_from = built[j]->tolerance_from;
   }
   // Nodes in dependency order; remap feeds_from to the new positions.
   std::vector<std::size_t> position(built.size());
@@ -187,6 +193,8 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
     nodes_.push_back(std::move(built[i]));
   }
   current_.assign(columns_.size(), kNaN);
+  tolerance_.assign(columns_.size(), 0.0);
+  for (const auto& n : nodes_) std::fill_n(tolerance_.begin() + static_cast<std::ptrdiff_t>(n->first_column), n->outputs, n->tolerance);
   emit_all();
   last_row_ = current_;
   plan();
@@ -251,6 +259,15 @@ FeatureSet Enricher::inputs_subset(const std::vector<std::string>& columns) cons
   for (std::size_t i = 0; i < keep.size(); ++i)
     if (keep[i]) subset.features.push_back(set_.features[i]);
   return subset;
+}
+
+std::vector<Enricher::Tolerance> Enricher::declared_tolerances() const {
+  std::vector<Tolerance> out;
+  for (const auto& n : nodes_)
+    for (std::size_t k = 0; k < n->outputs && n->tolerance > 0; ++k)
+      out.push_back({columns_[n->first_column + k], std::string(n->tolerance_from->indicator->kind()), n->tolerance_from->indicator->tolerance_why(),
+                     n->tolerance});
+  return out;
 }
 
 void Enricher::reset() {

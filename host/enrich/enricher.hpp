@@ -67,6 +67,16 @@ class Enricher {
   // model's manifest keeps it per input, so a mismatch can name the input that changed).
   std::string input_config_text(const std::string& column) const;
 
+  // The tolerance ladder (docs/certify.md): per column, the relative difference batch and
+  // streaming may show; 0 (nearly always) means the same bits. From a plugin kind's
+  // declaration, the feature's own or an input's.
+  const std::vector<double>& tolerances() const { return tolerance_; }
+  struct Tolerance {
+    std::string column, kind, why;  // kind: the plugin kind that declared it
+    double relative = 0;
+  };
+  std::vector<Tolerance> declared_tolerances() const;
+
   bool has_data() const { return has_data_; }
   TimestampMs last_ts() const { return last_ts_; }
   // Kill switch: while paused, updates change nothing and emit repeats the last emitted
@@ -114,6 +124,7 @@ class Enricher {
   std::vector<Twin> twins_;               // base-timeframe nodes that update from a twin's state (Indicator::twin_key)
   std::vector<Node*> rest_;               // the other base-timeframe nodes, in dependency order
   std::vector<double> current_;           // the row as of the last update: every node emits into it as it updates
+  std::vector<double> tolerance_;         // per column (tolerances())
   mutable std::vector<double> last_row_;  // the last emitted row, for the kill switch
   bool has_data_ = false, paused_ = false;
   TimestampMs last_ts_ = 0;

@@ -74,7 +74,7 @@ std::optional<ShadowDivergence> ShadowWindow::finish(const Enricher& live) {
   rows_ += candles_.size();
   for (std::size_t i = 0; i < candles_.size(); ++i)
     for (std::size_t k = 0; k < n; ++k)
-      if (!same_value(streamed_[i * n + k], cols_[k][i])) [[unlikely]]
+      if (!same_within(streamed_[i * n + k], cols_[k][i], live.tolerances()[k])) [[unlikely]]
         return ShadowDivergence{live.columns()[k], candles_.ts[i], streamed_[i * n + k], cols_[k][i]};
   return std::nullopt;
 }

@@ -6,7 +6,7 @@
 // ShadowWindow: parity while running (seed 000 P7, seed 001 Phase G). Every `every`
 // candles of a symbol, the last `window` ones are enriched again in batch, from the state
 // the streaming enricher had before them, and compared bit for bit with the rows it
-// streamed (docs/paper.md, shadow_every).
+// streamed (docs/paper.md, shadow_every), or within a plugin kind's declared tolerance.
 #include <memory>
 #include <optional>
 #include <string>

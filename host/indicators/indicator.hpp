@@ -174,6 +174,11 @@ class Indicator {
   // until the forgotten weight (1-k)^n is below 1e-12 (rows_to_forget). 0 for path-dependent kinds (OBV,
   // CUSUM), whose values depend on where the history starts however long it is.
   virtual int settle_bars() const = 0;
+  // The tolerance ladder (docs/certify.md): 0, batch and streaming give the same bits (every
+  // built-in kind); a plugin kind that cannot promise it declares the relative difference it
+  // allows, and why.
+  virtual double tolerance() const { return 0; }
+  virtual std::string tolerance_why() const { return {}; }
   virtual bool ready() const = 0;
   virtual void reset() = 0;
   // Versioned binary state; load refuses another kind, other parameters or a damaged blob.

@@ -64,6 +64,10 @@ std::string params_text(const IndicatorConfig& c) {
   return s;
 }
 
+bool declares_tolerance(const onepath_indicator_kind& k) {
+  return k.struct_size >= offsetof(onepath_indicator_kind, tolerance_why) + sizeof(k.tolerance_why) && k.tolerance > 0;
+}
+
 class PluginIndicator final : public Indicator {
  public:
   PluginIndicator(const onepath_indicator_kind* kind, void* instance, std::string params, std::string file)
@@ -97,6 +101,8 @@ class PluginIndicator final : public Indicator {
   }
   int warmup() const override { return k_->warmup(p_); }
   int settle_bars() const override { return k_->settle_bars ? k_->settle_bars(p_) : k_->warmup(p_) + 1; }
+  double tolerance() const override { return declares_tolerance(*k_) ? k_->tolerance : 0; }
+  std::string tolerance_why() const override { return declares_tolerance(*k_) ? k_->tolerance_why : ""; }
   bool ready() const override {
     double row[4];
     k_->emit(p_, row);

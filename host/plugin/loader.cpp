@@ -202,6 +202,16 @@ std::vector<std::pair<const char*, bool>> required_pointers(const onepath_servic
   return {{"create", k.create}, {"destroy", k.destroy}, {"call", k.call}};
 }
 
+// A declared tolerance is a number a certificate can print and a reason it can quote.
+void check_tolerance(const std::string& file, const onepath_indicator_kind& k) {
+  if (k.struct_size < offsetof(onepath_indicator_kind, tolerance_why) + sizeof(k.tolerance_why)) return;  // before minor 3
+  const std::string kind = file + ": indicator kind '" + k.name + "'";
+  if (!(k.tolerance >= 0 && k.tolerance <= 1e-3))
+    throw InputError(kind + " declares a tolerance of " + std::to_string(k.tolerance) + ": it must be 0 (exact) or a relative difference up to 1e-3");
+  if (k.tolerance > 0 && !(k.tolerance_why && *k.tolerance_why))
+    throw InputError(kind + " declares a tolerance without saying why (tolerance_why): a certificate quotes it");
+}
+
 template <class Kind>
 void check_kinds(const std::string& file, const char* what, const Kind* const* kinds, std::uint32_t count) {
   if (count && !kinds) throw InputError(file + ": the manifest lists " + std::to_string(count) + " " + what + " kinds but gives none");
@@ -214,6 +224,7 @@ void check_kinds(const std::string& file, const char* what, const Kind* const* k
     for (const auto& [name, given] : required_pointers(*k))
       if (!given)
         throw InputError(file + ": " + what + " kind '" + k->name + "' has no '" + name + "' function (NULL); plugin.h says which may be NULL");
+    if constexpr (std::is_same_v<Kind, onepath_indicator_kind>) check_tolerance(file, *k);
   }
 }
 

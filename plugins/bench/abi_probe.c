@@ -77,7 +77,7 @@ static onepath_status ema_load(void* x, const void* b, size_t size, char* err, s
 }
 static const onepath_indicator_kind ema_kind = {sizeof(onepath_indicator_kind), "ema_abi", "the built-in ema's arithmetic, as a plugin",
                                                 outputs, 1, ema_create, free, ema_clone, ema_update, ema_emit, ema_warmup, NULL,
-                                                ema_reset, ema_save, ema_load, NULL};
+                                                ema_reset, ema_save, ema_load, NULL, 0, NULL};
 
 static onepath_status pass_create(const onepath_params* p, const char* const* s, size_t count, void** out, char* err, size_t n) {
   (void)p, (void)s, (void)count, (void)err, (void)n;

@@ -195,7 +195,7 @@ static onepath_status st_load(void* x, const void* bytes, size_t size, char* err
 
 static const onepath_indicator_kind supertrend_kind = {
     sizeof(onepath_indicator_kind), "supertrend", "SuperTrend: ATR bands that ratchet with the trend (value, direction)",
-    supertrend_outputs, 2, st_create, free, st_clone, st_update, st_emit, st_warmup, st_settle, st_reset, st_save, st_load, NULL};
+    supertrend_outputs, 2, st_create, free, st_clone, st_update, st_emit, st_warmup, st_settle, st_reset, st_save, st_load, NULL, 0, NULL};
 
 /* ---- kama ---- */
 
@@ -314,7 +314,7 @@ static onepath_status kama_load(void* x, const void* bytes, size_t size, char* e
 
 static const onepath_indicator_kind kama_kind = {
     sizeof(onepath_indicator_kind), "kama", "Kaufman's adaptive moving average (TA-Lib's definition)", kama_outputs, 1, kama_create,
-    free, kama_clone, kama_update, kama_emit, kama_warmup, kama_settle, kama_reset, kama_save, kama_load, NULL};
+    free, kama_clone, kama_update, kama_emit, kama_warmup, kama_settle, kama_reset, kama_save, kama_load, NULL, 0, NULL};
 
 static const onepath_indicator_kind* const kinds[] = {&supertrend_kind, &kama_kind};
 

@@ -3,6 +3,10 @@
  *   test_peek_write  emits the close, and leaves it where test_peek_read looks;
  *   test_peek_read   emits what test_peek_write left: in a batch run (column by column) the
  *                    last close of the whole series, the future;
+ *   test_jitter      the close, times 1 + 1e-12 when the kind's previous update was the same
+ *                    instance's: in batch (column by column) it is, in streaming beside
+ *                    another test_jitter it is not. It declares a tolerance of 1e-9: the
+ *                    ladder's one rung above exact (test_jitter_undeclared: the same, exact);
  * and a service, test_driver, whose function `driver` answers which driver started it
  * (backtest, paper): a strategy that asks decides otherwise in a paper session. */
 #include <stdlib.h>
@@ -66,13 +70,59 @@ static onepath_status read_left(void* x, const onepath_candle* c) {
   return ONEPATH_OK;
 }
 
+typedef struct {
+  double value;
+  unsigned long id; /* never reused, so a new instance at a freed one's address is another */
+} jitter_cell;
+static unsigned long g_next_id = 1, g_last_id;
+
+static onepath_status jitter_create(const onepath_params* p, void** out, char* err, size_t n) {
+  (void)p, (void)err, (void)n;
+  jitter_cell* c = calloc(1, sizeof *c);
+  if (!c) return ONEPATH_ERROR;
+  c->id = g_next_id++;
+  *out = c;
+  return ONEPATH_OK;
+}
+static onepath_status jitter_clone(const void* x, void** out, char* err, size_t n) {
+  (void)err, (void)n;
+  jitter_cell* c = malloc(sizeof *c);
+  if (!c) return ONEPATH_ERROR;
+  c->value = ((const jitter_cell*)x)->value;
+  c->id = g_next_id++;
+  *out = c;
+  return ONEPATH_OK;
+}
+static onepath_status jitter_update(void* x, const onepath_candle* c) {
+  jitter_cell* j = x;
+  j->value = c->close * (g_last_id == j->id ? 1 + 1e-12 : 1);
+  g_last_id = j->id;
+  return ONEPATH_OK;
+}
+static void jitter_emit(const void* x, double* out) { out[0] = ((const jitter_cell*)x)->value; }
+static void jitter_reset(void* x) { ((jitter_cell*)x)->value = 0; }
+static onepath_status jitter_save(const void* x, onepath_buffer* out) { return out->append(out->ctx, x, sizeof(double)); }
+static onepath_status jitter_load(void* x, const void* b, size_t size, char* err, size_t n) {
+  (void)err, (void)n;
+  if (size != sizeof(double)) return ONEPATH_ERROR;
+  memcpy(&((jitter_cell*)x)->value, b, sizeof(double));
+  return ONEPATH_OK;
+}
+static const onepath_indicator_kind jitter = {sizeof(onepath_indicator_kind), "test_jitter", "within its declared tolerance", outputs, 1,
+                                              jitter_create, destroy, jitter_clone, jitter_update, jitter_emit, warmup, NULL, jitter_reset,
+                                              jitter_save, jitter_load, NULL, 1e-9,
+                                              "its batch path multiplies by 1 + 1e-12 (a test of the tolerance ladder)"};
+static const onepath_indicator_kind jitter_undeclared = {sizeof(onepath_indicator_kind), "test_jitter_undeclared", "the same, declaring nothing",
+                                                         outputs, 1, jitter_create, destroy, jitter_clone, jitter_update, jitter_emit, warmup, NULL,
+                                                         jitter_reset, jitter_save, jitter_load, NULL, 0, NULL};
+
 #define KIND(name, update, save)                                                                                                    \
   {sizeof(onepath_indicator_kind), name, "broken on purpose", outputs, 1, create, destroy, clone, update, emit, warmup, NULL, reset, \
-   save, load, NULL}
+   save, load, NULL, 0, NULL}
 static const onepath_indicator_kind lossy = KIND("test_lossy", count, save_nothing);
 static const onepath_indicator_kind peek_write = KIND("test_peek_write", write_close, save_all);
 static const onepath_indicator_kind peek_read = KIND("test_peek_read", read_left, save_all);
-static const onepath_indicator_kind* const kinds[] = {&lossy, &peek_write, &peek_read};
+static const onepath_indicator_kind* const kinds[] = {&lossy, &peek_write, &peek_read, &jitter, &jitter_undeclared};
 
 typedef struct {
   char driver[32];
@@ -98,6 +148,6 @@ static const onepath_service_kind driver = {sizeof(onepath_service_kind), "test_
 static const onepath_service_kind* const services[] = {&driver};
 
 static const onepath_manifest manifest = {sizeof(onepath_manifest), ONEPATH_ABI_MAJOR, ONEPATH_ABI_MINOR, "test_broken_kinds", "1",
-                                          ONEPATH_BUILD_ID, NULL, kinds, 3, NULL, 0, NULL, 0, services, 1};
+                                          ONEPATH_BUILD_ID, NULL, kinds, 5, NULL, 0, NULL, 0, services, 1};
 
 ONEPATH_EXPORT const onepath_manifest* onepath_plugin_manifest(void) { return &manifest; }

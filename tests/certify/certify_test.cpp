@@ -175,6 +175,34 @@ TEST_CASE("each stage broken on purpose is caught and named: the stage, the colu
     CHECK(cert.divergence->how == "the backtest vs a paper replay at full speed");
     CHECK(cert.divergence->field.find("decision #") == 0);
   }
+  SUBCASE("Eq. 2: a libxgboost score one ulp from the native one") {
+    // The native scorer equals libxgboost by construction (infer_tests prove it on 100 000
+    // rows), so the comparison itself is fed a score one ulp off, on a real case's bars.
+    const RunConfig c = p.config(p.write("plain2.lua", strategy(kEmas)));
+    Timeframe tf = Timeframe::parse("15m");
+    const CertifyCase k = make_case("config data", c, c.session, load_market(c, tf), tf);
+    ModelScores m{{{0, 5}, {1, 6}, {1, 7}}, 1, {0.25f, 0.5f, 0.75f}, {0.25f, 0.5f, 0.75f}, {0.25f, 0.5f, 0.75f}};
+    StageResult r{"Eq. 2 models", "identical", 0, ""};
+    std::optional<ParityDivergence> first;
+    compare_scores(k, "model up (up@1)", m, r, first);
+    CHECK_FALSE(first);
+    CHECK(r.compared == 3);
+    m.xgb[1] = std::nextafter(0.5f, 1.0f);
+    compare_scores(k, "model up (up@1)", m, r, first);
+    REQUIRE(first);
+    CHECK(first->stage == "Eq. 2 models");
+    CHECK(first->symbol == "ETH");
+    CHECK(first->ts == k.market[1].ts[6]);
+    CHECK(first->field == "model up (up@1) output 0");
+    CHECK(first->a == "native 0.5 (0x3fe0000000000000)");
+    CHECK(first->b == "libxgboost 0.5000000596046448 (0x3fe0000020000000)");  // a float's next value up, as a double
+    CHECK(first->how == "row 2 of 3");
+    m.xgb[1] = 0.5f, m.rows[2] = 0.7f;
+    first.reset();
+    compare_scores(k, "model up (up@1)", m, r, first);
+    REQUIRE(first);
+    CHECK(first->b.find("native row 0.69999998") == 0);
+  }
   SUBCASE("lookahead: the data after a cut changes a value before it") {
     const RunConfig c = p.config(p.write("peek2.lua", strategy(kEmas + R"(, { name = "w", kind = "test_peek_write" }, { name = "r", kind = "test_peek_read" })")), plugin);
     Timeframe tf = Timeframe::parse("15m");
@@ -228,4 +256,33 @@ TEST_CASE("parity while running: a paper session re-checks its streamed rows in 
     CHECK(fields["batch"] != fields["streamed"]);
     CHECK(out.placed < out.decisions);  // entries paused after it: later entries were filtered
   }
+}
+
+TEST_CASE("the tolerance ladder: a plugin kind that declares a tolerance is compared within it, and the certificate names it by column") {
+  Project p;
+  const std::string plugin = "[[plugins]]\npath = \"" + kTestPlugins + "/test_broken_kinds.so\"\n";
+  const RunConfig c =
+      p.config(p.write("jitter.lua", strategy(kEmas + R"(, { name = "j1", kind = "test_jitter" }, { name = "j2", kind = "test_jitter" })")), plugin);
+  const Certificate cert = certify(c, quick());
+  CHECK(cert.passed);
+  REQUIRE(cert.tolerances.size() == 2);
+  CHECK(cert.tolerances[0].column == "j1");
+  CHECK(cert.tolerances[0].kind == "test_jitter");
+  CHECK(cert.tolerances[0].relative == 1e-9);
+  CHECK(cert.tolerances[0].why.find("1 + 1e-12") != std::string::npos);
+  const StageResult& eq1 = cert.cases.at(0).stages.at(0);
+  CHECK(eq1.stage == "Eq. 1 features");
+  CHECK(eq1.verdict == "identical within the declared tolerances");  // the values did differ, within it
+  CHECK(eq1.note.find("j1 within 1e-09 relative (test_jitter)") != std::string::npos);
+  const auto j = nlohmann::json::parse(certificate_json(cert));
+  CHECK(j["tolerances"].size() == 2);
+  CHECK(certificate_html(cert).find("Tolerances used") != std::string::npos);
+  // Without the declaration the same difference is a divergence: the ladder is what let it pass.
+  const RunConfig exact = p.config(
+      p.write("exact.lua", strategy(kEmas + R"(, { name = "j1", kind = "test_jitter_undeclared" }, { name = "j2", kind = "test_jitter_undeclared" })")), plugin);
+  const Certificate refused = certify(exact, quick());
+  CHECK_FALSE(refused.passed);
+  REQUIRE(refused.divergence);
+  CHECK(refused.divergence->stage == "Eq. 1 features");
+  CHECK(refused.tolerances.empty());
 }

@@ -69,6 +69,8 @@ TEST_CASE("bad plugins are refused with a clear error naming the file, and nothi
       {kTest + "/test_small_struct.so", "indicator kind #1 has struct_size 8, smaller than any version of this ABI"},
       {kTest + "/test_clash.so", "indicator kind 'ema' is already defined (built-in)"},
       {kTest + "/test_null_update.so", "indicator kind 'test_null_update' has no 'update' function (NULL)"},
+      {kTest + "/test_tolerance_unsaid.so", "indicator kind 'test_tolerance_unsaid' declares a tolerance without saying why"},
+      {kTest + "/test_tolerance_huge.so", "indicator kind 'test_tolerance_huge' declares a tolerance of 0.500000: it must be 0 (exact) or a relative"},
   };
   for (const auto& b : bad) {
     CAPTURE(b.file);

@@ -68,7 +68,7 @@ static onepath_status counter_load(void* x, const void* b, size_t size, char* er
 }
 static const onepath_indicator_kind kind = {sizeof(onepath_indicator_kind), "test_counter", "counts candles", outputs, 1,
                                             counter_create, destroy, clone, counter_update, counter_emit, warmup, NULL, reset,
-                                            counter_save, counter_load, NULL};
+                                            counter_save, counter_load, NULL, 0, NULL};
 #else
 #if VARIANT_UPDATE_FAILS
 /* Fails on a candle whose close is 13; refuses one whose close is 0 (a value it cannot use). */
@@ -118,6 +118,10 @@ static onepath_status load(void* x, const void* b, size_t s, char* err, size_t n
 #define KIND_NAME "test_null_update"
 #elif VARIANT_OLD_MINOR
 #define KIND_NAME "test_old_minor"
+#elif VARIANT_TOLERANCE_UNSAID
+#define KIND_NAME "test_tolerance_unsaid"
+#elif VARIANT_TOLERANCE_HUGE
+#define KIND_NAME "test_tolerance_huge"
 #else
 #define KIND_NAME "test_constant"
 #endif
@@ -131,9 +135,16 @@ static onepath_status load(void* x, const void* b, size_t s, char* err, size_t n
 #else
 #define LAST_ERROR NULL
 #endif
+#if VARIANT_TOLERANCE_UNSAID /* a tolerance without its reason */
+#define TOLERANCE 1e-9, NULL
+#elif VARIANT_TOLERANCE_HUGE /* a tolerance that is no longer parity */
+#define TOLERANCE 0.5, "rounded to halves"
+#else
+#define TOLERANCE 0, NULL
+#endif
 
 static const onepath_indicator_kind kind = {KIND_SIZE, KIND_NAME, "always 1", outputs, 1, create, destroy, clone, UPDATE, emit, warmup,
-                                            NULL, reset, save, load, LAST_ERROR};
+                                            NULL, reset, save, load, LAST_ERROR, TOLERANCE};
 #endif
 static const onepath_indicator_kind* const kinds[] = {&kind};
 

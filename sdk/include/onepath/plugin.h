@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 #define ONEPATH_ABI_MAJOR 1
-#define ONEPATH_ABI_MINOR 2
+#define ONEPATH_ABI_MINOR 3
 
 /* Set by onepath_add_plugin() (the build's revision); for the manifest's build_id. */
 #ifndef ONEPATH_BUILD_ID
@@ -152,6 +152,14 @@ typedef struct onepath_indicator_kind {
   /* Minor 2; may be NULL. Why update last answered ONEPATH_ERROR (valid until the next call
    * into this kind on this thread). Read only when struct_size covers it. */
   const char* (*last_error)(const void* instance);
+  /* Minor 3; read only when struct_size covers it. The tolerance ladder (docs/certify.md):
+   * 0 promises that batch (a column at a time) and streaming (a candle at a time) give the
+   * same bits. A kind that cannot promise it (its batch sums in another order, it calls a
+   * library that does) declares the largest relative difference it allows, and why;
+   * `onepath certify` and a paper session's shadow check compare its columns, and columns
+   * computed from them, within it, and name it beside them. */
+  double tolerance;
+  const char* tolerance_why; /* one sentence; required when tolerance > 0 */
 } onepath_indicator_kind;
 
 /* ---- filters: between a strategy's intents and the risk manager ---- */

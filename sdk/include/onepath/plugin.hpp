@@ -14,6 +14,9 @@
 //     void reset();
 //     void save(std::string& out) const;            // append the state
 //     void load(std::string_view bytes);            // throw on a damaged state
+//     // optional (ABI minor 3), when batch cannot give streaming's bits (docs/certify.md):
+//     static constexpr double tolerance = 1e-12;    // relative
+//     static constexpr const char* tolerance_why = "...";
 //   };
 //   static const onepath_indicator_kind kama = onepath::indicator_kind<Kama>();
 //
@@ -219,6 +222,7 @@ onepath_indicator_kind indicator_kind() {
   k.reset = [](void* x) { static_cast<T*>(x)->reset(); };
   k.save = detail::save<T>;
   k.load = detail::load<T>;
+  if constexpr (requires { T::tolerance; T::tolerance_why; }) k.tolerance = T::tolerance, k.tolerance_why = T::tolerance_why;
   return k;
 }
 
