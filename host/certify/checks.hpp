@@ -24,10 +24,16 @@ struct CertifyCase {
   std::vector<std::string> columns;
   std::string registry;                 // where models named by registry name are found
   std::vector<std::string> script_files;  // every file the strategy's Lua state ran
+  std::vector<std::size_t> restore_at;    // slices Eq. 3 and 4 restore at besides their random ones
+  bool probe = false;                     // a probe strategy's case: only Eq. 3 and 4 apply
 };
 // A case of this session over this market: the strategy's feature set, probed once, and the
 // batch columns every check compares with.
 CertifyCase make_case(std::string name, const RunConfig& config, SessionConfig session, std::vector<CandleSeries> market, Timeframe tf);
+
+// The config's filters, risk and execution under a probe strategy's bursts of buys and a
+// long drought (seed 001 §11bis), restored inside each; none when the data is too short.
+std::optional<CertifyCase> burst_drought_case(const RunConfig& config, const CertifyCase& config_case);
 
 // What a run decided and did, and its state before the end-of-data close-out.
 struct RunRecord {

@@ -300,7 +300,10 @@ std::vector<StageResult> check_restore(const CertifyCase& c, const RunRecord& st
   MarketMerge merge(c.market);
   std::size_t slices = 0;
   for (TimeSlice s; merge.next(s);) ++slices;
-  const auto points = random_points(rng, 1, slices, splits);
+  auto points = random_points(rng, 1, slices, splits);
+  for (std::size_t k : c.restore_at)
+    if (k < slices && std::find(points.begin(), points.end(), k) == points.end()) points.push_back(k);
+  std::sort(points.begin(), points.end());
   for (std::size_t k : points) {
     const RunRecord restored = run_case(c, k);
     std::size_t compared = 0;
@@ -316,7 +319,9 @@ std::vector<StageResult> check_restore(const CertifyCase& c, const RunRecord& st
       break;
     }
   }
-  decisions.note = "the strategy's and the filter chain's decisions, uninterrupted vs saved and restored at " + std::to_string(points.size()) + " random slices";
+  decisions.note = "the strategy's and the filter chain's decisions, uninterrupted vs saved and restored at " + std::to_string(points.size()) + " slices" +
+                   (c.restore_at.empty() ? " (random)" : " (random, inside each burst, in the drought and as it ends)");
+  if (c.probe) decisions.note += "; a probe strategy: 20 bars of buys per symbol, 500 of nothing, 20 more, through the config's filters, risk and execution";
   ledger.note = "trades, equity marks, and the state before the close-out (orders, lots, filters, risk) under the same restores";
   if (first) (first->stage == decisions.stage ? decisions : ledger).verdict = "diverged";
   if (first && first->stage == decisions.stage) ledger.verdict = "not reached";

@@ -96,7 +96,11 @@ TEST_CASE("a sound config is certified at every stage, and --check names each in
   RunConfig c = p.config(script, "[[plugins]]\npath = \"ta_extra.so\"\n[[filters]]\nscript = \"filter.lua\"\n");
   const Certificate cert = certify(c, quick());
   CHECK_MESSAGE(cert.passed, (cert.divergence ? describe(*cert.divergence) : "failures: " + std::to_string(cert.failures.size())));
-  REQUIRE(cert.cases.size() == 1);
+  REQUIRE(cert.cases.size() == 2);
+  CHECK(cert.cases[1].name == "burst and drought");  // the Lua filter under bursts and a drought
+  REQUIRE(cert.cases[1].stages.size() == 2);
+  CHECK(cert.cases[1].stages[0].verdict == "identical");
+  CHECK(cert.cases[1].stages[0].note.find("inside each burst") != std::string::npos);
   std::set<std::string> stages;
   for (const auto& s : cert.cases[0].stages) {
     CAPTURE(s.stage);
@@ -166,6 +170,20 @@ TEST_CASE("each stage broken on purpose is caught and named: the stage, the colu
     REQUIRE(cert.divergence);
     CHECK(cert.divergence->stage == "Eq. 4 execution");
     CHECK(cert.divergence->field.find("the execution engine") != std::string::npos);
+  }
+  SUBCASE("Eq. 3 under bursts and a drought: a cooldown kept outside the filter's saved state") {
+    // The strategy never trades, so only certify's burst-and-drought probe feeds the filter.
+    p.write("forgetful.lua", "local F = {}\nF.__index = F\nlocal last = {}\nfunction F.new() return setmetatable({}, F) end\n"
+                             "function F:apply(intent, ctx)\n  local was = last[ctx.symbol]\n  last[ctx.symbol] = ctx.bar\n"
+                             "  if was and ctx.bar - was < 5 then return nil, 'cooldown' end\n  return intent\nend\nreturn F\n");
+    const RunConfig c = p.config(p.write("never.lua", strategy(kEmas, "", "false")), "[[filters]]\nscript = \"forgetful.lua\"\n");
+    const Certificate cert = certify(c, quick());
+    REQUIRE(cert.divergence);
+    CHECK(cert.divergence->case_name == "burst and drought");
+    CHECK(cert.divergence->stage == "Eq. 3 decisions and filters");
+    CHECK(cert.cases.at(0).name == "config data");
+    REQUIRE(cert.cases.at(0).stages.size() == 6);  // every stage ran, and passed, on the config's own strategy
+    for (const auto& st : cert.cases.at(0).stages) CHECK(st.verdict != "diverged");
   }
   SUBCASE("Eq. 5: a strategy that decides otherwise in a paper session") {
     const RunConfig c = p.config(p.write("driver.lua", strategy(kEmas, "", "f.fast > f.slow and service('test_driver', 'driver') ~= 'paper'")), plugin);

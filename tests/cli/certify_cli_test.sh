@@ -12,7 +12,7 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 cd "$work" || exit 1
 
 out=$("$onepath" --log-level warn certify "$root/examples/quickstart.toml" --fixtures --db "$work/j.db" 2>&1); rc=$?
-[ $rc -eq 0 ] && grep -q "certificate PASSED: 10 cases, 60 checks" <<<"$out" || fail "quickstart --fixtures: exit $rc, $out"
+[ $rc -eq 0 ] && grep -q "certificate PASSED: 11 cases, 62 checks" <<<"$out" || fail "quickstart --fixtures: exit $rc, $out"
 for f in certificate.json certificate.html; do [ -s "runs/quickstart/certify/$f" ] || fail "no runs/quickstart/certify/$f"; done
 grep -q '"passed": true' runs/quickstart/certify/certificate.json || fail "certificate.json does not say passed"
 grep -q "Warm-up truth" runs/quickstart/certify/certificate.html || fail "certificate.html has no warm-up table"
