@@ -81,6 +81,7 @@ std::string certificate_json(const Certificate& c) {
             {"divergence", c.divergence ? divergence_json(*c.divergence) : json()},
             {"failures", c.failures},
             {"warnings", c.warnings},
+            {"readiness", {{"first_values", c.first_value_bars}, {"warmup_bars", c.warmup_bars}, {"settled_by", c.settled_by}}},
             {"warmup", warmup},
             {"inputs", inputs},
             {"seconds", c.seconds}};
@@ -128,7 +129,10 @@ code,pre{font:12px ui-monospace,monospace}pre{background:#f6f6f6;padding:.6em;ov
            html_escape(s.note) + "</td></tr>\n";
   h += "</table>\n";
   if (!c.warmup.empty()) {
-    h += "<h2>Warm-up truth</h2><p class=note>Per feature: the bars the enricher bootstraps with (declared) and the least history whose values "
+    h += "<h2>Warm-up truth</h2><p>Every feature has a value after " + std::to_string(c.first_value_bars) +
+         " candles (a paper session is ready then); values no longer depend on where the data starts after " + std::to_string(c.warmup_bars) +
+         " (declared, set by " + html_escape(c.settled_by) + "; a paper session bootstraps on as many).</p>"
+         "<p class=note>Per feature: the bars the enricher bootstraps with (declared) and the least history whose values "
          "equal the full history's within 1e-9 relative at random bars (measured; exact when bit for bit).</p><table><tr><th>feature</th>"
          "<th>declared</th><th>measured</th><th></th></tr>\n";
     for (const auto& w : c.warmup)

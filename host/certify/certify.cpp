@@ -152,7 +152,11 @@ Certificate certify(const RunConfig& config, const CertifyOptions& o) {
     cert.cases.push_back(std::move(result));
     if (first) break;
   }
-  for (const auto& t : Enricher(cases[0].features, cases[0].tf).declared_tolerances()) cert.tolerances.push_back({t.column, t.kind, t.why, t.relative});
+  const Enricher declared(cases[0].features, cases[0].tf);
+  for (const auto& t : declared.declared_tolerances()) cert.tolerances.push_back({t.column, t.kind, t.why, t.relative});
+  cert.first_value_bars = declared.first_value_bars();
+  cert.warmup_bars = declared.warmup_bars();
+  cert.settled_by = declared.warmup_feature();
   if (!cert.divergence) {
     cert.warmup = measure_warmup(cases[0], rng);
     for (const auto& w : cert.warmup)

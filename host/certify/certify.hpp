@@ -79,6 +79,10 @@ struct Certificate {
   std::optional<ParityDivergence> divergence;
   std::vector<CaseResult> cases;
   std::vector<WarmupTruth> warmup;
+  // docs/warmup.md: a paper session is ready after first_value_bars candles, bootstraps on
+  // warmup_bars (declared; settled_by needs them); `warmup` holds what the data shows.
+  std::size_t first_value_bars = 0, warmup_bars = 0;
+  std::string settled_by;
   std::vector<CertifiedTolerance> tolerances;  // empty: every comparison was exact
   std::vector<std::string> warnings, failures;  // failures besides a divergence (a model in sample)
   std::vector<CertifiedInput> inputs;

@@ -179,7 +179,8 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
     int settle = n.indicator->settle_bars();
     if (settle <= 0) settle = n.indicator->warmup() + 1;
     n.need_bars = inputs_need + static_cast<std::size_t>(settle) * static_cast<std::size_t>(n.factor) + static_cast<std::size_t>(n.factor - 1);
-    warmup_bars_ = std::max(warmup_bars_, n.need_bars);
+    if (n.need_bars > warmup_bars_) warmup_bars_ = n.need_bars, warmup_feature_ = n.name;
+    first_value_bars_ = std::max(first_value_bars_, n.first_bars + static_cast<std::size_t>(n.factor - 1));
     // A difference within an input's tolerance reaches what is computed from it.
     if (n.indicator->tolerance() > 0) n.tolerance = n.indicator->tolerance(), n.tolerance_from = &n;
     for (std::size_t j : n.feeds_from)

@@ -35,6 +35,12 @@ class Enricher {
   // Candles a bootstrap needs so that its rows equal those of a history started at any
   // earlier point (within 1e-9 relative; path-dependent kinds excepted, docs/enrichment.md).
   std::size_t warmup_bars() const { return warmup_bars_; }
+  // The feature whose settling sets warmup_bars() (a message names it).
+  const std::string& warmup_feature() const { return warmup_feature_; }
+  // Candles until every column has its first value (the kinds' declared warm-up; at most, a
+  // higher timeframe's first bar may close sooner): from then on a strategy sees no NaN
+  // that warm-up explains, and a paper session is ready (docs/warmup.md).
+  std::size_t first_value_bars() const { return first_value_bars_; }
 
   // Starts afresh from history. Fewer than warmup_bars() candles is an error
   // (enrichment_bootstrap_insufficient_history) unless allow_partial; none is always one.
@@ -107,7 +113,8 @@ class Enricher {
   std::vector<std::string> columns_;
   std::vector<std::unique_ptr<Node>> nodes_;  // in dependency order
   std::vector<Resampler> resamplers_;         // one per higher timeframe
-  std::size_t warmup_bars_ = 0;
+  std::size_t warmup_bars_ = 0, first_value_bars_ = 0;
+  std::string warmup_feature_;
   void emit_all();  // current_ from the indicators' state
   FeatureSet inputs_subset(const std::vector<std::string>& columns) const;  // the features these columns come from
   void plan();      // direct_ and rest_ from nodes_

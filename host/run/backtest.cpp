@@ -281,9 +281,14 @@ BacktestResult run_backtest_on(const SessionConfig& c, const std::vector<CandleS
   res.feature_columns = session.feature_columns();
   res.script_files = session.script_files();
 
-  for (const auto& s : market)  // said before the run: its features would never all be ready
+  for (const auto& s : market)  // said before the run (docs/warmup.md)
     if (s.size() < session.warmup_bars())
-      log::warn("data_shorter_than_warmup", {{"symbol", s.symbol}, {"candles", s.size()}, {"warmup_bars", session.warmup_bars()}});
+      log::warn("data_shorter_than_warmup",
+                {{"symbol", s.symbol}, {"candles", s.size()}, {"first_values", session.first_value_bars()}, {"warmup_bars", session.warmup_bars()},
+                 {"settled_by", session.warmup_feature()},
+                 {"what", s.size() < session.first_value_bars() ? "some features never get a value on this data"
+                                                               : "the features never settle on this data: every value still depends on where it starts, so a "
+                                                                 "longer history (or a paper session, which bootstraps on warmup_bars candles) gives other values"}});
   for (const FeatureSpec& f : session.feature_set().features)  // a model scored on what it learned flatters every metric
     if (f.indicator.kind == "model")
       if (const std::string why = in_sample(resolve_model(f), market); !why.empty())

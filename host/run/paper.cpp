@@ -116,6 +116,7 @@ class PaperRun final : public SessionSink {
   std::string metrics_text() const;
   nlohmann::json status() const;
   bool ready() const;
+  std::string warming_up() const;
   // Hot reload: validate the strategy as it now is on disk in a child, swap it in between
   // candles, journal and report either way.
   nlohmann::json reload(const std::string& trigger);
@@ -808,6 +809,15 @@ void PaperRun::show_status(bool last) {
   });
 }
 
+// Which symbols lack candles for their features' first values, and how many they have.
+std::string PaperRun::warming_up() const {
+  std::string out = "warming up:";
+  for (std::size_t s = 0; s < c_.session.symbols.size(); ++s)
+    if (const auto seen = session_->seen(static_cast<int>(s)); seen < session_->first_value_bars())
+      out += " " + c_.session.symbols[s] + " " + std::to_string(seen) + " of " + std::to_string(session_->first_value_bars());
+  return out + " candles until every feature has a value\n";
+}
+
 bool PaperRun::ready() const {
   if (!session_->warm() || stopping_) return false;
   const double period = c_.paper.speed > 0 ? static_cast<double>(feed_->timeframe().duration_ms()) / 1e3 / c_.paper.speed : 0;
@@ -870,7 +880,8 @@ nlohmann::json PaperRun::status() const {
     symbols.push_back({{"symbol", c_.session.symbols[s]},
                        {"last_candle", last.ts ? nlohmann::json(format_iso(last.ts)) : nlohmann::json()},
                        {"last_close", last.ts ? nlohmann::json(last.close) : nlohmann::json()},
-                       {"position", k.position(static_cast<int>(s))}});
+                       {"position", k.position(static_cast<int>(s))},
+                       {"candles_seen", session_->seen(static_cast<int>(s))}});
   }
   nlohmann::json scripts = nlohmann::json::array();
   for (const auto& [path, sha] : scripts_) scripts.push_back({{"path", path}, {"sha256", sha}});
@@ -879,6 +890,9 @@ nlohmann::json PaperRun::status() const {
                       {"feed", feed_->describe()},
                       {"state", stopping_ ? (complete_ ? "complete" : "stopping") : "running"},
                       {"warm", session_->warm()},
+                      {"settled", session_->settled()},
+                      {"warmup", {{"first_values", session_->first_value_bars()}, {"settled", session_->warmup_bars()},
+                                  {"settled_by", session_->warmup_feature()}}},
                       {"ready", ready()},
                       {"entries_paused", session_->entries_paused()},
                       {"candles", session_->candles()},
@@ -907,7 +921,7 @@ HttpResponse PaperRun::handle(const HttpRequest& req) {
   if (get && path == "/health/live") return {200, "text/plain; charset=utf-8", "live\n"};
   if (get && path == "/health/ready") {
     const bool ok = ready();
-    return {ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "ready\n" : session_->warm() ? "not fed recently\n" : "warming up\n"};
+    return {ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "ready\n" : session_->warm() ? "not fed recently\n" : warming_up()};
   }
   if (get && path == "/metrics") return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_text()};
   if (get && path == "/status") return {200, "application/json", status().dump(2) + "\n"};

@@ -1,5 +1,6 @@
 #include "run/session.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -89,6 +90,8 @@ std::vector<std::string> Session::never_ready(int symbol) const {
 }
 void Session::emit_features(int symbol, double* row) const { enrichers_[static_cast<std::size_t>(symbol)]->emit(row); }
 std::size_t Session::warmup_bars() const { return enrichers_[0]->warmup_bars(); }
+std::size_t Session::first_value_bars() const { return enrichers_[0]->first_value_bars(); }
+const std::string& Session::warmup_feature() const { return enrichers_[0]->warmup_feature(); }
 
 void Session::warm_up(int symbol, const CandleSeries& history) {
   Enricher& e = *enrichers_.at(static_cast<std::size_t>(symbol));
@@ -97,9 +100,11 @@ void Session::warm_up(int symbol, const CandleSeries& history) {
 }
 
 bool Session::warm() const {
-  for (std::uint64_t n : seen_)
-    if (n < warmup_bars()) return false;
-  return true;
+  return std::all_of(seen_.begin(), seen_.end(), [n = first_value_bars()](std::uint64_t s) { return s >= n; });
+}
+
+bool Session::settled() const {
+  return std::all_of(seen_.begin(), seen_.end(), [n = warmup_bars()](std::uint64_t s) { return s >= n; });
 }
 
 void Session::start() { strategy_->on_start(); }

@@ -78,7 +78,13 @@ class Session {
   // A symbol's current feature row (feature_columns().size() values); changes nothing.
   void emit_features(int symbol, double* row) const;
   const std::string& feature_set_version() const;
+  // docs/warmup.md: candles until every feature has a value, and until none depends on
+  // where the data began (what a paper session bootstraps with).
+  std::size_t first_value_bars() const;
   std::size_t warmup_bars() const;
+  const std::string& warmup_feature() const;
+  // Candles of a symbol the features have seen, history included.
+  std::uint64_t seen(int symbol) const { return seen_[static_cast<std::size_t>(symbol)]; }
   // The column whose non-zero value lets on_bar run (the strategy's `gate`), or -1.
   int gate_column() const { return gate_; }
 
@@ -128,8 +134,10 @@ class Session {
   std::size_t decisions() const { return decisions_; }
   std::size_t placed() const { return placed_; }
   TimestampMs last_ts() const { return last_ts_; }
-  // Every symbol has seen the candles its features need (warm-up included).
+  // Every symbol has seen first_value_bars() candles (history included): its features have
+  // values (a paper session is ready). settled(): warmup_bars(), none depends on the start.
   bool warm() const;
+  bool settled() const;
 
   // The strategy's version: SHA-256 (12 hex) of every file its Lua state ran and its params.
   const std::string& strategy_version() const { return strategy_version_; }

@@ -123,7 +123,7 @@ out=$("$onepath" -q backtest whole.toml "${one[@]}" --no-journal --set "data.sta
 [ $rc -eq 2 ] && grep -q "no candles in \[data\] start..end" <<<"$out" || fail "a range without data: exit $rc, $out"
 
 out=$("$onepath" backtest mine.toml --no-progress --no-journal --set data.generate.bars=20 --set output.dir= 2>&1) || fail "a short run: $out"
-grep -q "data_shorter_than_warmup symbol=BTC candles=20 warmup_bars=" <<<"$out" || fail "no warning for data shorter than the warm-up: $out"
+grep -q "data_shorter_than_warmup symbol=BTC candles=20 first_values=[0-9]* warmup_bars=[0-9]* settled_by=" <<<"$out" || fail "no warning for data shorter than the warm-up: $out"
 
 # The progress line on a terminal ends with a newline, and the summary's time is the wall time.
 on_tty "'$onepath' backtest mine.toml --set data.generate.bars=3000 --set strategy.script=$root/scripts/strategies/ema_crossover.lua" >tty.out 2>&1

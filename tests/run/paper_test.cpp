@@ -135,8 +135,8 @@ TEST_CASE("paper HTTP on loopback: health, metrics, status, the kill switch, sto
   CHECK(http(p, "GET", "/health/live").status == 200);
   REQUIRE(eventually([&] { return http(p, "GET", "/status").body.find("\"candles\": 3,") != std::string::npos; }));
   Reply ready = http(p, "GET", "/health/ready");
-  CHECK(ready.status == 503);  // one candle in: the EMAs are not warm
-  CHECK(ready.body == "warming up\n");
+  CHECK(ready.status == 503);  // one candle in: the EMAs have no value yet
+  CHECK(ready.body == "warming up: BTC 1 of 8 ETH 1 of 8 SOL 1 of 8 candles until every feature has a value\n");
 
   Reply metrics = http(p, "GET", "/metrics");
   CHECK(metrics.status == 200);

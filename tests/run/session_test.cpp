@@ -234,3 +234,39 @@ TEST_CASE("a Session saved and restored into a new one every 97 slices ends with
   Recorded r{restored.trades, restored.equity, restored.decision_log.records()};
   check_same(straight, r);
 }
+
+TEST_CASE("warm-up, one story: ready when every feature has a value, settled after the declared warm-up, decisions from the first values") {
+  TempDir dir;
+  RunConfig c = config(dir, "");
+  struct Decisions final : SessionSink {
+    std::vector<TimestampMs> at;
+    void on_decision(const DecisionView& d) override { at.push_back(d.ts); }
+    void on_trade(const Trade&) override {}
+    void on_mark(const EquityPoint&) override {}
+    void on_final_mark(const EquityPoint&) override {}
+  } sink;
+  Session s(c.session, k15m, sink);
+  // ema(8) has its first value at the 8th candle; settling (1e-12 of the start forgotten) takes far longer.
+  CHECK(s.first_value_bars() == 8);
+  CHECK(s.warmup_bars() > 100);
+  CHECK(s.warmup_feature() == "ema_slow");
+  const auto m = market_with_gaps(600, 5);
+  std::size_t next[3] = {0, 0, 0};
+  auto feed = [&](int symbol, std::size_t n) {
+    for (std::size_t k = 0; k < n; ++k, ++next[symbol]) s.on_candle(symbol, m[static_cast<std::size_t>(symbol)][next[symbol]]);
+  };
+  feed(0, 7), feed(1, 7);
+  CHECK_FALSE(s.warm());  // SOL has seen nothing
+  feed(2, 8);
+  CHECK_FALSE(s.warm());  // BTC and ETH: 7 of 8
+  feed(0, 1), feed(1, 1);
+  CHECK(s.warm());
+  CHECK(s.seen(0) == 8);
+  CHECK_FALSE(s.settled());
+  while (sink.at.empty() && next[0] + 1 < s.warmup_bars()) feed(0, 1);
+  CHECK_FALSE(sink.at.empty());  // the strategy decides once its features have values, before they settle
+  feed(0, s.warmup_bars() - next[0]), feed(1, s.warmup_bars() - next[1]);
+  CHECK_FALSE(s.settled());  // SOL: 8
+  feed(2, s.warmup_bars() - next[2]);
+  CHECK(s.settled());
+}
