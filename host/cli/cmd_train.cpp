@@ -60,6 +60,7 @@ void add_train_commands(CLI::App& app, Action& action) {
       if (!o->db.empty()) c.journal = c.registry = o->db;
       if (o->no_journal) c.journal.clear();
       TrainInput in;
+      if (c.train.start || c.train.end) c.start = c.train.start, c.end = c.train.end;  // the training window
       in.market = load_market(c, in.timeframe);
       in.same_bar = c.session.execution.same_bar;
       in.config_path = std::filesystem::absolute(c.path).lexically_normal().string();

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct TrainConfig {
   BoosterParams booster;
   std::uint64_t seed = 1;
   int trials = 0;  // > 0: a seeded random search of booster params, scored by mean fold AUC
+  // The training window, in place of [data] start / end: a backtest of the same config on
+  // the candles after `end` is out of sample.
+  std::optional<TimestampMs> start, end;
 };
 
 struct FoldMetrics {

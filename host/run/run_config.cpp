@@ -44,7 +44,7 @@ const std::map<std::string, std::set<std::string>>& schema() {
       {"output", {"dir", "db", "equity_every", "report"}},
       {"paper.feed_params", {"*"}},
       {"train", {"features", "out", "name", "label", "horizon", "threshold", "stop_pct", "take_pct", "folds", "purge", "embargo", "rounds",
-                 "max_depth", "eta", "subsample", "colsample_bytree", "min_child_weight", "seed", "trials"}},
+                 "max_depth", "eta", "subsample", "colsample_bytree", "min_child_weight", "seed", "trials", "start", "end"}},
       {"paper", {"feed", "feed_params", "speed", "start", "dir", "snapshot_every", "pause_file", "host", "port", "token_env", "history_bars", "reload", "reload_candles", "reload_partial_warmup", "reload_probation", "on_error", "shadow_every", "shadow_window"}},
   };
   return s;
@@ -498,6 +498,10 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
     r.set("train.min_child_weight", t.booster.min_child_weight, 0, 1e6);
     r.set("train.seed", t.seed, 0, 2147483647);
     r.set("train.trials", t.trials, 0, 10000);
+    t.start = r.moment("train.start");
+    t.end = r.moment("train.end");
+    if (t.start && t.end && *t.end <= *t.start)
+      throw InputError(path + ": [train] end (" + format_iso(*t.end) + ") is not after start (" + format_iso(*t.start) + ")");
   }
   return c;
 }
