@@ -25,5 +25,6 @@ void add_catalog_commands(CLI::App& app, Action& action);  // indicators, strate
 void add_project_commands(CLI::App& app, Action& action);  // init, completion
 void add_report_commands(CLI::App& app, Action& action);
 void add_certify_commands(CLI::App& app, Action& action);
+void add_sweep_commands(CLI::App& app, Action& action);
 
 }  // namespace onepath::cli

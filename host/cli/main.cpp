@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
   cli::add_runs_commands(app, action);
   cli::add_report_commands(app, action);
   cli::add_certify_commands(app, action);
+  cli::add_sweep_commands(app, action);
   cli::add_catalog_commands(app, action);
   cli::add_project_commands(app, action);
   cli::add_bench_commands(app, action);
@@ -150,6 +151,8 @@ int main(int argc, char** argv) {
       continue;
     }
     if (std::string why = unknown_command(*at, args[i]); !why.empty()) {
+      // a command with subcommands and a positional of its own (sweep FILE, sweep status ID)
+      if (at != &app && !at->get_options([](const CLI::Option* opt) { return opt->get_positional(); }).empty()) break;
       cli::print_final_error("error", why, 2);
       return 2;
     }

@@ -29,7 +29,8 @@ namespace fs = std::filesystem;
 // Allowed keys per table path; "*" allows any key (params).
 const std::map<std::string, std::set<std::string>>& schema() {
   static const std::map<std::string, std::set<std::string>> s = {
-      {"", {"plugins", "data", "strategy", "filters", "execution", "risk", "output", "paper", "ai", "train"}},  // [ai]: the ai_router plugin reads and checks it
+      // [ai]: the ai_router plugin reads and checks it; [sweep]: onepath sweep (sweep/sweep_config.cpp)
+      {"", {"plugins", "data", "strategy", "filters", "execution", "risk", "output", "paper", "ai", "train", "sweep"}},
       {"plugins", {"path", "params"}},
       {"plugins.params", {"*"}},
       {"data", {"symbols", "timeframe", "files", "dir", "start", "end", "generate"}},
@@ -184,6 +185,18 @@ void apply_override(toml::table& root, const std::string& assignment) {
     if (!next) {
       t->insert(part, toml::table{});
       next = t->get(part);
+    }
+    // filters.0.bars: an index into an array of tables ([[filters]]), counted from 0
+    if (toml::array* arr = next->as_array()) {
+      const std::size_t idot = path.find('.', dot + 1);
+      const std::string index = path.substr(dot + 1, idot == std::string::npos ? std::string::npos : idot - dot - 1);
+      if (index.empty() || index.find_first_not_of("0123456789") != std::string::npos || idot == std::string::npos)
+        throw InputError("--set: '" + path.substr(0, dot) + "' is a list: name an entry by its index, from 0 ('" + path.substr(0, dot) + ".0.key')");
+      const std::size_t i = std::stoul(index);
+      if (i >= arr->size() || !(*arr)[i].is_table())
+        throw InputError("--set: '" + path.substr(0, idot) + "': the list has " + std::to_string(arr->size()) + " entries (indices from 0)");
+      next = &(*arr)[i];
+      dot = idot;
     }
     if (!next->is_table()) throw InputError("--set: '" + path.substr(0, dot) + "' is not a table");
     t = next->as_table();

@@ -57,6 +57,13 @@ std::vector<std::string> migrations(std::string_view dialect) {
           "promoted_at BIGINT, UNIQUE (name, version))",
       // 7: the process's start time beside its pid: a reused pid does not keep a crashed run alive
       "ALTER TABLE runs ADD COLUMN pid_start TEXT",
+      // 8: a sweep's cells (store/sweep_cells.hpp), each once
+      "CREATE TABLE sweep_cells (run_id BIGINT NOT NULL REFERENCES runs (id), cell BIGINT NOT NULL, point BIGINT NOT NULL, "
+      "variant BIGINT NOT NULL, fold BIGINT NOT NULL, symbols TEXT NOT NULL, sets TEXT NOT NULL, test_start BIGINT NOT NULL, "
+      "test_end BIGINT NOT NULL, objective DOUBLE PRECISION, trades BIGINT NOT NULL, total_return DOUBLE PRECISION, sharpe DOUBLE PRECISION, "
+      "sortino DOUBLE PRECISION, calmar DOUBLE PRECISION, max_drawdown DOUBLE PRECISION, final_equity DOUBLE PRECISION, "
+      "profit_factor DOUBLE PRECISION, win_rate DOUBLE PRECISION, candles BIGINT NOT NULL, decisions BIGINT NOT NULL, "
+      "ledger_sha256 TEXT NOT NULL, seconds DOUBLE PRECISION NOT NULL, PRIMARY KEY (run_id, cell))",
   };
 }
 
@@ -179,7 +186,7 @@ std::unique_ptr<Journal> Journal::open_existing(const std::string& address) {
 bool Journal::delete_run(std::int64_t id) {
   if (!run(id)) return false;
   in_transaction([&] {
-    for (const char* table : {"trades", "equity", "decisions", "events"}) {
+    for (const char* table : {"trades", "equity", "decisions", "events", "sweep_cells"}) {
       auto del = db_->prepare(std::string("DELETE FROM ") + table + " WHERE run_id = $1");
       del->bind(1, id);
       del->step();

@@ -12,7 +12,7 @@
 
 namespace onepath {
 
-constexpr int kJournalSchemaVersion = 7;
+constexpr int kJournalSchemaVersion = 8;
 constexpr const char* kDefaultJournal = "runs/onepath.db";
 
 struct RunInfo {

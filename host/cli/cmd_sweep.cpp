@@ -1,0 +1,187 @@
+// onepath sweep SWEEP.toml: a walk-forward parameter search on the one code path.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/console.hpp"
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/interrupt.hpp"
+#include "core/number_format.hpp"
+#include "core/time.hpp"
+#include "run/run_config.hpp"
+#include "store/sweep_cells.hpp"
+#include "sweep/record.hpp"
+#include "sweep/run_sweep.hpp"
+
+namespace onepath::cli {
+namespace {
+
+std::string cells_csv(const SweepConfig& c, const SweepOutcome& s) {
+  std::string out = "cell,point,variant,symbols,fold,test_start,test_end,candles,trades," + c.objective + ",total_return,sharpe,max_drawdown,ledger_sha256\n";
+  for (const auto& cell : s.plan.cells) {
+    const auto& r = s.results[cell.index];
+    if (!r) continue;
+    std::string symbols;
+    for (const auto& x : cell.symbols) symbols += (symbols.empty() ? "" : "+") + x;
+    out += fmt::format("{},{},{},{},{},{},{},{},{},", cell.index + 1, cell.point + 1, c.variants[cell.variant].name, symbols, cell.fold + 1,
+                       format_iso(cell.test_start), format_iso(cell.test_end), r->candles, r->metrics.trades);
+    for (double v : {r->objective, r->metrics.total_return, r->metrics.sharpe, r->metrics.max_drawdown}) append_double(out, v), out += ',';
+    out += r->ledger_sha256 + "\n";
+  }
+  return out;
+}
+
+nlohmann::json ranking_json(const SweepConfig& c, const SweepOutcome& s) {
+  nlohmann::json ranked = nlohmann::json::array();
+  auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); };
+  for (const auto& r : s.ranking)
+    ranked.push_back({{"point", r.point + 1}, {"variant", c.variants[r.variant].name}, {"sets", r.sets}, {"score", number(r.score)},
+                      {"mean", number(r.mean)}, {"stddev", number(r.stddev)}, {"cells", r.cells}, {"min_trades", r.min_trades},
+                      {"passes", r.passes}, {"why_not", r.why_not}});
+  return {{"sweep", c.path},
+          {"run", c.run_path},
+          {"objective", c.objective},
+          {"direction", c.maximize ? "max" : "min"},
+          {"aggregate", c.aggregate == SweepConfig::Aggregate::mean ? "mean" : c.aggregate == SweepConfig::Aggregate::median ? "median" : "worst"},
+          {"cells", s.plan.cells.size()},
+          {"points", s.plan.points.size()},
+          {"variants", c.variants.size()},
+          {"groups", s.plan.groups.size()},
+          {"seconds", s.seconds},
+          {"ranking", ranked}};
+}
+
+// onepath sweep status ID: how far a sweep is, from the journal, while it runs or after.
+void add_status(CLI::App& sweep, Action& action) {
+  struct Opts {
+    std::int64_t id = 0;
+    std::string db = kDefaultJournal;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = sweep.add_subcommand("status", "A sweep's run: its status and the cells recorded so far");
+  cmd->add_option("ID", o->id, "The sweep's run id (onepath runs list)")->required();
+  cmd->add_option("--db", o->db, "Journal: a SQLite file or postgresql://...")->capture_default_str();
+  cmd->add_flag("--json", o->json, "One JSON object");
+  cmd->callback([o, &action] {
+    action = [o] {
+      auto journal = Journal::open_existing(o->db);
+      const auto run = journal->run(o->id);
+      if (!run || run->kind != "sweep") throw InputError("no sweep run " + std::to_string(o->id) + " in " + o->db);
+      const auto cells = SweepCells(*journal).of(o->id);
+      const std::string status = Journal::display_status(*run);
+      if (o->json) {
+        fmt::print("{}\n", nlohmann::json{{"run", o->id}, {"status", status}, {"cells_recorded", cells.size()}, {"sweep", run->config_path}}.dump());
+        return 0;
+      }
+      fmt::print("sweep run {} ({}): {}, {} cells recorded\n", o->id, run->config_path, status, cells.size());
+      return 0;
+    };
+  });
+}
+
+}  // namespace
+
+void add_sweep_commands(CLI::App& app, Action& action) {
+  struct Opts {
+    std::string config, out, db;
+    int workers = 0;
+    bool json = false, no_progress = false, no_journal = false;
+    std::size_t top = 10;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("sweep", "Walk-forward parameter search: every cell a backtest on the one code path");
+  cmd->add_option("SWEEP.toml", o->config, "A [sweep] table: beside a RUN.toml (run = \"...\") or inside it")->check(CLI::ExistingFile);
+  cmd->add_option("--workers", o->workers, "Worker threads (default: the sweep's, else the machine's cores)")->check(CLI::Range(1, 1024));
+  cmd->add_option("--out", o->out, "Folder for cells.csv and ranking.json (default runs/<sweep name>/sweep)");
+  cmd->add_option("--top", o->top, "Choices shown on the terminal")->capture_default_str();
+  cmd->add_flag("--json", o->json, "Print the ranking as one JSON object instead of a table");
+  cmd->add_flag("--no-progress", o->no_progress, "No progress line");
+  cmd->add_option("--db", o->db, "Journal: a SQLite file or postgresql://... (default: the RUN.toml's [output] db, else runs/onepath.db)");
+  cmd->add_flag("--no-journal", o->no_journal, "Do not record the sweep (it cannot be resumed then)");
+  cmd->footer(
+      "A cell is one point of the space x one variant x one symbol (or the whole market) x one fold: a backtest of\n"
+      "the RUN.toml with the cell's keys, on the fold's test window, through the same Session as `onepath backtest`.\n"
+      "Choices (point x variant) are ranked by the objective aggregated over their cells; constraints such as\n"
+      "min_trades_per_fold rank a choice last with the reason.\n"
+      "Every cell is journaled as it finishes: after kill -9 or Ctrl-C the same command runs only the missing ones.\n"
+      "Example:\n"
+      "  onepath sweep examples/sweep.toml\n"
+      "Exit codes: 0 done, 1 a cell failed, 2 bad usage or input, 130 interrupted. Details: docs/sweep.md.");
+  add_status(*cmd, action);
+  cmd->callback([o, cmd, &action] {
+    if (cmd->got_subcommand("status")) return;
+    action = [o] {
+      namespace fs = std::filesystem;
+      if (o->config.empty()) throw InputError("sweep needs a SWEEP.toml (or: onepath sweep status ID)");
+      const SweepConfig c = load_sweep_config(o->config);
+      SweepOptions so;
+      so.workers = o->workers;
+      const bool bar = progress_wanted(o->no_progress);
+      const auto t0 = std::chrono::steady_clock::now();
+      if (bar)
+        so.progress = [t0](std::size_t done, std::size_t total) {
+          const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          const double rate = s > 0 ? static_cast<double>(done) / s : 0;
+          fmt::print(stderr, "\r  {} / {} cells  {:.1f} cells/s  ETA {:.0f} s   ", done, total, rate, rate > 0 ? static_cast<double>(total - done) / rate : 0.0);
+          if (done == total) fmt::print(stderr, "\n");
+        };
+      std::unique_ptr<SweepRecord> record;
+      if (!o->no_journal) {
+        const std::string address = !o->db.empty() ? o->db : load_run_config(c.run_path).journal;
+        if (!address.empty()) {
+          record = std::make_unique<SweepRecord>(c, address, ONEPATH_GIT_REV);
+          if (record->resumed())
+            fmt::print(stderr, "resuming sweep run {}: {} cells recorded, the rest run now\n", record->run_id(), record->recorded());
+          so.done = [&record](const SweepCell& cell) { return record->done(cell); };
+          so.on_cell = [&record](const SweepCell& cell, const CellResult& r) { record->record(cell, r); };
+        }
+      }
+      install_interrupt_handler(true);  // Ctrl-C: workers stop between cells; the recorded ones stay
+      SweepOutcome s;
+      try {
+        s = run_sweep(c, so);
+      } catch (const Interrupted&) {
+        if (record) record->stop("interrupted", "");
+        throw;
+      } catch (const std::exception& e) {
+        if (record) record->stop("failed", e.what());
+        throw;
+      }
+      const std::string dir = !o->out.empty() ? o->out : (fs::path("runs") / fs::path(c.path).stem() / "sweep").string();
+      fs::create_directories(dir);
+      const nlohmann::json ranking = ranking_json(c, s);
+      write_file_atomic((fs::path(dir) / "cells.csv").string(), cells_csv(c, s));
+      write_file_atomic((fs::path(dir) / "ranking.json").string(), ranking.dump(2) + "\n");
+      if (record) record->complete(ranking.dump());
+      if (o->json) {
+        fmt::print("{}\n", ranking.dump());
+        return 0;
+      }
+      fmt::print("sweep {}: {} cells ({} points x {} variants x {} {} x {} folds) in {:.1f} s, {} workers\n", c.path, s.plan.cells.size(),
+                 s.plan.points.size(), c.variants.size(), s.plan.groups.size(), c.each_symbol ? "symbols" : "market", s.plan.folds.empty() ? 0 : s.plan.folds[0].size(),
+                 s.seconds, o->workers > 0 ? o->workers : c.workers);
+      fmt::print("  {:>4}  {:>10}  {:>10}  {:>10}  {:>6}  {}\n", "rank", c.objective, "mean", "std", "trades", "choice");
+      for (std::size_t i = 0; i < s.ranking.size() && i < o->top; ++i) {
+        const RankedChoice& r = s.ranking[i];
+        std::string sets;
+        for (const auto& x : r.sets) sets += (sets.empty() ? "" : " ") + x;
+        if (sets.empty()) sets = "(the RUN.toml as it is)";
+        fmt::print("  {:>4}  {:>10}  {:>10}  {:>10}  {:>6}  {} [{}]{}\n", i + 1, format_short(r.score), format_short(r.mean), format_short(r.stddev),
+                   r.min_trades, sets, c.variants[r.variant].name, r.passes ? "" : "  (" + r.why_not + ")");
+      }
+      fmt::print("  wrote {}/cells.csv, ranking.json\n", dir);
+      if (record) fmt::print("  journal: run {} ({} cells run now, {} recorded before)\n", record->run_id(), s.ran, s.plan.cells.size() - s.ran);
+      return 0;
+    };
+  });
+}
+
+}  // namespace onepath::cli

@@ -1,0 +1,215 @@
+#include "sweep/run_sweep.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/interrupt.hpp"
+#include "core/sha256.hpp"
+#include "core/state_archive.hpp"
+#include "run/backtest.hpp"
+#include "run/run_config.hpp"
+
+namespace onepath {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The market is read once: a cell may not change what is read.
+void refuse_data_keys(const SweepConfig& c) {
+  auto check = [&](const std::string& set, const std::string& where) {
+    if (set.starts_with("data.") || set.starts_with("data="))
+      throw InputError(c.path + ": " + where + " sets '" + set.substr(0, set.find('=')) +
+                       "': a sweep reads the data once, so cells cannot change [data] (symbols and folds choose the candles)");
+  };
+  for (const auto& a : c.space) check(a.key + "=", "sweep.space");
+  for (const auto& v : c.variants)
+    for (const auto& s : v.sets) check(s, "variant '" + v.name + "'");
+}
+
+// The candles of `symbols` in [start, end).
+std::vector<CandleSeries> window(const std::vector<CandleSeries>& market, const std::vector<std::string>& symbols, TimestampMs start,
+                                 TimestampMs end) {
+  std::vector<CandleSeries> out;
+  for (const auto& name : symbols)
+    for (const auto& s : market) {
+      if (s.symbol != name) continue;
+      CandleSeries w;
+      w.symbol = s.symbol;
+      const auto from = std::lower_bound(s.ts.begin(), s.ts.end(), start) - s.ts.begin();
+      const auto to = std::lower_bound(s.ts.begin(), s.ts.end(), end) - s.ts.begin();
+      w.reserve(static_cast<std::size_t>(to - from));
+      for (auto i = from; i < to; ++i) w.push_back(s[static_cast<std::size_t>(i)]);
+      out.push_back(std::move(w));
+    }
+  return out;
+}
+
+std::string ledger_sha256(const BacktestResult& r) {
+  StateWriter w;
+  w(r.trades);
+  w(r.equity);
+  return sha256_hex(w.bytes());
+}
+
+CellResult run_on(const RunConfig& rc, const SweepCell& cell, const std::vector<CandleSeries>& market, Timeframe tf, const std::string& objective) {
+  const auto t0 = Clock::now();
+  SessionConfig session = rc.session;
+  session.symbols = cell.symbols;
+  const BacktestResult b = run_backtest_on(session, window(market, cell.symbols, cell.test_start, cell.test_end), tf);
+  CellResult r;
+  r.cell = cell.index;
+  r.metrics = b.metrics;
+  r.candles = b.candles;
+  r.decisions = b.decisions;
+  r.objective = objective_of(b.metrics, objective);
+  r.ledger_sha256 = ledger_sha256(b);
+  r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace
+
+double objective_of(const Metrics& m, const std::string& name) {
+  if (name == "sharpe") return m.sharpe;
+  if (name == "sortino") return m.sortino;
+  if (name == "calmar") return m.calmar;
+  if (name == "total_return") return m.total_return;
+  if (name == "cagr") return m.cagr;
+  if (name == "profit_factor") return m.profit_factor;
+  if (name == "win_rate") return m.win_rate;
+  if (name == "max_drawdown") return m.max_drawdown;
+  if (name == "final_equity") return m.final_equity;
+  if (name == "trades") return static_cast<double>(m.trades);
+  throw InputError("no sweep objective named '" + name + "'");
+}
+
+CellResult run_cell(const SweepConfig& c, const SweepCell& cell, const std::vector<CandleSeries>& market, Timeframe tf) {
+  return run_on(load_run_config(c.run_path, cell.sets), cell, market, tf, c.objective);
+}
+
+std::vector<RankedChoice> rank_cells(const SweepConfig& c, const SweepPlan& plan, const std::vector<std::optional<CellResult>>& results) {
+  std::map<std::pair<std::size_t, std::size_t>, std::vector<const CellResult*>> by_choice;
+  for (const auto& cell : plan.cells)
+    if (results[cell.index]) by_choice[{cell.point, cell.variant}].push_back(&*results[cell.index]);
+  std::vector<RankedChoice> out;
+  for (const auto& [key, cells] : by_choice) {
+    RankedChoice r;
+    r.point = key.first, r.variant = key.second, r.cells = cells.size();
+    r.sets = point_sets(c, plan.points[key.first]);
+    r.sets.insert(r.sets.end(), c.variants[key.second].sets.begin(), c.variants[key.second].sets.end());
+    std::vector<double> v;
+    r.min_trades = cells.front()->metrics.trades;
+    std::size_t undefined = 0;
+    for (const CellResult* x : cells) {
+      r.min_trades = std::min(r.min_trades, x->metrics.trades);
+      if (std::isnan(x->objective)) ++undefined;
+      else v.push_back(x->objective);
+    }
+    if (undefined) {
+      r.score = r.mean = r.stddev = std::numeric_limits<double>::quiet_NaN();
+      r.passes = false;
+      r.why_not = c.objective + " is undefined in " + std::to_string(undefined) + " of " + std::to_string(cells.size()) + " cells (no trades, no variance)";
+    } else {
+      double sum = 0;
+      for (double x : v) sum += x;
+      r.mean = sum / static_cast<double>(v.size());
+      double ss = 0;
+      for (double x : v) ss += (x - r.mean) * (x - r.mean);
+      r.stddev = v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0;
+      std::vector<double> sorted = v;
+      std::sort(sorted.begin(), sorted.end());
+      switch (c.aggregate) {
+        case SweepConfig::Aggregate::mean: r.score = r.mean; break;
+        case SweepConfig::Aggregate::median: {
+          const std::size_t n = sorted.size();
+          r.score = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+          break;
+        }
+        case SweepConfig::Aggregate::worst: r.score = c.maximize ? sorted.front() : sorted.back(); break;
+      }
+    }
+    if (r.passes && c.min_trades_per_fold > 0 && r.min_trades < static_cast<std::int64_t>(c.min_trades_per_fold)) {
+      r.passes = false;
+      r.why_not = "a fold has " + std::to_string(r.min_trades) + " trades, fewer than min_trades_per_fold = " + std::to_string(c.min_trades_per_fold);
+    }
+    out.push_back(std::move(r));
+  }
+  // Passing choices by score (best first), then the rest; ties keep the sweep's order.
+  std::stable_sort(out.begin(), out.end(), [&](const RankedChoice& a, const RankedChoice& b) {
+    if (a.passes != b.passes) return a.passes;
+    if (!a.passes) return false;
+    return c.maximize ? a.score > b.score : a.score < b.score;
+  });
+  return out;
+}
+
+SweepOutcome run_sweep(const SweepConfig& c, const SweepOptions& o) {
+  const auto t0 = Clock::now();
+  refuse_data_keys(c);
+  const RunConfig base = load_run_config(c.run_path);
+  if (!base.train.out.empty() || !base.train.features.empty())
+    throw InputError(c.run_path + ": a sweep of a config that trains a model ([train]) is not supported yet: train it, then sweep the strategy");
+  use_model_registry(base.registry);
+  Timeframe tf = Timeframe::parse("15m");
+  const std::vector<CandleSeries> market = load_market(base, tf);
+  SweepOutcome out;
+  out.plan = plan_sweep(c, market);
+  const std::size_t total = out.plan.cells.size();
+  out.results.resize(total);
+  if (o.done)
+    for (const auto& cell : out.plan.cells) out.results[cell.index] = o.done(cell);
+
+  // One config per (point, variant), loaded once, by whichever worker needs it first.
+  std::mutex configs_lock, report_lock;
+  std::map<std::pair<std::size_t, std::size_t>, std::shared_ptr<const RunConfig>> configs;
+  auto config_of = [&](const SweepCell& cell) {
+    std::lock_guard<std::mutex> hold(configs_lock);
+    auto& slot = configs[{cell.point, cell.variant}];
+    if (!slot) slot = std::make_shared<const RunConfig>(load_run_config(c.run_path, cell.sets));
+    return slot;
+  };
+  std::atomic<std::size_t> next{0}, finished{0};
+  for (const auto& r : out.results) finished += r.has_value();
+  std::atomic<bool> stop{false};
+  std::exception_ptr failure;
+  auto work = [&] {
+    try {
+      for (std::size_t i; !stop && (i = next++) < total;) {
+        if (out.results[i]) continue;
+        check_interrupted();
+        const SweepCell& cell = out.plan.cells[i];
+        CellResult r = run_on(*config_of(cell), cell, market, tf, c.objective);
+        std::lock_guard<std::mutex> hold(report_lock);
+        if (o.on_cell) o.on_cell(cell, r);
+        out.results[i] = std::move(r);
+        ++out.ran;
+        if (o.progress) o.progress(++finished, total);
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> hold(report_lock);
+      if (!failure) failure = std::current_exception();
+      stop = true;
+    }
+  };
+  const int workers = std::max(1, o.workers > 0 ? o.workers : c.workers);
+  if (workers == 1) {
+    work();
+  } else {
+    std::vector<std::thread> pool;
+    for (int w = 0; w < workers; ++w) pool.emplace_back(work);
+    for (auto& t : pool) t.join();
+  }
+  if (failure) std::rethrow_exception(failure);
+  out.ranking = rank_cells(c, out.plan, out.results);
+  out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return out;
+}
+
+}  // namespace onepath

@@ -1,0 +1,67 @@
+#pragma once
+// Running a sweep's cells on this machine: each cell is a backtest of the RUN.toml with the
+// cell's overrides, on its symbols' candles inside its fold's test window — the Session's
+// step, as `onepath backtest` runs it, no shortcut. The market is read once and shared
+// read-only by the worker threads; results are kept per cell and ranked per (point, variant)
+// by the objective aggregated over the folds (and symbols).
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exec/metrics.hpp"
+#include "sweep/plan.hpp"
+
+namespace onepath {
+
+struct CellResult {
+  std::size_t cell = 0;
+  Metrics metrics;
+  std::size_t candles = 0, decisions = 0;
+  double objective = 0;        // the sweep's metric of this cell (NaN when undefined)
+  std::string ledger_sha256;   // the trades and equity marks, field by field
+  double seconds = 0;
+};
+
+// A (point, variant) over its cells: the objective aggregated over folds and symbols.
+struct RankedChoice {
+  std::size_t point = 0, variant = 0;
+  std::vector<std::string> sets;
+  double score = 0, mean = 0, stddev = 0;  // score: the sweep's aggregate of the cells' objectives
+  std::size_t cells = 0;
+  std::int64_t min_trades = 0;  // the fewest trades of any of its cells (a fold of a symbol)
+  bool passes = true;           // every constraint holds
+  std::string why_not;          // the first one that does not
+};
+
+struct SweepOutcome {
+  SweepPlan plan;
+  std::vector<std::optional<CellResult>> results;  // per cell; empty when not run (interrupted)
+  std::vector<RankedChoice> ranking;               // best first; failing constraints last
+  std::size_t ran = 0;                             // cells run by this call
+  double seconds = 0;
+};
+
+struct SweepOptions {
+  int workers = 0;  // 0: the sweep's
+  // Cells already done (a resumed sweep): their results, not run again.
+  std::function<std::optional<CellResult>(const SweepCell&)> done;
+  // Told each cell as it finishes, from one thread at a time (the journal records it).
+  std::function<void(const SweepCell&, const CellResult&)> on_cell;
+  std::function<void(std::size_t done, std::size_t total)> progress;
+};
+
+// Throws InputError (config, data), ScriptError (a cell's strategy failed), Interrupted.
+SweepOutcome run_sweep(const SweepConfig& config, const SweepOptions& options = {});
+
+// One cell, exactly as run_sweep runs it (tests compare it with a standalone backtest).
+CellResult run_cell(const SweepConfig& config, const SweepCell& cell, const std::vector<CandleSeries>& market, Timeframe tf);
+
+// The ranking of whatever results there are.
+std::vector<RankedChoice> rank_cells(const SweepConfig& config, const SweepPlan& plan, const std::vector<std::optional<CellResult>>& results);
+
+// The objective named `name` of a run's metrics.
+double objective_of(const Metrics& m, const std::string& name);
+
+}  // namespace onepath

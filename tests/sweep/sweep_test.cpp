@@ -1,0 +1,232 @@
+// onepath sweep: the [sweep] reader, the points of each search, the folds, and the promise
+// that a cell is a backtest: its metrics and ledger equal `onepath backtest` run alone with
+// the same keys on the same window, bit for bit, whatever the number of workers.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "core/error.hpp"
+#include "core/sha256.hpp"
+#include "core/state_archive.hpp"
+#include "core/time.hpp"
+#include "data/candle_io.hpp"
+#include "data/synth.hpp"
+#include "run/backtest.hpp"
+#include "run/run_config.hpp"
+#include "sweep/run_sweep.hpp"
+
+using namespace onepath;
+
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kSource = ONEPATH_SOURCE_DIR;
+
+struct Project {
+  fs::path dir = fs::temp_directory_path() / ("onepath-sweep-test-" + std::to_string(::getpid()));
+  Project() {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    SynthOptions g;
+    g.symbols = {preset_symbol("BTC", 1), preset_symbol("ETH", 0.8)};
+    g.bars = 3000;
+    g.seed = 21;
+    g.start_ms = 1709251200000;
+    g.scenario = Scenario::volatile_market;
+    for (const auto& s : generate_market(g)) std::ofstream(dir / (s.symbol + ".csv")) << to_csv(s);  // with gaps
+    write("RUN.toml", "[data]\nfiles = { BTC = \"BTC.csv\", ETH = \"ETH.csv\" }\ntimeframe = \"15m\"\n[strategy]\nscript = \"" + kSource +
+                          "/scripts/strategies/ema_crossover.lua\"\n[strategy.params]\nfast = 5\nslow = 20\n"
+                          "[[filters]]\nkind = \"cooldown\"\nbars = 2\n[output]\ndb = \"\"\n");
+  }
+  ~Project() { fs::remove_all(dir); }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(dir / name) << text;
+    return (dir / name).string();
+  }
+  std::string sweep(const std::string& body) const { return write("SWEEP.toml", "[sweep]\nrun = \"RUN.toml\"\n" + body); }
+};
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+void require_same_metrics(const Metrics& a, const Metrics& b) {
+  for (auto [x, y] : {std::pair{a.final_equity, b.final_equity}, {a.total_return, b.total_return}, {a.sharpe, b.sharpe}, {a.sortino, b.sortino},
+                      {a.max_drawdown, b.max_drawdown}, {a.calmar, b.calmar}, {a.profit_factor, b.profit_factor}, {a.fees, b.fees}})
+    REQUIRE(same_bits(x, y));
+  REQUIRE(a.trades == b.trades);
+}
+
+std::string ledger(const BacktestResult& r) {
+  StateWriter w;
+  w(r.trades);
+  w(r.equity);
+  return sha256_hex(w.bytes());
+}
+
+}  // namespace
+
+TEST_CASE("sweep config: lists, ranges, log ranges, variants and folds are read, and mistakes name the file and the key") {
+  Project p;
+  const SweepConfig c = load_sweep_config(p.sweep(
+      "symbols = \"all\"\nobjective = \"sortino\"\naggregate = \"worst\"\nworkers = 2\n"
+      "[sweep.space]\n\"strategy.params.fast\" = [3, 5]\n\"strategy.params.slow\" = { from = 10, to = 30, step = 10 }\n"
+      "\"execution.slippage_bps\" = { log_from = 1, log_to = 100, count = 3 }\n\"execution.taker_fee_bps\" = { from = 0.5, to = 1.0, step = 0.25 }\n"
+      "[sweep.variants.plain]\n[sweep.variants.slow_cooldown]\n\"filters.0.bars\" = 8\n"
+      "[sweep.folds]\nmode = \"anchored\"\ntrain = 100\ntest = 50\npurge = 4\n"));
+  CHECK(c.run_path == (p.dir / "RUN.toml").string());
+  REQUIRE(c.space.size() == 4);  // in key order: TOML tables have no other
+  CHECK(c.space[0].key == "execution.slippage_bps");
+  CHECK(c.space[0].values == std::vector<std::string>{"1.0", "10.0", "100.0"});
+  CHECK(c.space[1].values == std::vector<std::string>{"0.5", "0.75", "1.0"});
+  CHECK(c.space[2].values == std::vector<std::string>{"3", "5"});
+  CHECK(c.space[3].values == std::vector<std::string>{"10", "20", "30"});
+  REQUIRE(c.variants.size() == 2);
+  CHECK(c.variants[1].sets == std::vector<std::string>{"filters.0.bars=8"});
+  CHECK_FALSE(c.each_symbol);
+  CHECK(c.objective == "sortino");
+  CHECK(c.aggregate == SweepConfig::Aggregate::worst);
+  CHECK(c.folds.anchored);
+  CHECK(c.folds.step == 50);  // the test window, unless given
+  CHECK(c.workers == 2);
+
+  auto refused = [&](const std::string& body, const std::string& says) {
+    CAPTURE(body);
+    CHECK_THROWS_WITH_AS(load_sweep_config(p.sweep(body)), doctest::Contains(says.c_str()), InputError);
+  };
+  refused("objective = \"luck\"\n", "'sweep.objective' must be one of sharpe");
+  refused("serch = \"grid\"\n", "unknown key 'sweep.serch'");
+  refused("search = \"random\"\n", "'sweep.trials' must be the number of points");
+  refused("[sweep.space]\n\"strategy.params.fast\" = { from = 5, to = 1, step = 1 }\n", "a range needs from <= to");
+  refused("[sweep.folds]\ntest = 0\n", "'sweep.folds.test' must be a whole number from 1");
+  CHECK_THROWS_WITH_AS(load_sweep_config(p.write("bad.toml", "[sweep]\nrun = \"nowhere.toml\"\n")), doctest::Contains("no such file"), InputError);
+  // The data is read once: a cell cannot change it.
+  CHECK_THROWS_WITH_AS(run_sweep(load_sweep_config(p.sweep("[sweep.space]\n\"data.timeframe\" = [\"15m\", \"1h\"]\n"))),
+                       doctest::Contains("cannot change [data]"), InputError);
+}
+
+TEST_CASE("sweep points: a grid in key order, a random draw the same for a seed, distinct and inside the space") {
+  SweepConfig c;
+  c.space = {{"a", {"1", "2", "3"}}, {"b", {"x", "y"}}};
+  const auto grid = sweep_points(c);
+  REQUIRE(grid.size() == 6);
+  CHECK(grid[0] == SweepPoint{0, 0});
+  CHECK(grid[1] == SweepPoint{0, 1});  // the last axis turns fastest
+  CHECK(grid[5] == SweepPoint{2, 1});
+  c.search = SweepConfig::Search::random;
+  c.trials = 4;
+  c.seed = 7;
+  const auto a = sweep_points(c), b = sweep_points(c);
+  CHECK(a == b);
+  CHECK(a.size() == 4);
+  CHECK(std::set<SweepPoint>(a.begin(), a.end()).size() == 4);
+  for (const auto& pt : a) CHECK((pt[0] < 3 && pt[1] < 2));
+  c.seed = 8;
+  CHECK(sweep_points(c) != a);
+  c.trials = 100;  // more than there are: every point once
+  CHECK(sweep_points(c).size() == 6);
+}
+
+TEST_CASE("sweep folds: rolling and anchored windows in bars, the purge between train and test, never past the data") {
+  FoldSpec f;
+  f.train = 100, f.test = 50, f.step = 50, f.purge = 5;
+  auto w = sweep_folds(f, 300);
+  REQUIRE(w.size() == 3);  // tests [105,155) [155,205) [205,255); the next would end at 305
+  CHECK(w[0].train_begin == 0);
+  CHECK(w[0].train_end == 100);
+  CHECK(w[0].test_begin == 105);
+  CHECK(w[0].test_end == 155);
+  CHECK(w[2].train_begin == 100);
+  CHECK(w[2].test_end == 255);
+  for (const auto& x : w) CHECK(x.test_begin - x.train_end == 5);
+  f.anchored = true;
+  w = sweep_folds(f, 300);
+  CHECK(w[2].train_begin == 0);
+  CHECK(w[2].train_end == 200);
+  f.count = 2;
+  CHECK(sweep_folds(f, 300).size() == 2);
+  CHECK_THROWS_WITH_AS(sweep_folds(f, 120), doctest::Contains("not one fold fits in 120 bars"), InputError);
+  CHECK(sweep_folds(FoldSpec{}, 77).at(0).test_end == 77);  // no folds: one, every bar
+}
+
+TEST_CASE("a sweep cell is a backtest: sampled cells of a grid and of a random search equal onepath backtest alone, bit for bit, with 1 or 2 workers") {
+  Project p;
+  for (const char* search : {"search = \"grid\"\n", "search = \"random\"\ntrials = 5\nseed = 3\n"}) {
+    CAPTURE(search);
+    const SweepConfig c = load_sweep_config(p.sweep(std::string(search) +
+                                                    "[sweep.space]\n\"strategy.params.fast\" = [3, 5, 8]\n\"strategy.params.slow\" = { from = 13, to = 21, step = 8 }\n"
+                                                    "[sweep.variants.base]\n[sweep.variants.long_cooldown]\n\"filters.0.bars\" = 6\n"
+                                                    "[sweep.folds]\ntrain = 500\ntest = 700\npurge = 10\n"));
+    SweepOptions one, two;
+    one.workers = 1, two.workers = 2;
+    const SweepOutcome a = run_sweep(c, one), b = run_sweep(c, two);
+    REQUIRE(a.plan.cells.size() == b.plan.cells.size());
+    CHECK(a.plan.cells.size() == a.plan.points.size() * 2 * 2 * a.plan.folds[0].size());
+    for (std::size_t i = 0; i < a.plan.cells.size(); ++i) {
+      REQUIRE(a.results[i]);
+      REQUIRE(b.results[i]);
+      CHECK(a.results[i]->ledger_sha256 == b.results[i]->ledger_sha256);
+      require_same_metrics(a.results[i]->metrics, b.results[i]->metrics);
+    }
+    // Cells alone: `onepath backtest RUN.toml --set <the cell's keys> --set data.files=<its symbol> --set data.start/end=<its test window>`.
+    for (std::size_t i = 0; i < a.plan.cells.size(); i += 5) {
+      const SweepCell& cell = a.plan.cells[i];
+      CAPTURE(cell.key());
+      std::vector<std::string> sets = cell.sets;
+      sets.push_back("data.files={ " + cell.symbols[0] + " = \"" + cell.symbols[0] + ".csv\" }");
+      sets.push_back("data.start=\"" + format_iso(cell.test_start) + "\"");
+      sets.push_back("data.end=\"" + format_iso(cell.test_end) + "\"");
+      const BacktestResult alone = run_backtest(load_run_config((p.dir / "RUN.toml").string(), sets));
+      CHECK(alone.candles == a.results[i]->candles);
+      require_same_metrics(alone.metrics, a.results[i]->metrics);
+      CHECK(ledger(alone) == a.results[i]->ledger_sha256);
+    }
+    CHECK_FALSE(a.ranking.empty());
+    CHECK(a.ranking.size() == a.plan.points.size() * 2);
+  }
+}
+
+TEST_CASE("sweep ranking: the objective aggregated over cells, best first, and a constraint that fails ranks a choice last with the reason") {
+  SweepConfig c;
+  c.space = {{"k", {"1", "2"}}};
+  c.variants = {{"base", {}}};
+  c.objective = "sharpe";
+  c.min_trades_per_fold = 10;
+  SweepPlan plan;
+  plan.points = {{0}, {1}};
+  std::vector<std::optional<CellResult>> results;
+  const double sharpe[4] = {1.0, 3.0, 2.5, 2.5};
+  const std::int64_t trades[4] = {12, 11, 9, 30};
+  for (std::size_t i = 0; i < 4; ++i) {
+    SweepCell cell;
+    cell.index = i, cell.point = i / 2, cell.fold = i % 2;
+    plan.cells.push_back(cell);
+    CellResult r;
+    r.cell = i, r.objective = sharpe[i], r.metrics.trades = trades[i];
+    results.push_back(r);
+  }
+  auto ranked = rank_cells(c, plan, results);
+  REQUIRE(ranked.size() == 2);
+  CHECK(ranked[0].point == 0);  // point 1's mean (2.5) beats point 0's (2.0), but a fold of it has 9 trades
+  CHECK(ranked[0].score == 2.0);
+  CHECK(ranked[0].stddev == doctest::Approx(1.41421356));
+  CHECK_FALSE(ranked[1].passes);
+  CHECK(ranked[1].why_not == "a fold has 9 trades, fewer than min_trades_per_fold = 10");
+  c.min_trades_per_fold = 0;
+  c.aggregate = SweepConfig::Aggregate::worst;
+  ranked = rank_cells(c, plan, results);
+  CHECK(ranked[0].point == 1);  // worst 2.5 against worst 1.0
+  CHECK(ranked[0].score == 2.5);
+}
+
+TEST_CASE("--set reaches into a list of tables by index: filters.0.bars") {
+  Project p;
+  const RunConfig c = load_run_config((p.dir / "RUN.toml").string(), {"filters.0.bars=9"});
+  REQUIRE(c.session.filters.size() == 1);
+  CHECK(c.session.filters[0].value == 9);
+  CHECK_THROWS_WITH_AS(load_run_config((p.dir / "RUN.toml").string(), {"filters.3.bars=9"}), doctest::Contains("the list has 1 entries"), InputError);
+  CHECK_THROWS_WITH_AS(load_run_config((p.dir / "RUN.toml").string(), {"filters.bars=9"}), doctest::Contains("name an entry by its index"), InputError);
+}
