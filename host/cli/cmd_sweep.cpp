@@ -87,6 +87,58 @@ void add_status(CLI::App& sweep, Action& action) {
   });
 }
 
+// onepath sweep best ID: the chosen cell's keys applied to the RUN.toml the sweep ran, as a
+// RUN.toml of its own, ready for certify and paper.
+void add_best(CLI::App& sweep, Action& action) {
+  struct Opts {
+    std::int64_t id = 0;
+    std::size_t rank = 1;
+    std::string db = kDefaultJournal, out;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = sweep.add_subcommand("best", "Write a sweep's best choice (or --rank N) as a RUN.toml");
+  cmd->add_option("ID", o->id, "The sweep's run id (onepath runs list)")->required();
+  cmd->add_option("--rank", o->rank, "Which choice of the ranking")->capture_default_str()->check(CLI::Range(1, 1000000));
+  cmd->add_option("--out", o->out, "The RUN.toml to write (default: beside the swept one, <name>.best.toml)");
+  cmd->add_option("--db", o->db, "Journal: a SQLite file or postgresql://...")->capture_default_str();
+  cmd->footer("Relative paths in it resolve against its own folder (then the shipped files), as in any RUN.toml.\n"
+              "Example:\n  onepath sweep best 7 --out best.toml && onepath certify best.toml && onepath paper best.toml");
+  cmd->callback([o, &action] {
+    action = [o] {
+      namespace fs = std::filesystem;
+      auto journal = Journal::open_existing(o->db);
+      const auto run = journal->run(o->id);
+      if (!run || run->kind != "sweep") throw InputError("no sweep run " + std::to_string(o->id) + " in " + o->db);
+      if (run->status != "complete" || run->metrics.empty())
+        throw InputError("sweep run " + std::to_string(o->id) + " is " + Journal::display_status(*run) + ": run it to the end first (the same command resumes it)");
+      const auto summary = nlohmann::json::parse(run->metrics);
+      const auto& ranking = summary.at("ranking");
+      if (o->rank > ranking.size()) throw InputError("sweep run " + std::to_string(o->id) + " ranks " + std::to_string(ranking.size()) + " choices");
+      const auto& choice = ranking[o->rank - 1];
+      if (!choice.at("passes").get<bool>())
+        fmt::print(stderr, "note: choice {} fails a constraint: {}\n", o->rank, choice.at("why_not").get<std::string>());
+      // The RUN.toml's text as the sweep ran it (the journal keeps both files' texts).
+      const std::string run_path = summary.at("run"), sweep_path = summary.at("sweep");
+      std::string text = run->config_text;
+      const std::string marker = "# " + run_path + "\n";
+      const auto at = run_path == sweep_path ? std::string::npos : text.find("\n" + marker);
+      text = at == std::string::npos ? text.substr(text.find('\n') + 1) : text.substr(at + 1 + marker.size());
+      const auto sets = choice.at("sets").get<std::vector<std::string>>();
+      const std::string out = !o->out.empty() ? o->out
+                                               : (fs::path(run_path).parent_path() / (fs::path(run_path).stem().string() + ".best.toml")).string();
+      std::string body = "# onepath sweep best " + std::to_string(o->id) + " --rank " + std::to_string(o->rank) + ": " + run_path + " with\n";
+      for (const auto& x : sets) body += "#   " + x + "\n";
+      body += run_config_with(text, run_path, sets);
+      write_file_atomic(out, body);
+      load_run_config(out);  // it must read as a RUN.toml where it is
+      fmt::print("wrote {}: choice {} of sweep run {} ({} = {})\n  next: onepath certify {}  then  onepath paper {}\n", out, o->rank, o->id,
+                 summary.at("objective").get<std::string>(), choice.at("score").is_null() ? std::string("undefined") : format_short(choice.at("score").get<double>()),
+                 out, out);
+      return 0;
+    };
+  });
+}
+
 }  // namespace
 
 void add_sweep_commands(CLI::App& app, Action& action) {
@@ -116,8 +168,9 @@ void add_sweep_commands(CLI::App& app, Action& action) {
       "  onepath sweep examples/sweep.toml\n"
       "Exit codes: 0 done, 1 a cell failed, 2 bad usage or input, 130 interrupted. Details: docs/sweep.md.");
   add_status(*cmd, action);
+  add_best(*cmd, action);
   cmd->callback([o, cmd, &action] {
-    if (cmd->got_subcommand("status")) return;
+    if (cmd->got_subcommand("status") || cmd->got_subcommand("best")) return;
     action = [o] {
       namespace fs = std::filesystem;
       if (o->config.empty()) throw InputError("sweep needs a SWEEP.toml (or: onepath sweep status ID)");

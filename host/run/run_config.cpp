@@ -250,6 +250,20 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
   return load_run_config_text(read_file(path), path, overrides);
 }
 
+std::string run_config_with(const std::string& text, const std::string& path, const std::vector<std::string>& overrides) {
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    throw InputError(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+  }
+  for (const auto& o : overrides) apply_override(root, o);
+  root.erase("sweep");
+  std::ostringstream out;
+  out << toml::toml_formatter(root) << "\n";
+  return out.str();
+}
+
 RunConfig load_run_config_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides) {
   toml::table root;
   try {

@@ -68,6 +68,10 @@ RunConfig load_run_config(const std::string& path, const std::vector<std::string
 // for a table of any keys): docs/config.md is tested against this list.
 std::vector<std::string> run_config_keys();
 
+// A config's text with overrides applied and any [sweep] table removed, as TOML (comments
+// and layout are not kept): a sweep's chosen cell as a RUN.toml of its own.
+std::string run_config_with(const std::string& text, const std::string& path, const std::vector<std::string>& overrides);
+
 // The same from a config's text (a journal keeps it); relative paths resolve against `path`.
 RunConfig load_run_config_text(const std::string& text, const std::string& path, const std::vector<std::string>& overrides = {});
 

@@ -21,6 +21,19 @@ json=$("$onepath" sweep "$root/examples/sweep.toml" --no-journal --json --worker
 grep -q '^{"aggregate":"mean",.*"ranking":\[{' <<<"$json" || fail "--json: $json"
 cmp -s "$work/example/cells.csv" "$work/one/cells.csv" || fail "1 worker and the default gave other cells"
 
+# sweep best: the first choice's keys on the swept RUN.toml, a RUN.toml that runs
+out=$("$onepath" sweep best 1 --db "$work/j.db" --out "$work/best.toml" 2>&1) || fail "sweep best: $out"
+grep -q "wrote $work/best.toml: choice 1 of sweep run 1 (sharpe = " <<<"$out" || fail "sweep best: $out"
+first=$(tr -d ' \n' <"$work/example/ranking.json" | grep -o '"sets":\[[^]]*\]' | head -1)
+[ "$(grep -o '"[a-z_.0-9]*=[^"]*"' <<<"$first" | wc -l)" -eq 4 ] || fail "the first choice's keys: $first"
+for kv in $(grep -o '"[a-z_.0-9]*=[^"]*"' <<<"$first" | tr -d '"'); do
+  grep -q "^#   $kv$" "$work/best.toml" || fail "best.toml does not name $kv: $(head -8 "$work/best.toml")"
+  k=${kv%%=*} v=${kv#*=}
+  grep -q "^ *${k##*.} = $v$" "$work/best.toml" || fail "best.toml does not set $kv: $(cat "$work/best.toml")"
+done
+grep -q "^\[sweep\]" "$work/best.toml" && fail "best.toml kept a [sweep] table"
+"$onepath" backtest "$work/best.toml" --no-journal --set output.dir= >/dev/null 2>&1 || fail "a backtest of best.toml: $("$onepath" backtest "$work/best.toml" --no-journal 2>&1 | tail -2)"
+
 # kill -9 in the middle, then the same command: only the missing cells run
 cat >"$work/long.toml" <<TOML
 [sweep]
@@ -46,6 +59,8 @@ kill -0 $pid 2>/dev/null || fail "the sweep ended before it could be killed ($n 
 kill -9 $pid
 wait $pid 2>/dev/null
 "$onepath" sweep status 1 --db "$work/k.db" | grep -q "failed (process gone)" || fail "a killed sweep: $("$onepath" sweep status 1 --db "$work/k.db" 2>&1)"
+out=$("$onepath" sweep best 1 --db "$work/k.db" 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "run it to the end first" <<<"$out" || fail "sweep best of an unfinished sweep: exit $rc, $out"
 out=$("$onepath" sweep "$work/long.toml" --db "$work/k.db" --workers 2 --out "$work/resumed" 2>&1) || fail "the resumed sweep: $out"
 grep -q "resuming sweep run 1: [0-9]* cells recorded" <<<"$out" || fail "not resumed: $out"
 before=$(grep -o "resuming sweep run 1: [0-9]*" <<<"$out" | grep -o "[0-9]*$")
