@@ -54,8 +54,6 @@ class SweepReader {
         throw InputError(file_ + ": unknown key '" + where + std::string(key.str()) + "' (known: " + known + ")");
       }
   }
-  const toml::table& table() const { return t_; }
-  const std::string& file() const { return file_; }
 
  private:
   const toml::table& t_;
