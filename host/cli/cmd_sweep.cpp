@@ -221,6 +221,11 @@ void add_sweep_commands(CLI::App& app, Action& action) {
       fmt::print("sweep {}: {} cells ({} points x {} variants x {} {} x {} folds) in {:.1f} s, {} workers\n", c.path, s.plan.cells.size(),
                  s.plan.points.size(), c.variants.size(), s.plan.groups.size(), c.each_symbol ? "symbols" : "market", s.plan.folds.empty() ? 0 : s.plan.folds[0].size(),
                  s.seconds, o->workers > 0 ? o->workers : c.workers);
+      if (c.search == SweepConfig::Search::halving) {
+        std::size_t run = 0;
+        for (const auto& r : s.results) run += r.has_value();
+        fmt::print("  successive halving (eta {}): {} of the {} cells run; choices that went further rank first\n", c.eta, run, s.plan.cells.size());
+      }
       fmt::print("  {:>4}  {:>10}  {:>10}  {:>10}  {:>6}  {}\n", "rank", c.objective, "mean", "std", "trades", "choice");
       for (std::size_t i = 0; i < s.ranking.size() && i < o->top; ++i) {
         const RankedChoice& r = s.ranking[i];

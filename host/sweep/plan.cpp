@@ -12,7 +12,7 @@ namespace onepath {
 std::vector<SweepPoint> sweep_points(const SweepConfig& c) {
   std::vector<SweepPoint> out;
   if (c.space.empty()) return {SweepPoint{}};
-  if (c.search == SweepConfig::Search::grid) {
+  if (c.search == SweepConfig::Search::grid || (c.search == SweepConfig::Search::halving && c.trials == 0)) {
     double total = 1;
     for (const auto& a : c.space) total *= static_cast<double>(a.values.size());
     if (total > 10'000'000) throw InputError(c.path + ": the grid has " + std::to_string(static_cast<long long>(total)) + " points; at most 10 000 000 (search = \"random\" draws some)");

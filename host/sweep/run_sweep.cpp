@@ -7,6 +7,7 @@
 #include <exception>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/error.hpp"
@@ -72,6 +73,32 @@ CellResult run_on(const RunConfig& rc, const SweepCell& cell, const std::vector<
   r.ledger_sha256 = ledger_sha256(b);
   r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return r;
+}
+
+// Successive halving, rung by rung: the choices alive run on the first n folds (every
+// group); the best 1/eta of them (constraints first, then the objective) go on to eta x n
+// folds, until every fold. A rung waits for all its cells, so which choices go on depends on
+// results only, never on the workers; a resumed sweep takes the same path.
+template <class RunBatch>
+void run_halving(const SweepConfig& c, SweepOutcome& out, RunBatch&& run_batch) {
+  std::size_t most_folds = 0;
+  for (const auto& f : out.plan.folds) most_folds = std::max(most_folds, f.size());
+  std::set<std::pair<std::size_t, std::size_t>> alive;
+  for (const auto& cell : out.plan.cells) alive.insert({cell.point, cell.variant});
+  for (std::size_t folds = std::min<std::size_t>(1, most_folds);;) {
+    std::vector<std::size_t> batch;
+    for (const auto& cell : out.plan.cells)
+      if (cell.fold < folds && alive.count({cell.point, cell.variant})) batch.push_back(cell.index);
+    run_batch(batch);
+    if (folds >= most_folds) break;
+    std::vector<std::optional<CellResult>> rung(out.results.size());
+    for (std::size_t i : batch) rung[i] = out.results[i];
+    const std::vector<RankedChoice> ranked = rank_cells(c, out.plan, rung);
+    const std::size_t keep = (alive.size() + c.eta - 1) / c.eta;
+    alive.clear();
+    for (std::size_t k = 0; k < keep; ++k) alive.insert({ranked[k].point, ranked[k].variant});
+    folds = keep <= 1 ? most_folds : std::min(most_folds, folds * c.eta);  // the last one left runs every fold
+  }
 }
 
 }  // namespace
@@ -144,6 +171,7 @@ std::vector<RankedChoice> rank_cells(const SweepConfig& c, const SweepPlan& plan
   // Passing choices by score (best first), then the rest; ties keep the sweep's order.
   std::stable_sort(out.begin(), out.end(), [&](const RankedChoice& a, const RankedChoice& b) {
     if (a.passes != b.passes) return a.passes;
+    if (a.cells != b.cells) return a.cells > b.cells;  // halving: the choices that went further first
     if (!a.passes) return false;
     return c.maximize ? a.score > b.score : a.score < b.score;
   });
@@ -175,38 +203,50 @@ SweepOutcome run_sweep(const SweepConfig& c, const SweepOptions& o) {
     if (!slot) slot = std::make_shared<const RunConfig>(load_run_config(c.run_path, cell.sets));
     return slot;
   };
-  std::atomic<std::size_t> next{0}, finished{0};
+  std::size_t finished = 0;
   for (const auto& r : out.results) finished += r.has_value();
-  std::atomic<bool> stop{false};
-  std::exception_ptr failure;
-  auto work = [&] {
-    try {
-      for (std::size_t i; !stop && (i = next++) < total;) {
-        if (out.results[i]) continue;
-        check_interrupted();
-        const SweepCell& cell = out.plan.cells[i];
-        CellResult r = run_on(*config_of(cell), cell, market, tf, c.objective);
-        std::lock_guard<std::mutex> hold(report_lock);
-        if (o.on_cell) o.on_cell(cell, r);
-        out.results[i] = std::move(r);
-        ++out.ran;
-        if (o.progress) o.progress(++finished, total);
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> hold(report_lock);
-      if (!failure) failure = std::current_exception();
-      stop = true;
-    }
-  };
   const int workers = std::max(1, o.workers > 0 ? o.workers : c.workers);
-  if (workers == 1) {
-    work();
+  // The cells of `batch` not done yet, on the workers; returns when all are.
+  auto run_batch = [&](const std::vector<std::size_t>& batch) {
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> stop{false};
+    std::exception_ptr failure;
+    auto work = [&] {
+      try {
+        for (std::size_t k; !stop && (k = next++) < batch.size();) {
+          const std::size_t i = batch[k];
+          if (out.results[i]) continue;
+          check_interrupted();
+          const SweepCell& cell = out.plan.cells[i];
+          CellResult r = run_on(*config_of(cell), cell, market, tf, c.objective);
+          std::lock_guard<std::mutex> hold(report_lock);
+          if (o.on_cell) o.on_cell(cell, r);
+          out.results[i] = std::move(r);
+          ++out.ran;
+          if (o.progress) o.progress(++finished, total);
+        }
+      } catch (...) {
+        std::lock_guard<std::mutex> hold(report_lock);
+        if (!failure) failure = std::current_exception();
+        stop = true;
+      }
+    };
+    if (workers == 1) {
+      work();
+    } else {
+      std::vector<std::thread> pool;
+      for (int w = 0; w < workers; ++w) pool.emplace_back(work);
+      for (auto& t : pool) t.join();
+    }
+    if (failure) std::rethrow_exception(failure);
+  };
+  if (c.search != SweepConfig::Search::halving) {
+    std::vector<std::size_t> all(total);
+    for (std::size_t i = 0; i < total; ++i) all[i] = i;
+    run_batch(all);
   } else {
-    std::vector<std::thread> pool;
-    for (int w = 0; w < workers; ++w) pool.emplace_back(work);
-    for (auto& t : pool) t.join();
+    run_halving(c, out, run_batch);
   }
-  if (failure) std::rethrow_exception(failure);
   out.ranking = rank_cells(c, out.plan, out.results);
   out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return out;

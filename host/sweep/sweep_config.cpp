@@ -18,7 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::set<std::string> kSweepKeys = {"run",    "space",     "variants", "symbols",     "search",  "trials", "seed",
-                                          "objective", "direction", "aggregate", "constraints", "folds", "workers"};
+                                          "objective", "direction", "aggregate", "constraints", "folds", "workers", "eta"};
 const std::set<std::string> kFoldKeys = {"mode", "train", "test", "step", "purge", "count"};
 
 class SweepReader {
@@ -173,11 +173,13 @@ SweepConfig load_sweep_config(const std::string& path) {
   if (auto search = r.text("search")) {
     if (*search == "grid") c.search = SweepConfig::Search::grid;
     else if (*search == "random") c.search = SweepConfig::Search::random;
-    else r.wrong("search", "\"grid\" or \"random\"");
+    else if (*search == "halving") c.search = SweepConfig::Search::halving;
+    else r.wrong("search", "\"grid\", \"random\" or \"halving\"");
   }
   if (auto n = r.number("trials", 1, 1e6, true)) c.trials = static_cast<std::size_t>(*n);
   if (c.search == SweepConfig::Search::random && c.trials == 0) r.wrong("trials", "the number of points a random search draws (1 or more)");
   if (auto n = r.number("seed", 0, 9007199254740992.0, true)) c.seed = static_cast<std::uint64_t>(*n);
+  if (auto n = r.number("eta", 2, 100, true)) c.eta = static_cast<std::size_t>(*n);
   if (auto o = r.text("objective")) {
     const auto& known = sweep_objectives();
     if (std::find(known.begin(), known.end(), *o) == known.end()) {

@@ -230,3 +230,36 @@ TEST_CASE("--set reaches into a list of tables by index: filters.0.bars") {
   CHECK_THROWS_WITH_AS(load_run_config((p.dir / "RUN.toml").string(), {"filters.3.bars=9"}), doctest::Contains("the list has 1 entries"), InputError);
   CHECK_THROWS_WITH_AS(load_run_config((p.dir / "RUN.toml").string(), {"filters.bars=9"}), doctest::Contains("name an entry by its index"), InputError);
 }
+
+TEST_CASE("successive halving: every choice on the first fold, the best third on three, the winner on all, the same with 1 or 2 workers") {
+  Project p;
+  const SweepConfig c = load_sweep_config(p.sweep("search = \"halving\"\neta = 3\n"
+                                                  "[sweep.space]\n\"strategy.params.fast\" = [3, 4, 5]\n\"strategy.params.slow\" = [10, 15, 20]\n"
+                                                  "[sweep.folds]\ntrain = 0\ntest = 250\n"));
+  SweepOptions one, two;
+  one.workers = 1, two.workers = 2;
+  const SweepOutcome a = run_sweep(c, one), b = run_sweep(c, two);
+  const std::size_t folds = a.plan.folds[0].size(), groups = a.plan.groups.size();
+  REQUIRE(folds > 9);  // more than eta x eta: the last one left still runs every fold
+  CHECK(a.ran < a.plan.cells.size());  // not the whole grid
+  CHECK(a.ran == b.ran);
+  for (std::size_t i = 0; i < a.results.size(); ++i) {
+    REQUIRE(a.results[i].has_value() == b.results[i].has_value());
+    if (a.results[i]) CHECK(a.results[i]->ledger_sha256 == b.results[i]->ledger_sha256);
+  }
+  REQUIRE(a.ranking.size() == 9);
+  CHECK(a.ranking[0].cells == groups * folds);  // the winner ran every fold
+  CHECK(a.ranking[0].point == b.ranking[0].point);
+  // Rung 0: every choice on fold 0. The three that went on are the best three there.
+  std::vector<std::optional<CellResult>> first(a.results.size());
+  for (const auto& cell : a.plan.cells)
+    if (cell.fold == 0) first[cell.index] = a.results[cell.index];
+  const auto rung0 = rank_cells(c, a.plan, first);
+  std::set<std::size_t> best3 = {rung0[0].point, rung0[1].point, rung0[2].point}, went_on;
+  for (const auto& r : a.ranking)
+    if (r.cells >= groups * 3) went_on.insert(r.point);
+  CHECK(went_on == best3);
+  std::size_t on_one_fold = 0;
+  for (const auto& r : a.ranking) on_one_fold += r.cells == groups;
+  CHECK(on_one_fold == 6);
+}
