@@ -6,6 +6,7 @@
 
 #include "certify/certify.hpp"
 #include "cli/commands.hpp"
+#include "cli/recorded_run.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
 #include "run/backtest.hpp"
@@ -72,22 +73,10 @@ void add_certify_commands(CLI::App& app, Action& action) {
       co.git_revision = ONEPATH_GIT_REV;
       co.progress = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
 
-      std::unique_ptr<Journal> journal;
-      std::int64_t run_id = 0;
-      if (!c.journal.empty()) {
-        journal = Journal::open(c.journal);
-        run_id = journal->start_run(run_info(c, "certify", ONEPATH_GIT_REV));
-      }
-      Certificate cert;
-      try {
-        cert = certify(c, co);
-      } catch (const InputError&) {
-        if (journal) journal->delete_run(run_id);
-        throw;
-      } catch (const std::exception& e) {
-        if (journal) journal->fail_run(run_id, e.what());
-        throw;
-      }
+      RecordedRun recorded(c, "certify");
+      const Certificate cert = recorded.run([&] { return certify(c, co); });
+      Journal* journal = recorded.journal.get();
+      const std::int64_t run_id = recorded.id;
       const fs::path out = o->out.empty() ? fs::path("runs") / fs::path(c.path).stem() / "certify" : fs::path(o->out);
       fs::create_directories(out);
       const std::string json = certificate_json(cert);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/recorded_run.hpp"
 #include "cli/console.hpp"
 #include "core/log.hpp"
 #include "core/sha256.hpp"
@@ -66,12 +67,9 @@ void add_train_commands(CLI::App& app, Action& action) {
       in.config_path = std::filesystem::absolute(c.path).lexically_normal().string();
       in.config_sha256 = sha256_hex(c.text);
 
-      std::unique_ptr<Journal> journal;
-      std::int64_t run_id = 0;
-      if (!c.journal.empty()) {
-        journal = Journal::open(c.journal);
-        run_id = journal->start_run(run_info(c, "train", ONEPATH_GIT_REV));
-      }
+      RecordedRun recorded(c, "train");
+      Journal* journal = recorded.journal.get();
+      const std::int64_t run_id = recorded.id;
       const bool tty = progress_wanted(o->no_progress);
       auto progress = [tty](int done, int total) {
         if (!tty) return;
@@ -80,16 +78,7 @@ void add_train_commands(CLI::App& app, Action& action) {
         fmt::print(stderr, "\r[{}] {}/{} models trained   ", bar, done, total);
         if (done == total) fmt::print(stderr, "\n");
       };
-      TrainResult r;
-      try {
-        r = train_model(c.train, in, progress);
-      } catch (const InputError&) {
-        if (journal) journal->delete_run(run_id);
-        throw;
-      } catch (const std::exception& e) {
-        if (journal) journal->fail_run(run_id, e.what());
-        throw;
-      }
+      const TrainResult r = recorded.run([&] { return train_model(c.train, in, progress); });
       fmt::print("{:>4}  {:>10}  {:>9}  {:>20}  {:>6}  {:>8}  {:>9}  {:>6}  {:>6}  {:>5}\n", "fold", "train rows", "test rows", "test from",
                  "auc", "log loss", "precision", "recall", "f1", "pos %");
       for (std::size_t k = 0; k < r.folds.size(); ++k) {

@@ -46,6 +46,18 @@ class SweepReader {
                      format_double(v) + ")");
     return v;
   }
+  // One of named values, or wrong(key, want).
+  template <class E>
+  void choice(const std::string& key, E& out, std::initializer_list<std::pair<const char*, E>> options, const std::string& want) const {
+    const auto v = text(key);
+    if (!v) return;
+    for (const auto& [name, value] : options)
+      if (*v == name) {
+        out = value;
+        return;
+      }
+    wrong(key, want);
+  }
   void check_keys(const toml::table& t, const std::set<std::string>& allowed, const std::string& where) const {
     for (const auto& [key, node] : t)
       if (!allowed.count(std::string(key.str()))) {
@@ -166,16 +178,10 @@ SweepConfig load_sweep_config(const std::string& path) {
     }
   }
   if (c.variants.empty()) c.variants.push_back({"base", {}});
-  if (auto symbols = r.text("symbols")) {
-    if (*symbols != "each" && *symbols != "all") r.wrong("symbols", "\"each\" (a cell per symbol) or \"all\" (the whole market per cell)");
-    c.each_symbol = *symbols == "each";
-  }
-  if (auto search = r.text("search")) {
-    if (*search == "grid") c.search = SweepConfig::Search::grid;
-    else if (*search == "random") c.search = SweepConfig::Search::random;
-    else if (*search == "halving") c.search = SweepConfig::Search::halving;
-    else r.wrong("search", "\"grid\", \"random\" or \"halving\"");
-  }
+  r.choice("symbols", c.each_symbol, {{"each", true}, {"all", false}}, "\"each\" (a cell per symbol) or \"all\" (the whole market per cell)");
+  using Search = SweepConfig::Search;
+  r.choice("search", c.search, {{"grid", Search::grid}, {"random", Search::random}, {"halving", Search::halving}},
+           "\"grid\", \"random\" or \"halving\"");
   if (auto n = r.number("trials", 1, 1e6, true)) c.trials = static_cast<std::size_t>(*n);
   if (c.search == SweepConfig::Search::random && c.trials == 0) r.wrong("trials", "the number of points a random search draws (1 or more)");
   if (auto n = r.number("seed", 0, 9007199254740992.0, true)) c.seed = static_cast<std::uint64_t>(*n);
@@ -190,16 +196,10 @@ SweepConfig load_sweep_config(const std::string& path) {
     c.objective = *o;
     c.maximize = *o != "max_drawdown";
   }
-  if (auto d = r.text("direction")) {
-    if (*d != "max" && *d != "min") r.wrong("direction", "\"max\" or \"min\"");
-    c.maximize = *d == "max";
-  }
-  if (auto a = r.text("aggregate")) {
-    if (*a == "mean") c.aggregate = SweepConfig::Aggregate::mean;
-    else if (*a == "median") c.aggregate = SweepConfig::Aggregate::median;
-    else if (*a == "worst") c.aggregate = SweepConfig::Aggregate::worst;
-    else r.wrong("aggregate", "\"mean\", \"median\" or \"worst\" (over folds)");
-  }
+  r.choice("direction", c.maximize, {{"max", true}, {"min", false}}, "\"max\" or \"min\"");
+  using Aggregate = SweepConfig::Aggregate;
+  r.choice("aggregate", c.aggregate, {{"mean", Aggregate::mean}, {"median", Aggregate::median}, {"worst", Aggregate::worst}},
+           "\"mean\", \"median\" or \"worst\" (over folds)");
   if (const toml::node* constraints = r.at("constraints")) {
     const toml::table* t = constraints->as_table();
     if (!t) r.wrong("constraints", "a table");
@@ -210,10 +210,7 @@ SweepConfig load_sweep_config(const std::string& path) {
     const toml::table* t = folds->as_table();
     if (!t) r.wrong("folds", "a table");
     r.check_keys(*t, kFoldKeys, "sweep.folds.");
-    if (auto mode = r.text("folds.mode")) {
-      if (*mode != "rolling" && *mode != "anchored") r.wrong("folds.mode", "\"rolling\" or \"anchored\"");
-      c.folds.anchored = *mode == "anchored";
-    }
+    r.choice("folds.mode", c.folds.anchored, {{"rolling", false}, {"anchored", true}}, "\"rolling\" or \"anchored\"");
     auto bars = [&](const char* key, std::size_t& out, double lo) {
       if (auto n = r.number(std::string("folds.") + key, lo, 1e9, true)) out = static_cast<std::size_t>(*n);
     };
