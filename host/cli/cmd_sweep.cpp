@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
@@ -17,8 +18,11 @@
 #include "core/time.hpp"
 #include "run/run_config.hpp"
 #include "store/sweep_cells.hpp"
+#include "store/sweep_queue.hpp"
 #include "sweep/record.hpp"
 #include "sweep/run_sweep.hpp"
+#include "sweep/slurm.hpp"
+#include "sweep/worker.hpp"
 
 namespace onepath::cli {
 namespace {
@@ -77,11 +81,20 @@ void add_status(CLI::App& sweep, Action& action) {
       if (!run || run->kind != "sweep") throw InputError("no sweep run " + std::to_string(o->id) + " in " + o->db);
       const auto cells = SweepCells(*journal).of(o->id);
       const std::string status = Journal::display_status(*run);
+      std::optional<SweepQueue::Counts> queue;
+      if (journal->db().dialect() == "postgresql") queue = SweepQueue(*journal).counts(o->id);
+      if (queue && queue->waiting + queue->claimed + queue->done == 0) queue.reset();  // run here, not through the queue
       if (o->json) {
-        fmt::print("{}\n", nlohmann::json{{"run", o->id}, {"status", status}, {"cells_recorded", cells.size()}, {"sweep", run->config_path}}.dump());
+        nlohmann::json j{{"run", o->id}, {"status", status}, {"cells_recorded", cells.size()}, {"sweep", run->config_path}};
+        if (queue)
+          j["queue"] = {{"waiting", queue->waiting}, {"claimed", queue->claimed}, {"done", queue->done}, {"retried", queue->retried}, {"workers", queue->workers}};
+        fmt::print("{}\n", j.dump());
         return 0;
       }
       fmt::print("sweep run {} ({}): {}, {} cells recorded\n", o->id, run->config_path, status, cells.size());
+      if (queue)
+        fmt::print("  queue: {} waiting, {} claimed by {} workers, {} done ({} claimed again after a worker died)\n", queue->waiting, queue->claimed,
+                   queue->workers.size(), queue->done, queue->retried);
       return 0;
     };
   });
@@ -120,7 +133,7 @@ void add_best(CLI::App& sweep, Action& action) {
       // The RUN.toml's text as the sweep ran it (the journal keeps both files' texts).
       const std::string run_path = summary.at("run"), sweep_path = summary.at("sweep");
       std::string text = run->config_text;
-      const std::string marker = "# " + run_path + "\n";
+      const std::string marker = "# " + fs::path(run_path).filename().string() + "\n";
       const auto at = run_path == sweep_path ? std::string::npos : text.find("\n" + marker);
       text = at == std::string::npos ? text.substr(text.find('\n') + 1) : text.substr(at + 1 + marker.size());
       const auto sets = choice.at("sets").get<std::vector<std::string>>();
@@ -139,6 +152,37 @@ void add_best(CLI::App& sweep, Action& action) {
   });
 }
 
+// onepath sweep worker: one task of a sweep spread over a cluster (the Slurm executor's job
+// array runs it); it claims cells from the journal until none is left.
+void add_worker(CLI::App& sweep, Action& action) {
+  struct Opts {
+    std::string db;
+    std::int64_t run = 0;
+    double lease = 60;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = sweep.add_subcommand("worker", "Claim and run a sweep's queued cells (what each task of --executor slurm runs)");
+  cmd->add_option("--db", o->db, "The sweep's journal: postgresql://...")->required();
+  cmd->add_option("--run", o->run, "The sweep's run id")->required();
+  cmd->add_option("--lease", o->lease, "Seconds without a heartbeat before a claim passes to another worker")->capture_default_str()->check(CLI::Range(0.2, 86400.0));
+  cmd->footer("Started by the Slurm executor's job array; run it by hand to add a machine to a running sweep:\n"
+              "  onepath sweep worker --db postgresql://host/onepath --run 7\n"
+              "It reads the sweep's files where the run says they are (the same folder on every machine), refuses them if\n"
+              "they changed, and ends when no cell is waiting. Exit codes: 0 nothing left, 1 a cell failed, 2 bad input.");
+  cmd->callback([o, &action] {
+    action = [o] {
+      install_interrupt_handler(true);  // scancel's SIGTERM: stop after the cell in hand
+      SweepWorkerOptions w;
+      w.journal = o->db;
+      w.run_id = o->run;
+      w.lease_ms = static_cast<std::int64_t>(o->lease * 1000);
+      w.log = [](const std::string& line) { fmt::print("{}\n", line), std::fflush(stdout); };
+      run_sweep_worker(w);
+      return 0;
+    };
+  });
+}
+
 }  // namespace
 
 void add_sweep_commands(CLI::App& app, Action& action) {
@@ -146,7 +190,10 @@ void add_sweep_commands(CLI::App& app, Action& action) {
     std::string config, out, db;
     int workers = 0;
     bool json = false, no_progress = false, no_journal = false;
-    std::size_t top = 10;
+    std::size_t top = 10, tasks = 4;
+    std::string executor = "local";
+    std::vector<std::string> sbatch;
+    double lease = 60;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("sweep", "Walk-forward parameter search: every cell a backtest on the one code path");
@@ -158,19 +205,30 @@ void add_sweep_commands(CLI::App& app, Action& action) {
   cmd->add_flag("--no-progress", o->no_progress, "No progress line");
   cmd->add_option("--db", o->db, "Journal: a SQLite file or postgresql://... (default: the RUN.toml's [output] db, else runs/onepath.db)");
   cmd->add_flag("--no-journal", o->no_journal, "Do not record the sweep (it cannot be resumed then)");
+  cmd->add_option("--executor", o->executor, "Where cells run: local (worker threads here) or slurm (a job array; needs --db postgresql://...)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"local", "slurm"}));
+  cmd->add_option("--tasks", o->tasks, "slurm: array tasks per batch of cells")->capture_default_str()->check(CLI::Range(1, 100000));
+  cmd->add_option("--sbatch", o->sbatch, "slurm: an option passed to sbatch as it is, repeatable (--sbatch=--partition=cpu --sbatch=--time=2:00:00)")
+      ->allow_extra_args(false);
+  cmd->add_option("--lease", o->lease, "slurm: seconds without a heartbeat before a dead task's cell is claimed again")->capture_default_str()->check(CLI::Range(0.2, 86400.0));
   cmd->footer(
       "A cell is one point of the space x one variant x one symbol (or the whole market) x one fold: a backtest of\n"
       "the RUN.toml with the cell's keys, on the fold's test window, through the same Session as `onepath backtest`.\n"
       "Choices (point x variant) are ranked by the objective aggregated over their cells; constraints such as\n"
       "min_trades_per_fold rank a choice last with the reason.\n"
       "Every cell is journaled as it finishes: after kill -9 or Ctrl-C the same command runs only the missing ones.\n"
-      "Example:\n"
+      "With --executor slurm the cells wait in the PostgreSQL journal and a job array of `onepath sweep worker` tasks\n"
+      "claims them; the command watches until all are recorded (Ctrl-C stops watching, not the job).\n"
+      "Examples:\n"
       "  onepath sweep examples/sweep.toml\n"
+      "  onepath sweep examples/sweep.toml --executor slurm --db postgresql://db-host/onepath --tasks 32 --sbatch=--partition=cpu\n"
       "Exit codes: 0 done, 1 a cell failed, 2 bad usage or input, 130 interrupted. Details: docs/sweep.md.");
   add_status(*cmd, action);
   add_best(*cmd, action);
+  add_worker(*cmd, action);
   cmd->callback([o, cmd, &action] {
-    if (cmd->got_subcommand("status") || cmd->got_subcommand("best")) return;
+    if (cmd->got_subcommand("status") || cmd->got_subcommand("best") || cmd->got_subcommand("worker")) return;
     action = [o] {
       namespace fs = std::filesystem;
       if (o->config.empty()) throw InputError("sweep needs a SWEEP.toml (or: onepath sweep status ID)");
@@ -197,12 +255,30 @@ void add_sweep_commands(CLI::App& app, Action& action) {
           so.on_cell = [&record](const SweepCell& cell, const CellResult& r) { record->record(cell, r); };
         }
       }
+      if (o->executor == "slurm") {
+        const std::string address = !o->db.empty() ? o->db : load_run_config(c.run_path).journal;
+        if (!record || !(address.starts_with("postgresql://") || address.starts_with("postgres://")))
+          throw InputError("--executor slurm needs the sweep in a PostgreSQL journal the nodes reach (--db postgresql://...): its tasks claim cells there");
+        SlurmOptions so_slurm;
+        so_slurm.journal = address;
+        so_slurm.run_id = record->run_id();
+        so_slurm.tasks = o->tasks;
+        so_slurm.sbatch_args = o->sbatch;
+        so_slurm.lease_ms = static_cast<std::int64_t>(o->lease * 1000);
+        so_slurm.folder = (!o->out.empty() ? fs::path(o->out) : fs::path("runs") / fs::path(c.path).stem() / "sweep").string();
+        so_slurm.progress = so.progress;
+        so_slurm.log = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
+        so.executor = slurm_executor(so_slurm);
+      }
       install_interrupt_handler(true);  // Ctrl-C: workers stop between cells; the recorded ones stay
       SweepOutcome s;
       try {
         s = run_sweep(c, so);
       } catch (const Interrupted&) {
         if (record) record->stop("interrupted", "");
+        if (o->executor == "slurm")
+          fmt::print(stderr, "stopped watching; the job array goes on (scancel --name=onepath-sweep-{} stops it). The same command resumes watching.\n",
+                     record ? record->run_id() : 0);
         throw;
       } catch (const std::exception& e) {
         if (record) record->stop("failed", e.what());
@@ -218,9 +294,9 @@ void add_sweep_commands(CLI::App& app, Action& action) {
         fmt::print("{}\n", ranking.dump());
         return 0;
       }
-      fmt::print("sweep {}: {} cells ({} points x {} variants x {} {} x {} folds) in {:.1f} s, {} workers\n", c.path, s.plan.cells.size(),
+      fmt::print("sweep {}: {} cells ({} points x {} variants x {} {} x {} folds) in {:.1f} s, {}\n", c.path, s.plan.cells.size(),
                  s.plan.points.size(), c.variants.size(), s.plan.groups.size(), c.each_symbol ? "symbols" : "market", s.plan.folds.empty() ? 0 : s.plan.folds[0].size(),
-                 s.seconds, o->workers > 0 ? o->workers : c.workers);
+                 s.seconds, o->executor == "slurm" ? "on Slurm" : std::to_string(o->workers > 0 ? o->workers : c.workers) + " workers");
       if (c.search == SweepConfig::Search::halving) {
         std::size_t run = 0;
         for (const auto& r : s.results) run += r.has_value();

@@ -64,6 +64,9 @@ std::vector<std::string> migrations(std::string_view dialect) {
       "sortino DOUBLE PRECISION, calmar DOUBLE PRECISION, max_drawdown DOUBLE PRECISION, final_equity DOUBLE PRECISION, "
       "profit_factor DOUBLE PRECISION, win_rate DOUBLE PRECISION, candles BIGINT NOT NULL, decisions BIGINT NOT NULL, "
       "ledger_sha256 TEXT NOT NULL, seconds DOUBLE PRECISION NOT NULL, PRIMARY KEY (run_id, cell))",
+      // 9: the cells a cluster's workers claim (store/sweep_queue.hpp)
+      "CREATE TABLE sweep_queue (run_id BIGINT NOT NULL REFERENCES runs (id), cell BIGINT NOT NULL, state TEXT NOT NULL, "
+      "worker TEXT, heartbeat BIGINT, attempts BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (run_id, cell))",
   };
 }
 
@@ -186,7 +189,7 @@ std::unique_ptr<Journal> Journal::open_existing(const std::string& address) {
 bool Journal::delete_run(std::int64_t id) {
   if (!run(id)) return false;
   in_transaction([&] {
-    for (const char* table : {"trades", "equity", "decisions", "events", "sweep_cells"}) {
+    for (const char* table : {"trades", "equity", "decisions", "events", "sweep_cells", "sweep_queue"}) {
       auto del = db_->prepare(std::string("DELETE FROM ") + table + " WHERE run_id = $1");
       del->bind(1, id);
       del->step();

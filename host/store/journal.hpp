@@ -12,7 +12,7 @@
 
 namespace onepath {
 
-constexpr int kJournalSchemaVersion = 8;
+constexpr int kJournalSchemaVersion = 9;
 constexpr const char* kDefaultJournal = "runs/onepath.db";
 
 struct RunInfo {

@@ -12,9 +12,40 @@
 namespace onepath {
 
 std::string sweep_text(const SweepConfig& c) {
-  std::string text = "# " + c.path + "\n" + read_file(c.path);
-  if (c.run_path != c.path) text += "\n# " + c.run_path + "\n" + read_file(c.run_path);
+  namespace fs = std::filesystem;
+  std::string text = "# " + fs::path(c.path).filename().string() + "\n" + read_file(c.path);
+  if (c.run_path != c.path) text += "\n# " + fs::path(c.run_path).filename().string() + "\n" + read_file(c.run_path);
   return text;
+}
+
+CellResult cell_result_of(const SweepCellRow& row) {
+  CellResult x;
+  x.cell = static_cast<std::size_t>(row.cell);
+  x.metrics = row.metrics;
+  x.candles = static_cast<std::size_t>(row.candles);
+  x.decisions = static_cast<std::size_t>(row.decisions);
+  x.objective = row.objective;
+  x.ledger_sha256 = row.ledger_sha256;
+  x.seconds = row.seconds;
+  return x;
+}
+
+SweepCellRow cell_row_of(const SweepCell& cell, const CellResult& r) {
+  SweepCellRow row;
+  row.cell = static_cast<std::int64_t>(cell.index);
+  row.point = static_cast<std::int64_t>(cell.point);
+  row.variant = static_cast<std::int64_t>(cell.variant);
+  row.fold = static_cast<std::int64_t>(cell.fold);
+  for (const auto& s : cell.symbols) row.symbols += (row.symbols.empty() ? "" : "+") + s;
+  for (const auto& s : cell.sets) row.sets += s + "\n";
+  row.test_start = cell.test_start, row.test_end = cell.test_end;
+  row.objective = r.objective;
+  row.metrics = r.metrics;
+  row.candles = static_cast<std::int64_t>(r.candles);
+  row.decisions = static_cast<std::int64_t>(r.decisions);
+  row.ledger_sha256 = r.ledger_sha256;
+  row.seconds = r.seconds;
+  return row;
 }
 
 SweepRecord::SweepRecord(const SweepConfig& c, const std::string& address, const std::string& git_revision) : journal_(Journal::open(address)) {
@@ -29,14 +60,7 @@ SweepRecord::SweepRecord(const SweepConfig& c, const std::string& address, const
     journal_->resume_run(run_id_, {});
     for (const SweepCellRow& row : SweepCells(*journal_).of(run_id_)) {
       if (static_cast<std::size_t>(row.cell) >= done_.size()) done_.resize(static_cast<std::size_t>(row.cell) + 1);
-      CellResult x;
-      x.cell = static_cast<std::size_t>(row.cell);
-      x.metrics = row.metrics;
-      x.candles = static_cast<std::size_t>(row.candles);
-      x.decisions = static_cast<std::size_t>(row.decisions);
-      x.objective = row.objective;
-      x.ledger_sha256 = row.ledger_sha256;
-      x.seconds = row.seconds;
+      CellResult x = cell_result_of(row);
       done_[x.cell] = std::move(x);
     }
     return;
@@ -54,23 +78,7 @@ std::optional<CellResult> SweepRecord::done(const SweepCell& cell) const {
   return cell.index < done_.size() ? done_[cell.index] : std::nullopt;
 }
 
-void SweepRecord::record(const SweepCell& cell, const CellResult& r) {
-  SweepCellRow row;
-  row.cell = static_cast<std::int64_t>(cell.index);
-  row.point = static_cast<std::int64_t>(cell.point);
-  row.variant = static_cast<std::int64_t>(cell.variant);
-  row.fold = static_cast<std::int64_t>(cell.fold);
-  for (const auto& s : cell.symbols) row.symbols += (row.symbols.empty() ? "" : "+") + s;
-  for (const auto& s : cell.sets) row.sets += s + "\n";
-  row.test_start = cell.test_start, row.test_end = cell.test_end;
-  row.objective = r.objective;
-  row.metrics = r.metrics;
-  row.candles = static_cast<std::int64_t>(r.candles);
-  row.decisions = static_cast<std::int64_t>(r.decisions);
-  row.ledger_sha256 = r.ledger_sha256;
-  row.seconds = r.seconds;
-  SweepCells(*journal_).record(run_id_, row);
-}
+void SweepRecord::record(const SweepCell& cell, const CellResult& r) { SweepCells(*journal_).record(run_id_, cell_row_of(cell, r)); }
 
 void SweepRecord::complete(const std::string& summary_json) { journal_->end_run(run_id_, "complete", {"", "", summary_json}); }
 

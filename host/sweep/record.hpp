@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "store/journal.hpp"
+#include "store/sweep_cells.hpp"
 #include "sweep/run_sweep.hpp"
 
 namespace onepath {
@@ -37,7 +38,12 @@ class SweepRecord {
   std::vector<std::optional<CellResult>> done_;  // by cell number
 };
 
-// The texts a sweep is identified by: its file and the RUN.toml it extends.
+// A cell's row in the journal, and its result read back.
+SweepCellRow cell_row_of(const SweepCell& cell, const CellResult& result);
+CellResult cell_result_of(const SweepCellRow& row);
+
+// The texts a sweep is identified by: its file and the RUN.toml it extends, each after a
+// "# <file name>" line (names, not paths: the same sweep from another folder or node).
 std::string sweep_text(const SweepConfig& config);
 
 }  // namespace onepath

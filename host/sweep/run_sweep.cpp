@@ -117,8 +117,26 @@ double objective_of(const Metrics& m, const std::string& name) {
   throw InputError("no sweep objective named '" + name + "'");
 }
 
-CellResult run_cell(const SweepConfig& c, const SweepCell& cell, const std::vector<CandleSeries>& market, Timeframe tf) {
-  return run_on(load_run_config(c.run_path, cell.sets), cell, market, tf, c.objective);
+SweepSetup prepare_sweep(const SweepConfig& c) {
+  refuse_data_keys(c);
+  SweepSetup s{load_run_config(c.run_path), Timeframe::parse("15m"), {}, {}};
+  if (!s.base.train.out.empty() || !s.base.train.features.empty())
+    throw InputError(c.run_path + ": a sweep of a config that trains a model ([train]) is not supported yet: train it, then sweep the strategy");
+  use_model_registry(s.base.registry);
+  s.market = load_market(s.base, s.tf);
+  s.plan = plan_sweep(c, s.market);
+  return s;
+}
+
+CellResult CellRunner::run(const SweepCell& cell) const {
+  std::shared_ptr<const RunConfig> config;
+  {
+    std::lock_guard<std::mutex> hold(lock_);
+    auto& slot = configs_[{cell.point, cell.variant}];
+    if (!slot) slot = std::make_shared<const RunConfig>(load_run_config(config_.run_path, cell.sets));
+    config = slot;
+  }
+  return run_on(*config, cell, setup_.market, setup_.tf, config_.objective);
 }
 
 std::vector<RankedChoice> rank_cells(const SweepConfig& c, const SweepPlan& plan, const std::vector<std::optional<CellResult>>& results) {
@@ -180,34 +198,21 @@ std::vector<RankedChoice> rank_cells(const SweepConfig& c, const SweepPlan& plan
 
 SweepOutcome run_sweep(const SweepConfig& c, const SweepOptions& o) {
   const auto t0 = Clock::now();
-  refuse_data_keys(c);
-  const RunConfig base = load_run_config(c.run_path);
-  if (!base.train.out.empty() || !base.train.features.empty())
-    throw InputError(c.run_path + ": a sweep of a config that trains a model ([train]) is not supported yet: train it, then sweep the strategy");
-  use_model_registry(base.registry);
-  Timeframe tf = Timeframe::parse("15m");
-  const std::vector<CandleSeries> market = load_market(base, tf);
+  const SweepSetup setup = prepare_sweep(c);
+  const CellRunner runner(c, setup);
   SweepOutcome out;
-  out.plan = plan_sweep(c, market);
+  out.plan = setup.plan;
   const std::size_t total = out.plan.cells.size();
   out.results.resize(total);
   if (o.done)
     for (const auto& cell : out.plan.cells) out.results[cell.index] = o.done(cell);
 
-  // One config per (point, variant), loaded once, by whichever worker needs it first.
-  std::mutex configs_lock, report_lock;
-  std::map<std::pair<std::size_t, std::size_t>, std::shared_ptr<const RunConfig>> configs;
-  auto config_of = [&](const SweepCell& cell) {
-    std::lock_guard<std::mutex> hold(configs_lock);
-    auto& slot = configs[{cell.point, cell.variant}];
-    if (!slot) slot = std::make_shared<const RunConfig>(load_run_config(c.run_path, cell.sets));
-    return slot;
-  };
+  std::mutex report_lock;
   std::size_t finished = 0;
   for (const auto& r : out.results) finished += r.has_value();
   const int workers = std::max(1, o.workers > 0 ? o.workers : c.workers);
   // The cells of `batch` not done yet, on the workers; returns when all are.
-  auto run_batch = [&](const std::vector<std::size_t>& batch) {
+  auto run_here = [&](const std::vector<std::size_t>& batch) {
     std::atomic<std::size_t> next{0};
     std::atomic<bool> stop{false};
     std::exception_ptr failure;
@@ -218,7 +223,7 @@ SweepOutcome run_sweep(const SweepConfig& c, const SweepOptions& o) {
           if (out.results[i]) continue;
           check_interrupted();
           const SweepCell& cell = out.plan.cells[i];
-          CellResult r = run_on(*config_of(cell), cell, market, tf, c.objective);
+          CellResult r = runner.run(cell);
           std::lock_guard<std::mutex> hold(report_lock);
           if (o.on_cell) o.on_cell(cell, r);
           out.results[i] = std::move(r);
@@ -239,6 +244,15 @@ SweepOutcome run_sweep(const SweepConfig& c, const SweepOptions& o) {
       for (auto& t : pool) t.join();
     }
     if (failure) std::rethrow_exception(failure);
+  };
+  auto run_batch = [&](const std::vector<std::size_t>& batch) {
+    if (!o.executor) return run_here(batch);
+    std::vector<std::size_t> missing;
+    for (std::size_t i : batch)
+      if (!out.results[i]) missing.push_back(i);
+    if (missing.empty()) return;
+    o.executor(missing, out);
+    out.ran += missing.size();
   };
   if (c.search != SweepConfig::Search::halving) {
     std::vector<std::size_t> all(total);

@@ -6,11 +6,15 @@
 // by the objective aggregated over the folds (and symbols).
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "exec/metrics.hpp"
+#include "run/run_config.hpp"
 #include "sweep/plan.hpp"
 
 namespace onepath {
@@ -43,6 +47,29 @@ struct SweepOutcome {
   double seconds = 0;
 };
 
+// What every executor shares: the RUN.toml and the market, each read once, and the cells.
+struct SweepSetup {
+  RunConfig base;
+  Timeframe tf;
+  std::vector<CandleSeries> market;
+  SweepPlan plan;
+};
+// Throws InputError (the config, the data, keys a sweep cannot set).
+SweepSetup prepare_sweep(const SweepConfig& config);
+
+// Runs cells of a prepared sweep, each (point, variant)'s config loaded once; any thread.
+class CellRunner {
+ public:
+  CellRunner(const SweepConfig& config, const SweepSetup& setup) : config_(config), setup_(setup) {}
+  CellResult run(const SweepCell& cell) const;
+
+ private:
+  const SweepConfig& config_;
+  const SweepSetup& setup_;
+  mutable std::mutex lock_;
+  mutable std::map<std::pair<std::size_t, std::size_t>, std::shared_ptr<const RunConfig>> configs_;
+};
+
 struct SweepOptions {
   int workers = 0;  // 0: the sweep's
   // Cells already done (a resumed sweep): their results, not run again.
@@ -50,13 +77,14 @@ struct SweepOptions {
   // Told each cell as it finishes, from one thread at a time (the journal records it).
   std::function<void(const SweepCell&, const CellResult&)> on_cell;
   std::function<void(std::size_t done, std::size_t total)> progress;
+  // Runs the cells numbered in `batch` elsewhere (a cluster) and fills their results in
+  // `out`; returns when every one has one. Unset: worker threads here, as above.
+  std::function<void(const std::vector<std::size_t>& batch, SweepOutcome& out)> executor;
 };
 
 // Throws InputError (config, data), ScriptError (a cell's strategy failed), Interrupted.
 SweepOutcome run_sweep(const SweepConfig& config, const SweepOptions& options = {});
 
-// One cell, exactly as run_sweep runs it (tests compare it with a standalone backtest).
-CellResult run_cell(const SweepConfig& config, const SweepCell& cell, const std::vector<CandleSeries>& market, Timeframe tf);
 
 // The ranking of whatever results there are.
 std::vector<RankedChoice> rank_cells(const SweepConfig& config, const SweepPlan& plan, const std::vector<std::optional<CellResult>>& results);
