@@ -19,6 +19,8 @@
 #include "run/run_config.hpp"
 #include "store/sweep_cells.hpp"
 #include "store/sweep_queue.hpp"
+#include "core/sha256.hpp"
+#include "sweep/dossier.hpp"
 #include "sweep/record.hpp"
 #include "sweep/run_sweep.hpp"
 #include "sweep/slurm.hpp"
@@ -27,19 +29,16 @@
 namespace onepath::cli {
 namespace {
 
-std::string cells_csv(const SweepConfig& c, const SweepOutcome& s) {
-  std::string out = "cell,point,variant,symbols,fold,test_start,test_end,candles,trades," + c.objective + ",total_return,sharpe,max_drawdown,ledger_sha256\n";
-  for (const auto& cell : s.plan.cells) {
-    const auto& r = s.results[cell.index];
-    if (!r) continue;
-    std::string symbols;
-    for (const auto& x : cell.symbols) symbols += (symbols.empty() ? "" : "+") + x;
-    out += fmt::format("{},{},{},{},{},{},{},{},{},", cell.index + 1, cell.point + 1, c.variants[cell.variant].name, symbols, cell.fold + 1,
-                       format_iso(cell.test_start), format_iso(cell.test_end), r->candles, r->metrics.trades);
-    for (double v : {r->objective, r->metrics.total_return, r->metrics.sharpe, r->metrics.max_drawdown}) append_double(out, v), out += ',';
-    out += r->ledger_sha256 + "\n";
-  }
-  return out;
+// The dossier's files in `dir`; returns the page's path.
+std::string write_dossier(const SweepDossier& d, const std::string& dir) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir);
+  write_file_atomic((fs::path(dir) / "report.json").string(), d.json);
+  write_file_atomic((fs::path(dir) / "choices.csv").string(), d.choices_csv);
+  write_file_atomic((fs::path(dir) / "cells.csv").string(), d.cells_csv);
+  const std::string page = (fs::path(dir) / "report.html").string();
+  write_file_atomic(page, d.html);
+  return page;
 }
 
 nlohmann::json ranking_json(const SweepConfig& c, const SweepOutcome& s) {
@@ -152,6 +151,49 @@ void add_best(CLI::App& sweep, Action& action) {
   });
 }
 
+// onepath sweep report ID: the dossier of a sweep's recorded cells, while it runs or after.
+void add_report(CLI::App& sweep, Action& action) {
+  struct Opts {
+    std::int64_t id = 0;
+    std::string db = kDefaultJournal, out;
+    std::size_t best = 3;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = sweep.add_subcommand("report", "The dossier of a sweep: ranked choices, per-fold table, heatmaps, gates, overfitting guards");
+  cmd->add_option("ID", o->id, "The sweep's run id (onepath runs list)")->required();
+  cmd->add_option("--db", o->db, "Journal: a SQLite file or postgresql://...")->capture_default_str();
+  cmd->add_option("--out", o->out, "Folder for report.html, report.json, choices.csv, cells.csv (default runs/<sweep name>/sweep)");
+  cmd->add_option("--best", o->best, "Best choices whose out-of-sample equity is drawn (their cells run again)")->capture_default_str()->check(CLI::Range(0, 50));
+  cmd->footer("Works while the sweep runs (on the cells recorded so far) and after. It reads the sweep's files where the run\n"
+              "says they are and refuses them if they changed. Definitions of every statistic: docs/sweep.md.\n"
+              "Example:\n  onepath sweep report 7 && xdg-open runs/sweep/sweep/report.html");
+  cmd->callback([o, &action] {
+    action = [o] {
+      namespace fs = std::filesystem;
+      auto journal = Journal::open_existing(o->db);
+      const auto run = journal->run(o->id);
+      if (!run || run->kind != "sweep") throw InputError("no sweep run " + std::to_string(o->id) + " in " + o->db);
+      const SweepConfig c = load_sweep_config(run->config_path);
+      if (sha256_hex(sweep_text(c)) != run->config_sha256)
+        throw InputError("the files of sweep run " + std::to_string(o->id) + " (" + run->config_path + ") changed since it ran; the report needs them as they were");
+      const SweepSetup setup = prepare_sweep(c);
+      std::vector<std::optional<CellResult>> results(setup.plan.cells.size());
+      for (const SweepCellRow& row : SweepCells(*journal).of(o->id))
+        if (row.cell >= 0 && static_cast<std::size_t>(row.cell) < results.size()) results[static_cast<std::size_t>(row.cell)] = cell_result_of(row);
+      DossierInfo info;
+      info.run_id = o->id;
+      info.status = Journal::display_status(*run);
+      info.equity_choices = o->best;
+      const SweepDossier d = build_dossier(c, setup, results, info);
+      const std::string dir = !o->out.empty() ? o->out : (fs::path("runs") / fs::path(c.path).stem() / "sweep").string();
+      const std::string page = write_dossier(d, dir);
+      for (const auto& line : d.summary) fmt::print("  {}\n", line);
+      fmt::print("wrote {} (and report.json, choices.csv, cells.csv beside it)\n", page);
+      return 0;
+    };
+  });
+}
+
 // onepath sweep worker: one task of a sweep spread over a cluster (the Slurm executor's job
 // array runs it); it claims cells from the journal until none is left.
 void add_worker(CLI::App& sweep, Action& action) {
@@ -227,8 +269,9 @@ void add_sweep_commands(CLI::App& app, Action& action) {
   add_status(*cmd, action);
   add_best(*cmd, action);
   add_worker(*cmd, action);
+  add_report(*cmd, action);
   cmd->callback([o, cmd, &action] {
-    if (cmd->got_subcommand("status") || cmd->got_subcommand("best") || cmd->got_subcommand("worker")) return;
+    if (cmd->got_subcommand("status") || cmd->got_subcommand("best") || cmd->got_subcommand("worker") || cmd->got_subcommand("report")) return;
     action = [o] {
       namespace fs = std::filesystem;
       if (o->config.empty()) throw InputError("sweep needs a SWEEP.toml (or: onepath sweep status ID)");
@@ -244,6 +287,7 @@ void add_sweep_commands(CLI::App& app, Action& action) {
           fmt::print(stderr, "\r  {} / {} cells  {:.1f} cells/s  ETA {:.0f} s   ", done, total, rate, rate > 0 ? static_cast<double>(total - done) / rate : 0.0);
           if (done == total) fmt::print(stderr, "\n");
         };
+      const SweepSetup setup = prepare_sweep(c);  // bad input or data: no run is started
       std::unique_ptr<SweepRecord> record;
       if (!o->no_journal) {
         const std::string address = !o->db.empty() ? o->db : load_run_config(c.run_path).journal;
@@ -273,7 +317,7 @@ void add_sweep_commands(CLI::App& app, Action& action) {
       install_interrupt_handler(true);  // Ctrl-C: workers stop between cells; the recorded ones stay
       SweepOutcome s;
       try {
-        s = run_sweep(c, so);
+        s = run_sweep(c, setup, so);
       } catch (const Interrupted&) {
         if (record) record->stop("interrupted", "");
         if (o->executor == "slurm")
@@ -287,9 +331,13 @@ void add_sweep_commands(CLI::App& app, Action& action) {
       const std::string dir = !o->out.empty() ? o->out : (fs::path("runs") / fs::path(c.path).stem() / "sweep").string();
       fs::create_directories(dir);
       const nlohmann::json ranking = ranking_json(c, s);
-      write_file_atomic((fs::path(dir) / "cells.csv").string(), cells_csv(c, s));
       write_file_atomic((fs::path(dir) / "ranking.json").string(), ranking.dump(2) + "\n");
       if (record) record->complete(ranking.dump());
+      DossierInfo info;
+      info.run_id = record ? record->run_id() : 0;
+      info.status = record ? "complete" : "not journaled";
+      const SweepDossier dossier = build_dossier(c, setup, s.results, info);
+      const std::string page = write_dossier(dossier, dir);
       if (o->json) {
         fmt::print("{}\n", ranking.dump());
         return 0;
@@ -311,7 +359,8 @@ void add_sweep_commands(CLI::App& app, Action& action) {
         fmt::print("  {:>4}  {:>10}  {:>10}  {:>10}  {:>6}  {} [{}]{}\n", i + 1, format_short(r.score), format_short(r.mean), format_short(r.stddev),
                    r.min_trades, sets, c.variants[r.variant].name, r.passes ? "" : "  (" + r.why_not + ")");
       }
-      fmt::print("  wrote {}/cells.csv, ranking.json\n", dir);
+      for (const auto& line : dossier.summary) fmt::print("  {}\n", line);
+      fmt::print("  wrote {} (the dossier), and cells.csv, choices.csv, ranking.json, report.json beside it\n", page);
       if (record) fmt::print("  journal: run {} ({} cells run now, {} recorded before)\n", record->run_id(), s.ran, s.plan.cells.size() - s.ran);
       return 0;
     };

@@ -59,11 +59,15 @@ std::string ledger_sha256(const BacktestResult& r) {
   return sha256_hex(w.bytes());
 }
 
-CellResult run_on(const RunConfig& rc, const SweepCell& cell, const std::vector<CandleSeries>& market, Timeframe tf, const std::string& objective) {
-  const auto t0 = Clock::now();
+BacktestResult backtest_on(const RunConfig& rc, const SweepCell& cell, const std::vector<CandleSeries>& market, Timeframe tf) {
   SessionConfig session = rc.session;
   session.symbols = cell.symbols;
-  const BacktestResult b = run_backtest_on(session, window(market, cell.symbols, cell.test_start, cell.test_end), tf);
+  return run_backtest_on(session, window(market, cell.symbols, cell.test_start, cell.test_end), tf);
+}
+
+CellResult run_on(const RunConfig& rc, const SweepCell& cell, const std::vector<CandleSeries>& market, Timeframe tf, const std::string& objective) {
+  const auto t0 = Clock::now();
+  const BacktestResult b = backtest_on(rc, cell, market, tf);
   CellResult r;
   r.cell = cell.index;
   r.metrics = b.metrics;
@@ -128,21 +132,33 @@ SweepSetup prepare_sweep(const SweepConfig& c) {
   return s;
 }
 
-CellResult CellRunner::run(const SweepCell& cell) const {
-  std::shared_ptr<const RunConfig> config;
-  {
-    std::lock_guard<std::mutex> hold(lock_);
-    auto& slot = configs_[{cell.point, cell.variant}];
-    if (!slot) slot = std::make_shared<const RunConfig>(load_run_config(config_.run_path, cell.sets));
-    config = slot;
-  }
-  return run_on(*config, cell, setup_.market, setup_.tf, config_.objective);
+std::shared_ptr<const RunConfig> CellRunner::config_of(const SweepCell& cell) const {
+  std::lock_guard<std::mutex> hold(lock_);
+  auto& slot = configs_[{cell.point, cell.variant}];
+  if (!slot) slot = std::make_shared<const RunConfig>(load_run_config(config_.run_path, cell.sets));
+  return slot;
 }
+
+CellResult CellRunner::run(const SweepCell& cell) const { return run_on(*config_of(cell), cell, setup_.market, setup_.tf, config_.objective); }
+
+BacktestResult CellRunner::backtest(const SweepCell& cell) const { return backtest_on(*config_of(cell), cell, setup_.market, setup_.tf); }
+
+std::string ledger_sha256_of(const BacktestResult& b) { return ledger_sha256(b); }
 
 std::vector<RankedChoice> rank_cells(const SweepConfig& c, const SweepPlan& plan, const std::vector<std::optional<CellResult>>& results) {
   std::map<std::pair<std::size_t, std::size_t>, std::vector<const CellResult*>> by_choice;
-  for (const auto& cell : plan.cells)
-    if (results[cell.index]) by_choice[{cell.point, cell.variant}].push_back(&*results[cell.index]);
+  std::map<std::pair<std::size_t, std::size_t>, std::vector<std::pair<double, std::size_t>>> fold_sums;  // sum and count per fold
+  std::size_t most_folds = 0;
+  for (const auto& f : plan.folds) most_folds = std::max(most_folds, f.size());
+  for (const auto& cell : plan.cells) most_folds = std::max(most_folds, cell.fold + 1);
+  for (const auto& cell : plan.cells) {
+    if (!results[cell.index]) continue;
+    by_choice[{cell.point, cell.variant}].push_back(&*results[cell.index]);
+    auto& sums = fold_sums[{cell.point, cell.variant}];
+    sums.resize(most_folds);
+    sums[cell.fold].first += results[cell.index]->objective;
+    ++sums[cell.fold].second;
+  }
   std::vector<RankedChoice> out;
   for (const auto& [key, cells] : by_choice) {
     RankedChoice r;
@@ -180,6 +196,24 @@ std::vector<RankedChoice> rank_cells(const SweepConfig& c, const SweepPlan& plan
         case SweepConfig::Aggregate::worst: r.score = c.maximize ? sorted.front() : sorted.back(); break;
       }
     }
+    std::vector<double> run_folds;
+    for (const auto& [sum, n] : fold_sums[key]) {
+      r.per_fold.push_back(n ? sum / static_cast<double>(n) : std::numeric_limits<double>::quiet_NaN());
+      if (n) run_folds.push_back(r.per_fold.back());
+    }
+    r.fold_variance = 0;
+    if (run_folds.size() > 1) {
+      double m = 0, ss = 0;
+      for (double x : run_folds) m += x;
+      m /= static_cast<double>(run_folds.size());
+      for (double x : run_folds) ss += (x - m) * (x - m);
+      r.fold_variance = ss / static_cast<double>(run_folds.size() - 1);
+    }
+    if (r.passes && c.max_fold_variance >= 0 && !(r.fold_variance <= c.max_fold_variance)) {
+      r.passes = false;
+      r.why_not = "abandon: " + c.objective + " varies across folds by " + std::to_string(r.fold_variance) + " (variance), above max_fold_variance = " +
+                  std::to_string(c.max_fold_variance);
+    }
     if (r.passes && c.min_trades_per_fold > 0 && r.min_trades < static_cast<std::int64_t>(c.min_trades_per_fold)) {
       r.passes = false;
       r.why_not = "a fold has " + std::to_string(r.min_trades) + " trades, fewer than min_trades_per_fold = " + std::to_string(c.min_trades_per_fold);
@@ -196,9 +230,10 @@ std::vector<RankedChoice> rank_cells(const SweepConfig& c, const SweepPlan& plan
   return out;
 }
 
-SweepOutcome run_sweep(const SweepConfig& c, const SweepOptions& o) {
+SweepOutcome run_sweep(const SweepConfig& c, const SweepOptions& o) { return run_sweep(c, prepare_sweep(c), o); }
+
+SweepOutcome run_sweep(const SweepConfig& c, const SweepSetup& setup, const SweepOptions& o) {
   const auto t0 = Clock::now();
-  const SweepSetup setup = prepare_sweep(c);
   const CellRunner runner(c, setup);
   SweepOutcome out;
   out.plan = setup.plan;

@@ -19,6 +19,8 @@
 
 namespace onepath {
 
+struct BacktestResult;
+
 struct CellResult {
   std::size_t cell = 0;
   Metrics metrics;
@@ -35,6 +37,8 @@ struct RankedChoice {
   double score = 0, mean = 0, stddev = 0;  // score: the sweep's aggregate of the cells' objectives
   std::size_t cells = 0;
   std::int64_t min_trades = 0;  // the fewest trades of any of its cells (a fold of a symbol)
+  std::vector<double> per_fold;  // the objective per fold, the mean over its symbol groups (NaN: a fold not run)
+  double fold_variance = 0;      // the variance of per_fold over the folds run (n - 1)
   bool passes = true;           // every constraint holds
   std::string why_not;          // the first one that does not
 };
@@ -62,8 +66,11 @@ class CellRunner {
  public:
   CellRunner(const SweepConfig& config, const SweepSetup& setup) : config_(config), setup_(setup) {}
   CellResult run(const SweepCell& cell) const;
+  // The same run's whole backtest (trades, equity), for the dossier's out-of-sample curves.
+  BacktestResult backtest(const SweepCell& cell) const;
 
  private:
+  std::shared_ptr<const RunConfig> config_of(const SweepCell& cell) const;
   const SweepConfig& config_;
   const SweepSetup& setup_;
   mutable std::mutex lock_;
@@ -84,10 +91,14 @@ struct SweepOptions {
 
 // Throws InputError (config, data), ScriptError (a cell's strategy failed), Interrupted.
 SweepOutcome run_sweep(const SweepConfig& config, const SweepOptions& options = {});
+SweepOutcome run_sweep(const SweepConfig& config, const SweepSetup& setup, const SweepOptions& options = {});
 
 
 // The ranking of whatever results there are.
 std::vector<RankedChoice> rank_cells(const SweepConfig& config, const SweepPlan& plan, const std::vector<std::optional<CellResult>>& results);
+
+// The SHA-256 a cell records of its trades and equity marks.
+std::string ledger_sha256_of(const BacktestResult& b);
 
 // The objective named `name` of a run's metrics.
 double objective_of(const Metrics& m, const std::string& name);

@@ -203,8 +203,9 @@ SweepConfig load_sweep_config(const std::string& path) {
   if (const toml::node* constraints = r.at("constraints")) {
     const toml::table* t = constraints->as_table();
     if (!t) r.wrong("constraints", "a table");
-    r.check_keys(*t, {"min_trades_per_fold"}, "sweep.constraints.");
+    r.check_keys(*t, {"min_trades_per_fold", "max_fold_variance"}, "sweep.constraints.");
     if (auto n = r.number("constraints.min_trades_per_fold", 0, 1e9, true)) c.min_trades_per_fold = static_cast<std::size_t>(*n);
+    if (auto v = r.number("constraints.max_fold_variance", 0, 1e300, false)) c.max_fold_variance = *v;
   }
   if (const toml::node* folds = r.at("folds")) {
     const toml::table* t = folds->as_table();

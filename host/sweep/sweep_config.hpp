@@ -46,6 +46,9 @@ struct SweepConfig {
   bool maximize = true;
   enum class Aggregate { mean, median, worst } aggregate = Aggregate::mean;
   std::size_t min_trades_per_fold = 0;
+  // Seed 002's stability gate: a choice whose objective varies more than this across folds
+  // (the variance of its per-fold means) is abandoned. Negative: no such gate.
+  double max_fold_variance = -1;
   FoldSpec folds;  // test = 0: one fold, the whole data
   int workers = 0;  // 0: the machine's cores
 };

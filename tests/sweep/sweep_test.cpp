@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/error.hpp"
@@ -18,6 +19,7 @@
 #include "data/synth.hpp"
 #include "run/backtest.hpp"
 #include "run/run_config.hpp"
+#include "sweep/dossier.hpp"
 #include "sweep/run_sweep.hpp"
 
 using namespace onepath;
@@ -262,4 +264,90 @@ TEST_CASE("successive halving: every choice on the first fold, the best third on
   std::size_t on_one_fold = 0;
   for (const auto& r : a.ranking) on_one_fold += r.cells == groups;
   CHECK(on_one_fold == 6);
+}
+
+TEST_CASE("the per-fold variance gate abandons an unstable choice, with the reason") {
+  SweepConfig c;
+  c.space = {{"k", {"1", "2"}}};
+  c.variants = {{"base", {}}};
+  c.objective = "sharpe";
+  c.max_fold_variance = 0.05;  // seed 002
+  SweepPlan plan;
+  plan.points = {{0}, {1}};
+  plan.folds = {{{}, {}, {}}};
+  std::vector<std::optional<CellResult>> results;
+  const double sharpe[6] = {1.0, 1.1, 1.2, 3.0, 0.0, 2.0};  // point 0: variance 0.01; point 1: variance 2.333
+  for (std::size_t i = 0; i < 6; ++i) {
+    SweepCell cell;
+    cell.index = i, cell.point = i / 3, cell.fold = i % 3;
+    plan.cells.push_back(cell);
+    CellResult r;
+    r.cell = i, r.objective = sharpe[i], r.metrics.trades = 50;
+    results.push_back(r);
+  }
+  const auto ranked = rank_cells(c, plan, results);
+  REQUIRE(ranked.size() == 2);
+  CHECK(ranked[0].point == 0);
+  CHECK(ranked[0].fold_variance == doctest::Approx(0.01));
+  CHECK(ranked[0].passes);
+  CHECK(ranked[1].fold_variance == doctest::Approx(7.0 / 3));
+  CHECK_FALSE(ranked[1].passes);
+  CHECK(ranked[1].why_not.starts_with("abandon: sharpe varies across folds by 2.333"));
+  REQUIRE(ranked[1].per_fold.size() == 3);
+  CHECK(ranked[1].per_fold[2] == 2.0);
+}
+
+TEST_CASE("the dossier: heatmaps and importance equal plain loops over the ranking, a costly variant loses its paired test, the best cells reproduce") {
+  Project p;
+  const SweepConfig c = load_sweep_config(p.sweep(
+      "objective = \"total_return\"\n[sweep.space]\n\"strategy.params.fast\" = [4, 6, 8]\n\"strategy.params.slow\" = [20, 30]\n"
+      "[sweep.variants.free]\n\"execution.slippage_bps\" = 0\n[sweep.variants.costly]\n\"execution.slippage_bps\" = 40\n"
+      "[sweep.folds]\ntrain = 0\ntest = 500\n"));
+  const SweepSetup setup = prepare_sweep(c);
+  SweepOptions o;
+  o.workers = 2;
+  const SweepOutcome s = run_sweep(c, setup, o);
+  DossierInfo info;
+  info.run_id = 9, info.status = "complete", info.equity_choices = 2;
+  const SweepDossier d = build_dossier(c, setup, s.results, info);
+  const auto j = nlohmann::json::parse(d.json);
+  CHECK(j.at("cells_recorded") == s.plan.cells.size());
+  REQUIRE(j.at("ranking").size() == s.ranking.size());
+  CHECK(j.at("ranking")[0].at("sets") == s.ranking[0].sets);
+  // Heatmap fast x slow: each entry is the mean score of the choices at those levels.
+  REQUIRE(j.at("heatmaps").size() == 1);
+  for (std::size_t a = 0; a < 3; ++a)
+    for (std::size_t b = 0; b < 2; ++b) {
+      double sum = 0;
+      int n = 0;
+      for (const auto& r : s.ranking)
+        if (s.plan.points[r.point][0] == a && s.plan.points[r.point][1] == b) sum += r.score, ++n;
+      CHECK(j.at("heatmaps")[0].at("mean_score")[a][b].get<double>() == doctest::Approx(sum / n));
+    }
+  // Importance of the variant: between-variant sum of squares over the total, by hand.
+  double mean = 0, v_mean[2] = {0, 0};
+  for (const auto& r : s.ranking) mean += r.score / 12, v_mean[r.variant] += r.score / 6;
+  double total = 0;
+  for (const auto& r : s.ranking) total += (r.score - mean) * (r.score - mean);
+  const double between = 6 * ((v_mean[0] - mean) * (v_mean[0] - mean) + (v_mean[1] - mean) * (v_mean[1] - mean));
+  REQUIRE(j.at("importance").size() == 3);
+  CHECK(j.at("importance")[2].at("key") == "(variant)");
+  CHECK(j.at("importance")[2].at("variance_explained").get<double>() == doctest::Approx(between / total));
+  // 40 bps of slippage on every fill: the costly variant is worse on every paired cell that
+  // trades. Variants are in key order, so "costly" is the reference.
+  REQUIRE(j.at("variant_tests").size() == 1);
+  const auto& t = j.at("variant_tests")[0];
+  CHECK(t.at("variant") == "free");
+  CHECK(t.at("against") == "costly");
+  CHECK(t.at("mean_difference").get<double>() > 0);
+  CHECK(t.at("q").get<double>() < 0.05);
+  CHECK(t.at("verdict") == "free beats costly");
+  // The best two choices' cells, run again, give the ledgers they recorded.
+  CHECK(j.at("rerun").at("cells").get<std::size_t>() == 2 * 2 * (s.plan.cells.size() / 12 / 2));
+  CHECK(j.at("rerun").at("reproduced") == j.at("rerun").at("cells"));
+  CHECK(j.at("equity").size() == 4);  // 2 choices x 2 symbols
+  CHECK(j.at("pbo").at("value").is_number());
+  CHECK(j.at("deflated_sharpe").at("trials") == 12);
+  CHECK(d.html.find("<h2>Heatmaps</h2>") != std::string::npos);
+  CHECK(d.choices_csv.starts_with("rank,variant,sets,total_return,mean,stddev,fold_variance,min_trades,verdict,fold_1,"));
 }
