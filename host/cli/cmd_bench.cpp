@@ -666,6 +666,7 @@ void add_bench_commands(CLI::App& app, Action& action) {
   add_bench_reload(*bench, action);
   add_bench_journal(*bench, action);
   add_bench_infer(*bench, action);
+  add_bench_sweep(*bench, action);
 }
 
 }  // namespace onepath::cli

@@ -29,6 +29,8 @@
 namespace onepath::cli {
 namespace {
 
+std::string workers_text(int n) { return n == 1 ? "1 worker process" : std::to_string(n) + " worker processes"; }
+
 // The dossier's files in `dir`; returns the page's path.
 std::string write_dossier(const SweepDossier& d, const std::string& dir) {
   namespace fs = std::filesystem;
@@ -240,7 +242,7 @@ void add_sweep_commands(CLI::App& app, Action& action) {
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("sweep", "Walk-forward parameter search: every cell a backtest on the one code path");
   cmd->add_option("SWEEP.toml", o->config, "A [sweep] table: beside a RUN.toml (run = \"...\") or inside it")->check(CLI::ExistingFile);
-  cmd->add_option("--workers", o->workers, "Worker threads (default: the sweep's, else the machine's cores)")->check(CLI::Range(1, 1024));
+  cmd->add_option("--workers", o->workers, "Worker processes, each pinned to a core (default: the sweep's, else the machine's cores)")->check(CLI::Range(1, 1024));
   cmd->add_option("--out", o->out, "Folder for cells.csv and ranking.json (default runs/<sweep name>/sweep)");
   cmd->add_option("--top", o->top, "Choices shown on the terminal")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print the ranking as one JSON object instead of a table");
@@ -344,7 +346,7 @@ void add_sweep_commands(CLI::App& app, Action& action) {
       }
       fmt::print("sweep {}: {} cells ({} points x {} variants x {} {} x {} folds) in {:.1f} s, {}\n", c.path, s.plan.cells.size(),
                  s.plan.points.size(), c.variants.size(), s.plan.groups.size(), c.each_symbol ? "symbols" : "market", s.plan.folds.empty() ? 0 : s.plan.folds[0].size(),
-                 s.seconds, o->executor == "slurm" ? "on Slurm" : std::to_string(o->workers > 0 ? o->workers : c.workers) + " workers");
+                 s.seconds, o->executor == "slurm" ? std::string("on Slurm") : workers_text(o->workers > 0 ? o->workers : c.workers));
       if (c.search == SweepConfig::Search::halving) {
         std::size_t run = 0;
         for (const auto& r : s.results) run += r.has_value();

@@ -12,6 +12,7 @@ using Action = std::function<int()>;
 void add_data_commands(CLI::App& app, Action& action);
 void add_bench_commands(CLI::App& app, Action& action);
 void add_bench_infer(CLI::App& bench, Action& action);  // cmd_bench_infer.cpp
+void add_bench_sweep(CLI::App& bench, Action& action);  // cmd_bench_sweep.cpp
 void add_enrich_commands(CLI::App& app, Action& action);
 void add_backtest_commands(CLI::App& app, Action& action);
 void add_runs_commands(CLI::App& app, Action& action);

@@ -1,14 +1,11 @@
 #include "sweep/run_sweep.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <map>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
@@ -16,6 +13,7 @@
 #include "core/state_archive.hpp"
 #include "run/backtest.hpp"
 #include "run/run_config.hpp"
+#include "sweep/cell_processes.hpp"
 
 namespace onepath {
 namespace {
@@ -242,43 +240,20 @@ SweepOutcome run_sweep(const SweepConfig& c, const SweepSetup& setup, const Swee
   if (o.done)
     for (const auto& cell : out.plan.cells) out.results[cell.index] = o.done(cell);
 
-  std::mutex report_lock;
   std::size_t finished = 0;
   for (const auto& r : out.results) finished += r.has_value();
   const int workers = std::max(1, o.workers > 0 ? o.workers : c.workers);
-  // The cells of `batch` not done yet, on the workers; returns when all are.
+  // The cells of `batch` not done yet, on worker processes; returns when all are.
   auto run_here = [&](const std::vector<std::size_t>& batch) {
-    std::atomic<std::size_t> next{0};
-    std::atomic<bool> stop{false};
-    std::exception_ptr failure;
-    auto work = [&] {
-      try {
-        for (std::size_t k; !stop && (k = next++) < batch.size();) {
-          const std::size_t i = batch[k];
-          if (out.results[i]) continue;
-          check_interrupted();
-          const SweepCell& cell = out.plan.cells[i];
-          CellResult r = runner.run(cell);
-          std::lock_guard<std::mutex> hold(report_lock);
-          if (o.on_cell) o.on_cell(cell, r);
-          out.results[i] = std::move(r);
-          ++out.ran;
-          if (o.progress) o.progress(++finished, total);
-        }
-      } catch (...) {
-        std::lock_guard<std::mutex> hold(report_lock);
-        if (!failure) failure = std::current_exception();
-        stop = true;
-      }
-    };
-    if (workers == 1) {
-      work();
-    } else {
-      std::vector<std::thread> pool;
-      for (int w = 0; w < workers; ++w) pool.emplace_back(work);
-      for (auto& t : pool) t.join();
-    }
-    if (failure) std::rethrow_exception(failure);
+    std::vector<std::size_t> missing;
+    for (std::size_t i : batch)
+      if (!out.results[i]) missing.push_back(i);
+    run_cells_in_processes(runner, out.plan, missing, workers, [&](const SweepCell& cell, CellResult r) {
+      if (o.on_cell) o.on_cell(cell, r);
+      out.results[cell.index] = std::move(r);
+      ++out.ran;
+      if (o.progress) o.progress(++finished, total);
+    });
   };
   auto run_batch = [&](const std::vector<std::size_t>& batch) {
     if (!o.executor) return run_here(batch);

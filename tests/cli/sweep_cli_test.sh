@@ -69,6 +69,9 @@ done
 kill -0 $pid 2>/dev/null || fail "the sweep ended before it could be killed ($n of $total recorded): $(cat "$work/k1.log")"
 kill -9 $pid
 wait $pid 2>/dev/null
+# its worker processes die with it (none is left running cells for no one)
+for _ in $(seq 1 100); do pgrep -f "sweep $work/long.toml --db $work/k.db" >/dev/null || break; sleep 0.05; done
+pgrep -f "sweep $work/long.toml --db $work/k.db" >/dev/null && fail "worker processes outlived the killed sweep: $(pgrep -af "long.toml")"
 "$onepath" sweep status 1 --db "$work/k.db" | grep -q "failed (process gone)" || fail "a killed sweep: $("$onepath" sweep status 1 --db "$work/k.db" 2>&1)"
 out=$("$onepath" sweep best 1 --db "$work/k.db" 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "run it to the end first" <<<"$out" || fail "sweep best of an unfinished sweep: exit $rc, $out"
@@ -78,6 +81,22 @@ before=$(grep -o "resuming sweep run 1: [0-9]*" <<<"$out" | grep -o "[0-9]*$")
 grep -q "journal: run 1 ($((total - before)) cells run now, $before recorded before)" <<<"$out" || fail "cells run again: $out"
 "$onepath" sweep status 1 --db "$work/k.db" | grep -q "complete, $total cells recorded" || fail "after the resume: $("$onepath" sweep status 1 --db "$work/k.db" 2>&1)"
 cmp -s "$work/straight/cells.csv" "$work/resumed/cells.csv" || fail "a resumed sweep's cells differ from an uninterrupted one's"
+
+# Ctrl-C: the workers stop after their cells, exit 130, the run is interrupted and resumes
+"$onepath" sweep "$work/long.toml" --db "$work/c.db" --workers 2 --out "$work/ctrlc" >"$work/c1.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 2000); do
+  n=$("$onepath" sweep status 1 --db "$work/c.db" --json 2>/dev/null | grep -o '"cells_recorded":[0-9]*' | cut -d: -f2)
+  [ "${n:-0}" -ge 20 ] && break
+  sleep 0.02
+done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] || fail "Ctrl-C: exit $rc: $(cat "$work/c1.log")"
+"$onepath" sweep status 1 --db "$work/c.db" | grep -q ": interrupted, " || fail "Ctrl-C: $("$onepath" sweep status 1 --db "$work/c.db" 2>&1)"
+out=$("$onepath" sweep "$work/long.toml" --db "$work/c.db" --workers 2 --out "$work/ctrlc" 2>&1) || fail "resumed after Ctrl-C: $out"
+cmp -s "$work/straight/cells.csv" "$work/ctrlc/cells.csv" || fail "a sweep resumed after Ctrl-C differs from an uninterrupted one"
 
 # [sweep] inside the RUN.toml: the backtest ignores it, the sweep reads it
 sed "s|scripts/strategies|$root/scripts/strategies|; s|scripts/filters|$root/scripts/filters|" "$root/examples/quickstart.toml" >"$work/inside.toml"

@@ -18,6 +18,7 @@
 #include "data/candle_io.hpp"
 #include "data/synth.hpp"
 #include "run/backtest.hpp"
+#include "lua/runtime.hpp"
 #include "run/run_config.hpp"
 #include "sweep/dossier.hpp"
 #include "sweep/run_sweep.hpp"
@@ -350,4 +351,26 @@ TEST_CASE("the dossier: heatmaps and importance equal plain loops over the ranki
   CHECK(j.at("deflated_sharpe").at("trials") == 12);
   CHECK(d.html.find("<h2>Heatmaps</h2>") != std::string::npos);
   CHECK(d.choices_csv.starts_with("rank,variant,sets,total_return,mean,stddev,fold_variance,min_trades,verdict,fold_1,"));
+}
+
+TEST_CASE("a cell whose strategy fails stops the sweep with that script error, from a worker process as from one") {
+  Project p;
+  p.write("fails.lua",
+          "local S = {}\nS.params = { fast = 5 }\nS.features = { { name = 'e', kind = 'ema', period = 5 } }\n"
+          "function S.on_bar(ctx, bar, f)\n  if S.params.fast == 7 and bar.close > 0 then error('fast 7 is not allowed') end\nend\nreturn S\n");
+  p.write("RUN.toml", "[data]\nfiles = { BTC = \"BTC.csv\", ETH = \"ETH.csv\" }\ntimeframe = \"15m\"\n[strategy]\nscript = \"fails.lua\"\n[output]\ndb = \"\"\n");
+  const SweepConfig c = load_sweep_config(p.sweep("[sweep.space]\n\"strategy.params.fast\" = [5, 6, 7, 8]\n"));
+  for (int workers : {1, 2}) {
+    SweepOptions o;
+    o.workers = workers;
+    std::size_t recorded = 0;
+    o.on_cell = [&](const SweepCell&, const CellResult&) { ++recorded; };
+    CHECK_THROWS_AS(run_sweep(c, o), ScriptError);
+    CHECK(recorded < 8);
+    try {
+      run_sweep(c, o);
+    } catch (const ScriptError& e) {
+      CHECK(std::string(e.what()).find("fast 7 is not allowed") != std::string::npos);
+    }
+  }
 }
