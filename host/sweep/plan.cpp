@@ -101,6 +101,7 @@ SweepPlan plan_sweep(const SweepConfig& c, const std::vector<CandleSeries>& mark
           const FoldWindow& w = plan.folds[g][f];
           cell.test_start = times[g][w.test_begin];
           cell.test_end = w.test_end < times[g].size() ? times[g][w.test_end] : times[g].back() + 1;
+          if (w.train_end > w.train_begin) cell.train_start = times[g][w.train_begin], cell.train_end = times[g][w.train_end];
           plan.cells.push_back(std::move(cell));
         }
   return plan;

@@ -30,6 +30,7 @@ struct SweepCell {
   std::vector<std::string> sets;  // the point's and the variant's key=value, for load_run_config
   std::vector<std::string> symbols;
   TimestampMs test_start = 0, test_end = 0;  // the fold's test window: [start, end)
+  TimestampMs train_start = 0, train_end = 0;  // its train window, [start, end) (equal: none)
   std::string key() const;                    // "point 3, variant base, BTC, fold 2"
 };
 

@@ -7,11 +7,17 @@
 #include <mutex>
 #include <set>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
 #include "core/sha256.hpp"
 #include "core/state_archive.hpp"
 #include "run/backtest.hpp"
+#include "infer/train.hpp"
 #include "run/run_config.hpp"
 #include "sweep/cell_processes.hpp"
 
@@ -49,6 +55,8 @@ std::vector<CandleSeries> window(const std::vector<CandleSeries>& market, const 
     }
   return out;
 }
+
+bool trains(const RunConfig& c) { return !c.train.out.empty() || !c.train.features.empty(); }
 
 std::string ledger_sha256(const BacktestResult& r) {
   StateWriter w;
@@ -122,12 +130,57 @@ double objective_of(const Metrics& m, const std::string& name) {
 SweepSetup prepare_sweep(const SweepConfig& c) {
   refuse_data_keys(c);
   SweepSetup s{load_run_config(c.run_path), Timeframe::parse("15m"), {}, {}};
-  if (!s.base.train.out.empty() || !s.base.train.features.empty())
-    throw InputError(c.run_path + ": a sweep of a config that trains a model ([train]) is not supported yet: train it, then sweep the strategy");
+  if (trains(s.base) && c.folds.train == 0)
+    throw InputError(c.path + ": " + c.run_path + " trains a model ([train]), so each fold needs a train window: set [sweep.folds] train (bars) > 0");
   use_model_registry(s.base.registry);
   s.market = load_market(s.base, s.tf);
   s.plan = plan_sweep(c, s.market);
   return s;
+}
+
+CellRunner::CellRunner(const SweepConfig& config, const SweepSetup& setup) : config_(config), setup_(setup) {
+  if (!trains(setup.base)) return;
+  std::string pattern = (std::filesystem::temp_directory_path() / "onepath-sweep-models-XXXXXX").string();
+  if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot make a folder for the sweep's models in " + std::filesystem::temp_directory_path().string());
+  model_dir_ = pattern;
+}
+
+CellRunner::~CellRunner() {
+  std::error_code ec;
+  if (!model_dir_.empty()) std::filesystem::remove_all(model_dir_, ec);
+}
+
+std::string CellRunner::model_for(const SweepCell& cell, const RunConfig& rc) const {
+  std::string key;
+  for (const auto& s : cell.sets)
+    if (s.starts_with("train.")) key += s + "\n";
+  for (const auto& s : cell.symbols) key += s + ",";
+  key += "|" + std::to_string(cell.train_start) + "|" + std::to_string(cell.train_end);
+  {
+    std::lock_guard<std::mutex> hold(lock_);
+    if (auto it = models_.find(key); it != models_.end()) return it->second;
+  }
+  // Trained outside the lock; two processes may train the same one, each into its own file.
+  TrainConfig t = rc.train;
+  t.start = t.end = std::nullopt;
+  t.out = (std::filesystem::path(model_dir_) / (sha256_hex(key).substr(0, 16) + "-" + std::to_string(::getpid()) + ".json")).string();
+  TrainInput in;
+  in.market = window(setup_.market, cell.symbols, cell.train_start, cell.train_end);
+  in.timeframe = setup_.tf;
+  in.same_bar = rc.session.execution.same_bar;
+  in.config_path = rc.path;
+  in.config_sha256 = sha256_hex(rc.text);
+  train_model(t, in);
+  std::lock_guard<std::mutex> hold(lock_);
+  return models_.emplace(key, t.out).first->second;
+}
+
+std::shared_ptr<const RunConfig> CellRunner::cell_config(const SweepCell& cell) const {
+  std::shared_ptr<const RunConfig> config = config_of(cell);
+  if (model_dir_.empty()) return config;
+  auto own = std::make_shared<RunConfig>(*config);
+  own->session.params["model"] = model_for(cell, *config);
+  return own;
 }
 
 std::shared_ptr<const RunConfig> CellRunner::config_of(const SweepCell& cell) const {
@@ -137,9 +190,9 @@ std::shared_ptr<const RunConfig> CellRunner::config_of(const SweepCell& cell) co
   return slot;
 }
 
-CellResult CellRunner::run(const SweepCell& cell) const { return run_on(*config_of(cell), cell, setup_.market, setup_.tf, config_.objective); }
+CellResult CellRunner::run(const SweepCell& cell) const { return run_on(*cell_config(cell), cell, setup_.market, setup_.tf, config_.objective); }
 
-BacktestResult CellRunner::backtest(const SweepCell& cell) const { return backtest_on(*config_of(cell), cell, setup_.market, setup_.tf); }
+BacktestResult CellRunner::backtest(const SweepCell& cell) const { return backtest_on(*cell_config(cell), cell, setup_.market, setup_.tf); }
 
 std::string ledger_sha256_of(const BacktestResult& b) { return ledger_sha256(b); }
 

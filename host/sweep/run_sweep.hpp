@@ -62,19 +62,29 @@ struct SweepSetup {
 SweepSetup prepare_sweep(const SweepConfig& config);
 
 // Runs cells of a prepared sweep, each (point, variant)'s config loaded once; any thread.
+// When the RUN.toml trains a model ([train]), a cell first trains one on its fold's train
+// window only (its symbols' candles in it, the cell's train.* keys), and its backtest scores
+// that model (strategy.params.model) on the test window; cells with the same train keys,
+// symbols and fold share it. Models live in a temporary folder removed with the runner.
 class CellRunner {
  public:
-  CellRunner(const SweepConfig& config, const SweepSetup& setup) : config_(config), setup_(setup) {}
+  CellRunner(const SweepConfig& config, const SweepSetup& setup);
+  ~CellRunner();
   CellResult run(const SweepCell& cell) const;
   // The same run's whole backtest (trades, equity), for the dossier's out-of-sample curves.
   BacktestResult backtest(const SweepCell& cell) const;
 
  private:
   std::shared_ptr<const RunConfig> config_of(const SweepCell& cell) const;
+  // The config a cell runs: its own, with the fold's model when the sweep trains.
+  std::shared_ptr<const RunConfig> cell_config(const SweepCell& cell) const;
+  std::string model_for(const SweepCell& cell, const RunConfig& config) const;
   const SweepConfig& config_;
   const SweepSetup& setup_;
   mutable std::mutex lock_;
   mutable std::map<std::pair<std::size_t, std::size_t>, std::shared_ptr<const RunConfig>> configs_;
+  std::string model_dir_;                                // "" when the sweep trains nothing
+  mutable std::map<std::string, std::string> models_;    // train keys, symbols and fold -> model file
 };
 
 struct SweepOptions {

@@ -18,6 +18,7 @@
 #include "data/candle_io.hpp"
 #include "data/synth.hpp"
 #include "run/backtest.hpp"
+#include "infer/train.hpp"
 #include "lua/runtime.hpp"
 #include "run/run_config.hpp"
 #include "sweep/dossier.hpp"
@@ -373,4 +374,60 @@ TEST_CASE("a cell whose strategy fails stops the sweep with that script error, f
       CHECK(std::string(e.what()).find("fast 7 is not allowed") != std::string::npos);
     }
   }
+}
+
+TEST_CASE("a sweep of a config that trains: each fold trains on its train window only, and a cell equals onepath train + backtest on its windows") {
+  Project p;
+  p.write("RUN.toml", "[data]\nfiles = { BTC = \"BTC.csv\", ETH = \"ETH.csv\" }\ntimeframe = \"15m\"\n[strategy]\nsignal = \"" + kSource +
+                          "/scripts/signals/ml_threshold_up.lua\"\nscripts_root = \"" + kSource +
+                          "/scripts\"\n[strategy.params]\nenter = 0.3\n[train]\nfeatures = \"" + kSource +
+                          "/scripts/features/ml_basic.lua\"\nout = \"unused.json\"\nlabel = \"triple_barrier\"\nhorizon = 8\nstop_pct = 0.02\n"
+                          "take_pct = 0.03\nfolds = 2\nrounds = 15\nmax_depth = 3\nseed = 5\n[output]\ndb = \"\"\n");
+  const SweepConfig c = load_sweep_config(p.sweep(
+      "[sweep.space]\n\"strategy.params.enter\" = [0.25, 0.4]\n\"train.max_depth\" = [2, 3]\n"
+      "[sweep.folds]\ntrain = 1200\ntest = 700\npurge = 16\n"));
+  SweepOptions o;
+  o.workers = 2;
+  const SweepOutcome s = run_sweep(c, o);
+  REQUIRE(s.plan.cells.size() == 4 * 2 * s.plan.folds[0].size());
+  std::int64_t traded = 0;
+  for (const auto& r : s.results) traded += r->metrics.trades;
+  CHECK(traded > 0);  // the models' scores reach the strategy
+  for (std::size_t i = 0; i < s.plan.cells.size(); i += 3) {
+    const SweepCell& cell = s.plan.cells[i];
+    CAPTURE(cell.key());
+    REQUIRE(s.results[i]);
+    REQUIRE(cell.train_end > cell.train_start);
+    // Alone: `onepath train --set train.start/end=<the train window>` with the cell's keys, then
+    // `onepath backtest --set data.start/end=<the test window> --set strategy.params.model=<that model>`.
+    std::vector<std::string> sets = cell.sets;
+    sets.push_back("data.files={ " + cell.symbols[0] + " = \"" + cell.symbols[0] + ".csv\" }");
+    const std::string model = (p.dir / ("alone" + std::to_string(i) + ".json")).string();
+    std::vector<std::string> train_sets = sets;
+    train_sets.push_back("train.start=\"" + format_iso(cell.train_start) + "\"");
+    train_sets.push_back("train.end=\"" + format_iso(cell.train_end) + "\"");
+    train_sets.push_back("train.out=\"" + model + "\"");
+    RunConfig tc = load_run_config((p.dir / "RUN.toml").string(), train_sets);
+    tc.start = tc.train.start, tc.end = tc.train.end;
+    TrainInput in;
+    in.market = load_market(tc, in.timeframe);
+    in.same_bar = tc.session.execution.same_bar;
+    train_model(tc.train, in);
+    // No row, label or feature of the test window reached training: the model's last row is
+    // before the train window's end (its labels' horizon inside it), the purge before the test.
+    const auto manifest = nlohmann::json::parse(read_file((p.dir / ("alone" + std::to_string(i) + ".manifest.json")).string()));
+    const TimestampMs last_row = parse_timestamp(manifest.at("training_window").at("end").get<std::string>());
+    CHECK(last_row < cell.train_end);
+    CHECK(cell.train_end + 16 * 15 * 60000 <= cell.test_start);
+    CHECK(in.market[0].ts.back() < cell.test_start);
+    sets.push_back("data.start=\"" + format_iso(cell.test_start) + "\"");
+    sets.push_back("data.end=\"" + format_iso(cell.test_end) + "\"");
+    sets.push_back("strategy.params.model=\"" + model + "\"");
+    const BacktestResult alone = run_backtest(load_run_config((p.dir / "RUN.toml").string(), sets));
+    CHECK(alone.candles == s.results[i]->candles);
+    require_same_metrics(alone.metrics, s.results[i]->metrics);
+    CHECK(ledger(alone) == s.results[i]->ledger_sha256);
+  }
+  const auto no_train_window = load_sweep_config(p.sweep("[sweep.space]\n\"train.max_depth\" = [2, 3]\n"));
+  CHECK_THROWS_WITH_AS(run_sweep(no_train_window), doctest::Contains("each fold needs a train window"), InputError);
 }
