@@ -14,6 +14,7 @@
 
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "infer/train.hpp"
 #include "run/backtest.hpp"
 #include "run/run_config.hpp"
 #include "sweep/run_sweep.hpp"
@@ -28,11 +29,13 @@ struct Shape {
   std::size_t bars, train, test, folds, trials;
   std::vector<int> cooldowns;         // the levers
   std::vector<double> slippages;      // the variants of each lever
+  bool model = false;                 // an XGBoost model trained per fold x trial
 };
 
 Shape shape_named(const std::string& name) {
-  if (name == "ftf")
-    return {{"BTC", "ETH", "SOL", "BNB", "XRP", "ADA", "DOGE", "AVAX", "DOT", "LINK"}, 35040, 5000, 6000, 5, 15, {2, 4, 8, 12, 16}, {1, 2, 5}};
+  if (name == "ftf" || name == "ftf-model")
+    return {{"BTC", "ETH", "SOL", "BNB", "XRP", "ADA", "DOGE", "AVAX", "DOT", "LINK"}, 35040, 5000, 6000, 5, 15, {2, 4, 8, 12, 16}, {1, 2, 5},
+            name == "ftf-model"};
   return {{"BTC", "ETH", "SOL"}, 8760, 1000, 1500, 4, 6, {2, 8}, {1, 5}};  // "small": 288 cells
 }
 
@@ -40,13 +43,23 @@ Shape shape_named(const std::string& name) {
 std::string write_shape(const Shape& s, const fs::path& dir) {
   std::string symbols;
   for (const auto& x : s.symbols) symbols += (symbols.empty() ? "\"" : ", \"") + x + "\"";
+  // The model shape: the shipped ml_threshold signal reads a model of the shipped ml_basic
+  // features (12 inputs), 100 trees of depth 6, trained per fold x trial (eta is swept).
+  const std::string strategy = s.model ? "signal = \"scripts/signals/ml_threshold_up.lua\"\n"
+                                       : "script = \"scripts/strategies/ema_crossover.lua\"\n";
+  const std::string train = s.model ? "[train]\nfeatures = \"scripts/features/ml_basic.lua\"\nout = \"base.json\"\nlabel = \"triple_barrier\"\n"
+                                      "horizon = 16\nstop_pct = 0.02\ntake_pct = 0.04\nfolds = 1\nrounds = 100\nmax_depth = 6\nseed = 7\n"
+                                      "[strategy.params]\nmodel = \"" + (dir / "base.json").string() + "\"\n"
+                                    : "";
   std::ofstream(dir / "RUN.toml") << "[data]\nsymbols = [" << symbols << "]\ntimeframe = \"15m\"\n[data.generate]\nbars = " << s.bars * s.symbols.size()
-                                  << "\nstart = \"2024-01-01\"\nscenario = \"volatile\"\nseed = 3\n[strategy]\nscript = \"scripts/strategies/ema_crossover.lua\"\n"
-                                     "[[filters]]\nkind = \"cooldown\"\nbars = 4\n[[filters]]\nkind = \"max_concurrent\"\nlimit = 2\n"
-                                     "[execution]\ninitial_cash = 10000\ncosts = \"realistic\"\ntaker_fee_bps = 10\nslippage_bps = 2\n[output]\ndb = \"\"\n";
+                                  << "\nstart = \"2024-01-01\"\nscenario = \"volatile\"\nseed = 3\n[strategy]\n" << strategy
+                                  << "[[filters]]\nkind = \"cooldown\"\nbars = 4\n[[filters]]\nkind = \"max_concurrent\"\nlimit = 2\n"
+                                     "[execution]\ninitial_cash = 10000\ncosts = \"realistic\"\ntaker_fee_bps = 10\nslippage_bps = 2\n[output]\ndb = \"\"\n"
+                                  << train;
   std::string sweep = "[sweep]\nrun = \"RUN.toml\"\nsymbols = \"each\"\nsearch = \"random\"\ntrials = " + std::to_string(s.trials) +
-                      "\nseed = 1\nobjective = \"sharpe\"\n[sweep.space]\n\"strategy.params.fast\" = { from = 4, to = 20, step = 1 }\n"
-                      "\"strategy.params.slow\" = { from = 20, to = 80, step = 2 }\n";
+                      "\nseed = 1\nobjective = \"sharpe\"\n[sweep.space]\n" +
+                      (s.model ? "\"strategy.params.enter\" = { from = 0.2, to = 0.5, step = 0.05 }\n\"train.eta\" = { log_from = 0.02, log_to = 0.3, count = 8 }\n"
+                               : "\"strategy.params.fast\" = { from = 4, to = 20, step = 1 }\n\"strategy.params.slow\" = { from = 20, to = 80, step = 2 }\n");
   for (std::size_t l = 0; l < s.cooldowns.size(); ++l)
     for (std::size_t v = 0; v < s.slippages.size(); ++v)
       sweep += fmt::format("[sweep.variants.lever{}_{}]\n\"filters.0.bars\" = {}\n\"execution.slippage_bps\" = {}\n", l + 1, "abc"[v], s.cooldowns[l], s.slippages[v]);
@@ -73,9 +86,9 @@ void add_bench_sweep(CLI::App& bench, Action& action) {
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = bench.add_subcommand("sweep", "A sweep's speed: cells per second, cost per candle against a backtest, peak memory");
-  cmd->add_option("--shape", o->shape, "ftf: seed 001's 11,250 cells over a year of 15m candles x 10 symbols; small: 288 cells")
+  cmd->add_option("--shape", o->shape, "ftf: seed 001's 11,250 cells over a year of 15m candles x 10 symbols; ftf-model: the same with an XGBoost model trained per fold x trial; small: 288 cells")
       ->capture_default_str()
-      ->check(CLI::IsMember({"ftf", "small"}));
+      ->check(CLI::IsMember({"ftf", "ftf-model", "small"}));
   cmd->add_option("--workers", o->workers, "Worker threads, one sweep per value (default: 1 and the machine's cores)");
   cmd->add_flag("--json", o->json, "One JSON object per sweep");
   cmd->footer("No journal; the data is generated in memory. The backtest beside it runs the same strategy over the same candles\n"
@@ -92,6 +105,11 @@ void add_bench_sweep(CLI::App& bench, Action& action) {
       } cleanup{dir};
       const SweepConfig c = load_sweep_config(write_shape(shape, dir));
       const RunConfig base = load_run_config(c.run_path);
+      if (shape.model) {  // the reference backtest's model: one over all the data (cells train their own)
+        TrainInput in;
+        in.market = load_market(base, in.timeframe);
+        train_model(base.train, in);
+      }
       const BacktestBench b = bench_backtest(base, 2'000'000, 1);
       std::vector<int> workers = o->workers;
       if (workers.empty()) {

@@ -19,7 +19,6 @@
 #include "run/run_config.hpp"
 #include "store/sweep_cells.hpp"
 #include "store/sweep_queue.hpp"
-#include "core/sha256.hpp"
 #include "sweep/dossier.hpp"
 #include "sweep/record.hpp"
 #include "sweep/run_sweep.hpp"
@@ -78,21 +77,20 @@ void add_status(CLI::App& sweep, Action& action) {
   cmd->callback([o, &action] {
     action = [o] {
       auto journal = Journal::open_existing(o->db);
-      const auto run = journal->run(o->id);
-      if (!run || run->kind != "sweep") throw InputError("no sweep run " + std::to_string(o->id) + " in " + o->db);
+      const RunInfo run = sweep_run(*journal, o->id);
       const auto cells = SweepCells(*journal).of(o->id);
-      const std::string status = Journal::display_status(*run);
+      const std::string status = Journal::display_status(run);
       std::optional<SweepQueue::Counts> queue;
       if (journal->db().dialect() == "postgresql") queue = SweepQueue(*journal).counts(o->id);
       if (queue && queue->waiting + queue->claimed + queue->done == 0) queue.reset();  // run here, not through the queue
       if (o->json) {
-        nlohmann::json j{{"run", o->id}, {"status", status}, {"cells_recorded", cells.size()}, {"sweep", run->config_path}};
+        nlohmann::json j{{"run", o->id}, {"status", status}, {"cells_recorded", cells.size()}, {"sweep", run.config_path}};
         if (queue)
           j["queue"] = {{"waiting", queue->waiting}, {"claimed", queue->claimed}, {"done", queue->done}, {"retried", queue->retried}, {"workers", queue->workers}};
         fmt::print("{}\n", j.dump());
         return 0;
       }
-      fmt::print("sweep run {} ({}): {}, {} cells recorded\n", o->id, run->config_path, status, cells.size());
+      fmt::print("sweep run {} ({}): {}, {} cells recorded\n", o->id, run.config_path, status, cells.size());
       if (queue)
         fmt::print("  queue: {} waiting, {} claimed by {} workers, {} done ({} claimed again after a worker died)\n", queue->waiting, queue->claimed,
                    queue->workers.size(), queue->done, queue->retried);
@@ -121,11 +119,10 @@ void add_best(CLI::App& sweep, Action& action) {
     action = [o] {
       namespace fs = std::filesystem;
       auto journal = Journal::open_existing(o->db);
-      const auto run = journal->run(o->id);
-      if (!run || run->kind != "sweep") throw InputError("no sweep run " + std::to_string(o->id) + " in " + o->db);
-      if (run->status != "complete" || run->metrics.empty())
-        throw InputError("sweep run " + std::to_string(o->id) + " is " + Journal::display_status(*run) + ": run it to the end first (the same command resumes it)");
-      const auto summary = nlohmann::json::parse(run->metrics);
+      const RunInfo run = sweep_run(*journal, o->id);
+      if (run.status != "complete" || run.metrics.empty())
+        throw InputError("sweep run " + std::to_string(o->id) + " is " + Journal::display_status(run) + ": run it to the end first (the same command resumes it)");
+      const auto summary = nlohmann::json::parse(run.metrics);
       const auto& ranking = summary.at("ranking");
       if (o->rank > ranking.size()) throw InputError("sweep run " + std::to_string(o->id) + " ranks " + std::to_string(ranking.size()) + " choices");
       const auto& choice = ranking[o->rank - 1];
@@ -133,7 +130,7 @@ void add_best(CLI::App& sweep, Action& action) {
         fmt::print(stderr, "note: choice {} fails a constraint: {}\n", o->rank, choice.at("why_not").get<std::string>());
       // The RUN.toml's text as the sweep ran it (the journal keeps both files' texts).
       const std::string run_path = summary.at("run"), sweep_path = summary.at("sweep");
-      std::string text = run->config_text;
+      std::string text = run.config_text;
       const std::string marker = "# " + fs::path(run_path).filename().string() + "\n";
       const auto at = run_path == sweep_path ? std::string::npos : text.find("\n" + marker);
       text = at == std::string::npos ? text.substr(text.find('\n') + 1) : text.substr(at + 1 + marker.size());
@@ -173,18 +170,15 @@ void add_report(CLI::App& sweep, Action& action) {
     action = [o] {
       namespace fs = std::filesystem;
       auto journal = Journal::open_existing(o->db);
-      const auto run = journal->run(o->id);
-      if (!run || run->kind != "sweep") throw InputError("no sweep run " + std::to_string(o->id) + " in " + o->db);
-      const SweepConfig c = load_sweep_config(run->config_path);
-      if (sha256_hex(sweep_text(c)) != run->config_sha256)
-        throw InputError("the files of sweep run " + std::to_string(o->id) + " (" + run->config_path + ") changed since it ran; the report needs them as they were");
+      const RunInfo run = sweep_run(*journal, o->id);
+      const SweepConfig c = recorded_sweep_config(run);
       const SweepSetup setup = prepare_sweep(c);
       std::vector<std::optional<CellResult>> results(setup.plan.cells.size());
       for (const SweepCellRow& row : SweepCells(*journal).of(o->id))
         if (row.cell >= 0 && static_cast<std::size_t>(row.cell) < results.size()) results[static_cast<std::size_t>(row.cell)] = cell_result_of(row);
       DossierInfo info;
       info.run_id = o->id;
-      info.status = Journal::display_status(*run);
+      info.status = Journal::display_status(run);
       info.equity_choices = o->best;
       const SweepDossier d = build_dossier(c, setup, results, info);
       const std::string dir = !o->out.empty() ? o->out : (fs::path("runs") / fs::path(c.path).stem() / "sweep").string();

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <list>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -127,12 +128,22 @@ ModelManifest parse_model_manifest(const std::string& text, const std::string& o
 
 LoadedModel load_model_text(const std::string& text, const std::string& origin) {
   LoadedModel m{nullptr, sha256_hex(text)};
+  // Models are shared by content, never changed. The most recently used 64 stay parsed for
+  // the next run that loads them (a sweep's cells share a fold's model); older ones live
+  // only as long as a session holds them, so a sweep of thousands of models stays small.
   static std::mutex mutex;
-  static std::map<std::string, std::shared_ptr<const TreeModel>> by_content;  // models are shared, never changed
+  static std::list<std::pair<std::string, std::shared_ptr<const TreeModel>>> recent;  // most recent first
+  constexpr std::size_t kKept = 64;
   std::lock_guard lock(mutex);
-  auto& cached = by_content[m.sha256];
-  if (!cached) cached = std::make_shared<const TreeModel>(TreeModel::parse(text, origin));
-  m.model = cached;
+  for (auto it = recent.begin(); it != recent.end(); ++it)
+    if (it->first == m.sha256) {
+      recent.splice(recent.begin(), recent, it);
+      m.model = it->second;
+      return m;
+    }
+  m.model = std::make_shared<const TreeModel>(TreeModel::parse(text, origin));
+  recent.emplace_front(m.sha256, m.model);
+  if (recent.size() > kKept) recent.pop_back();
   return m;
 }
 

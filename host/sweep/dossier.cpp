@@ -74,7 +74,7 @@ void append_returns(const std::vector<EquityPoint>& e, std::vector<double>& out)
 }  // namespace
 
 std::string sweep_cells_csv(const SweepConfig& c, const SweepPlan& plan, const std::vector<std::optional<CellResult>>& results) {
-  std::string out = "cell,point,variant,symbols,fold,test_start,test_end,candles,trades," + c.objective + ",total_return,sharpe,max_drawdown,ledger_sha256\n";
+  std::string out = "cell,point,variant,symbols,fold,test_start,test_end,candles,trades,objective,total_return,sharpe,max_drawdown,ledger_sha256\n";
   for (const auto& cell : plan.cells) {
     const auto& r = results[cell.index];
     if (!r) continue;

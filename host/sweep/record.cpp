@@ -18,6 +18,20 @@ std::string sweep_text(const SweepConfig& c) {
   return text;
 }
 
+RunInfo sweep_run(Journal& journal, std::int64_t id) {
+  auto run = journal.run(id);
+  if (!run || run->kind != "sweep") throw InputError("no sweep run " + std::to_string(id) + " in " + journal.db().describe());
+  return *run;
+}
+
+SweepConfig recorded_sweep_config(const RunInfo& run) {
+  SweepConfig c = load_sweep_config(run.config_path);
+  if (sha256_hex(sweep_text(c)) != run.config_sha256)
+    throw InputError("the files of sweep run " + std::to_string(run.id) + " (" + run.config_path +
+                     ") are not the ones it ran with: they changed since, or this machine reads other copies (every worker must read the same files)");
+  return c;
+}
+
 CellResult cell_result_of(const SweepCellRow& row) {
   CellResult x;
   x.cell = static_cast<std::size_t>(row.cell);

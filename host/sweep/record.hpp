@@ -38,6 +38,11 @@ class SweepRecord {
   std::vector<std::optional<CellResult>> done_;  // by cell number
 };
 
+// The sweep run `id` of a journal (InputError when there is none), and its sweep read from
+// the files the run names, refused (InputError) when they are not the texts it ran with.
+RunInfo sweep_run(Journal& journal, std::int64_t id);
+SweepConfig recorded_sweep_config(const RunInfo& run);
+
 // A cell's row in the journal, and its result read back.
 SweepCellRow cell_row_of(const SweepCell& cell, const CellResult& result);
 CellResult cell_result_of(const SweepCellRow& row);

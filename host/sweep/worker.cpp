@@ -10,7 +10,6 @@
 
 #include "core/error.hpp"
 #include "core/interrupt.hpp"
-#include "core/sha256.hpp"
 #include "store/sweep_queue.hpp"
 #include "sweep/record.hpp"
 #include "sweep/run_sweep.hpp"
@@ -69,12 +68,7 @@ SweepWorkerReport run_sweep_worker(const SweepWorkerOptions& given) {
   };
   auto journal = Journal::open_existing(o.journal);
   SweepQueue queue(*journal);
-  const auto run = journal->run(o.run_id);
-  if (!run || run->kind != "sweep") throw InputError("no sweep run " + std::to_string(o.run_id) + " in " + o.journal);
-  const SweepConfig config = load_sweep_config(run->config_path);
-  if (sha256_hex(sweep_text(config)) != run->config_sha256)
-    throw InputError("the files of sweep run " + std::to_string(o.run_id) + " (" + run->config_path +
-                     ") are not the ones it was started with: every worker must read the same files (a shared folder, or identical copies)");
+  const SweepConfig config = recorded_sweep_config(sweep_run(*journal, o.run_id));
   const SweepSetup setup = prepare_sweep(config);
   const CellRunner runner(config, setup);
   log("worker " + o.name + ": sweep run " + std::to_string(o.run_id) + ", " + std::to_string(setup.plan.cells.size()) + " cells planned");
