@@ -105,9 +105,13 @@ void add_bench_sweep(CLI::App& bench, Action& action) {
       } cleanup{dir};
       const SweepConfig c = load_sweep_config(write_shape(shape, dir));
       const RunConfig base = load_run_config(c.run_path);
-      if (shape.model) {  // the reference backtest's model: one over all the data (cells train their own)
+      if (shape.model) {  // the reference backtest's model, trained as a cell's is: one symbol, one train window
         TrainInput in;
-        in.market = load_market(base, in.timeframe);
+        const CandleSeries all = load_market(base, in.timeframe).front();
+        CandleSeries first;
+        first.symbol = all.symbol;
+        for (std::size_t i = 0; i < shape.train && i < all.size(); ++i) first.push_back(all[i]);
+        in.market = {std::move(first)};
         train_model(base.train, in);
       }
       const BacktestBench b = bench_backtest(base, 2'000'000, 1);

@@ -94,6 +94,8 @@ for t in 0 1 2 3; do
 done
 status=$("$onepath" sweep status 1 --db "$dsn" 2>&1)
 grep -q "queue: .* waiting, .* claimed by" <<<"$status" || fail "sweep status while it runs: $status"
+out=$("$onepath" sweep report 1 --db "$dsn" --out running --best 1 2>&1) || fail "sweep report while it runs: $out"
+grep -q "of 216 cells recorded" <<<"$out" && [ -s running/report.html ] || fail "sweep report while it runs: $out"
 
 wait $submitter
 rc=$?
