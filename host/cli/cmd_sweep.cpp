@@ -237,13 +237,13 @@ void add_sweep_commands(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("sweep", "Walk-forward parameter search: every cell a backtest on the one code path");
   cmd->add_option("SWEEP.toml", o->config, "A [sweep] table: beside a RUN.toml (run = \"...\") or inside it")->check(CLI::ExistingFile);
   cmd->add_option("--workers", o->workers, "Worker processes, each pinned to a core (default: the sweep's, else the machine's cores)")->check(CLI::Range(1, 1024));
-  cmd->add_option("--out", o->out, "Folder for cells.csv and ranking.json (default runs/<sweep name>/sweep)");
+  cmd->add_option("--out", o->out, "Folder for the dossier (report.html, report.json, choices.csv), cells.csv and ranking.json (default runs/<sweep name>/sweep)");
   cmd->add_option("--top", o->top, "Choices shown on the terminal")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print the ranking as one JSON object instead of a table");
   cmd->add_flag("--no-progress", o->no_progress, "No progress line");
   cmd->add_option("--db", o->db, "Journal: a SQLite file or postgresql://... (default: the RUN.toml's [output] db, else runs/onepath.db)");
   cmd->add_flag("--no-journal", o->no_journal, "Do not record the sweep (it cannot be resumed then)");
-  cmd->add_option("--executor", o->executor, "Where cells run: local (worker threads here) or slurm (a job array; needs --db postgresql://...)")
+  cmd->add_option("--executor", o->executor, "Where cells run: local (worker processes here) or slurm (a job array; needs --db postgresql://...)")
       ->capture_default_str()
       ->check(CLI::IsMember({"local", "slurm"}));
   cmd->add_option("--tasks", o->tasks, "slurm: array tasks per batch of cells")->capture_default_str()->check(CLI::Range(1, 100000));
@@ -254,7 +254,7 @@ void add_sweep_commands(CLI::App& app, Action& action) {
       "A cell is one point of the space x one variant x one symbol (or the whole market) x one fold: a backtest of\n"
       "the RUN.toml with the cell's keys, on the fold's test window, through the same Session as `onepath backtest`.\n"
       "Choices (point x variant) are ranked by the objective aggregated over their cells; constraints such as\n"
-      "min_trades_per_fold rank a choice last with the reason.\n"
+      "min_trades_per_fold rank a choice last with the reason. When it ends it writes the dossier (report.html).\n"
       "Every cell is journaled as it finishes: after kill -9 or Ctrl-C the same command runs only the missing ones.\n"
       "With --executor slurm the cells wait in the PostgreSQL journal and a job array of `onepath sweep worker` tasks\n"
       "claims them; the command watches until all are recorded (Ctrl-C stops watching, not the job).\n"
