@@ -1,5 +1,7 @@
 #include "run/backtest.hpp"
 
+#include "run/feature_share.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -270,7 +272,7 @@ struct Collector : SessionSink {
 }  // namespace
 
 BacktestResult run_backtest_on(const SessionConfig& c, const std::vector<CandleSeries>& market, Timeframe tf,
-                               const BacktestProgress& progress) {
+                               const BacktestProgress& progress, FeatureShare* share) {
   const auto t0 = std::chrono::steady_clock::now();
   BacktestResult res;
   res.symbols = c.symbols;
@@ -293,6 +295,21 @@ BacktestResult run_backtest_on(const SessionConfig& c, const std::vector<CandleS
     if (f.indicator.kind == "model")
       if (const std::string why = in_sample(resolve_model(f), market); !why.empty())
         log::warn("model_in_sample", {{"feature", f.name}, {"why", why}, {"what", "its scores on this data are in sample: the metrics flatter it"}});
+  // Shared features: a symbol's rows by (feature set, symbol, its candles' span and count).
+  std::vector<std::string> share_keys(share ? market.size() : 0);
+  std::vector<std::shared_ptr<FeatureRows>> recorded(share_keys.size());
+  for (std::size_t s = 0; s < share_keys.size(); ++s) {
+    if (market[s].empty()) continue;
+    share_keys[s] = res.feature_set_version + "|" + market[s].symbol + "|" + std::to_string(market[s].ts.front()) + "|" +
+                    std::to_string(market[s].ts.back()) + "|" + std::to_string(market[s].size());
+    if (auto rows = share->find(share_keys[s])) {
+      session.replay_features(static_cast<int>(s), std::move(rows));
+    } else {
+      recorded[s] = std::make_shared<FeatureRows>();
+      recorded[s]->values.reserve(market[s].size() * session.feature_columns().size());
+      session.record_features(static_cast<int>(s), recorded[s].get());
+    }
+  }
   MarketMerge merge(market);
   const std::size_t total = merge.total();
   res.candles = total;
@@ -310,6 +327,8 @@ BacktestResult run_backtest_on(const SessionConfig& c, const std::vector<CandleS
     if (progress && session.candles() - reported >= report_every) progress(reported = session.candles(), total);
   }
   session.finish();
+  for (std::size_t s = 0; s < recorded.size(); ++s)
+    if (recorded[s] && recorded[s]->rows() == market[s].size()) share->keep(share_keys[s], std::move(recorded[s]));
   for (std::size_t s = 0; s < market.size(); ++s)
     for (const auto& feature : session.never_ready(static_cast<int>(s)))
       log::warn("feature_never_ready", {{"symbol", market[s].symbol}, {"feature", feature}, {"candles", market[s].size()}});

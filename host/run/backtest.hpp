@@ -12,6 +12,8 @@
 
 namespace onepath {
 
+class FeatureShare;
+
 struct BacktestResult {
   std::vector<std::string> symbols;
   Timeframe timeframe = Timeframe::parse("15m");
@@ -41,9 +43,11 @@ BacktestResult run_backtest(const RunConfig& config, const BacktestProgress& pro
 std::vector<CandleSeries> load_market(const RunConfig& config, Timeframe& tf);
 // Feature sets may name models by registry name: they are looked up in this journal.
 void use_model_registry(const std::string& journal_address);
-// The same on candles already in memory (one series per configured symbol).
+// The same on candles already in memory (one series per configured symbol). With `share`,
+// each symbol's feature rows are replayed when an earlier run over the same candles with the
+// same feature set recorded them, else recorded for the next (a sweep's cells).
 BacktestResult run_backtest_on(const SessionConfig& config, const std::vector<CandleSeries>& market, Timeframe tf,
-                               const BacktestProgress& progress = {});
+                               const BacktestProgress& progress = {}, FeatureShare* share = nullptr);
 
 // onepath bench backtest: the config's strategy over generated candles in memory.
 struct BacktestBench {

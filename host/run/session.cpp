@@ -1,5 +1,9 @@
 #include "run/session.hpp"
 
+#include <cstring>
+
+#include "run/feature_share.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -85,6 +89,18 @@ Session::~Session() = default;
 const std::vector<std::string>& Session::feature_columns() const { return enrichers_[0]->columns(); }
 const std::string& Session::feature_set_version() const { return enrichers_[0]->version(); }
 const FeatureSet& Session::feature_set() const { return strategy_->features(); }
+void Session::replay_features(int symbol, std::shared_ptr<const FeatureRows> rows) {
+  if (rows->width != feature_columns().size()) throw std::logic_error("replayed feature rows have another width than this feature set");
+  feature_sources_.resize(enrichers_.size());
+  feature_sources_[static_cast<std::size_t>(symbol)] = {std::move(rows), 0, nullptr};
+}
+
+void Session::record_features(int symbol, FeatureRows* record) {
+  feature_sources_.resize(enrichers_.size());
+  record->width = feature_columns().size();
+  feature_sources_[static_cast<std::size_t>(symbol)] = {nullptr, 0, record};
+}
+
 std::vector<std::string> Session::never_ready(int symbol) const {
   return enrichers_[static_cast<std::size_t>(symbol)]->never_ready(static_cast<std::size_t>(seen_[static_cast<std::size_t>(symbol)]));
 }
@@ -113,14 +129,22 @@ void Session::on_candle(int sym, const Candle& candle) {
   engine_.on_bar(sym, candle);  // the open and the range: fills, brackets
   deliver_fills();
   Enricher& e = *enrichers_[static_cast<std::size_t>(sym)];
-  ShadowWindow* shadow = shadows_.empty() ? nullptr : shadows_[static_cast<std::size_t>(sym)].get();
-  if (shadow) shadow->before(e, config_.symbols[static_cast<std::size_t>(sym)]);
-  e.update(candle);
   double* row = strategy_->row(sym);
-  e.emit(row);
-  if (shadow)
-    if (auto d = shadow->after(e, candle, row)) [[unlikely]]
-      shadow_divergences_.push_back({sym, std::move(*d)});
+  FeatureSource* source = feature_sources_.empty() ? nullptr : &feature_sources_[static_cast<std::size_t>(sym)];
+  if (source && source->replay) {
+    const FeatureRows& r = *source->replay;
+    if (source->next >= r.rows()) throw std::logic_error("replayed feature rows ran out: they were recorded over other candles");
+    std::memcpy(row, r.values.data() + source->next++ * r.width, r.width * sizeof(double));
+  } else {
+    ShadowWindow* shadow = shadows_.empty() ? nullptr : shadows_[static_cast<std::size_t>(sym)].get();
+    if (shadow) shadow->before(e, config_.symbols[static_cast<std::size_t>(sym)]);
+    e.update(candle);
+    e.emit(row);
+    if (shadow)
+      if (auto d = shadow->after(e, candle, row)) [[unlikely]]
+        shadow_divergences_.push_back({sym, std::move(*d)});
+    if (source && source->record) source->record->values.insert(source->record->values.end(), row, row + feature_columns().size());
+  }
   ++candles_;
   ++seen_[static_cast<std::size_t>(sym)];
   last_ts_ = candle.ts;

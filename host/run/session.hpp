@@ -23,6 +23,7 @@
 namespace onepath {
 
 class Enricher;
+struct FeatureRows;
 class Services;
 
 // One intent's decision at a bar's close, as the step saw it. `features` points at the
@@ -139,6 +140,12 @@ class Session {
   bool warm() const;
   bool settled() const;
 
+  // A symbol's feature rows from `rows` (this feature set's rows over the very candles this
+  // run will see, recorded by an earlier run) instead of its enricher; or every row its
+  // enricher emits appended to `record`. For runs that share features (run/feature_share.hpp).
+  void replay_features(int symbol, std::shared_ptr<const FeatureRows> rows);
+  void record_features(int symbol, FeatureRows* record);
+
   // The strategy's version: SHA-256 (12 hex) of every file its Lua state ran and its params.
   const std::string& strategy_version() const { return strategy_version_; }
   // The files the strategy's Lua state ran (the script and the modules it required), and
@@ -200,7 +207,13 @@ class Session {
   std::vector<StrategyError> errors_;
   std::size_t candles_ = 0, decisions_ = 0, placed_ = 0;
   std::vector<std::uint64_t> seen_;  // candles per symbol, warm-up included
-  std::vector<std::unique_ptr<ShadowWindow>> shadows_;  // per symbol, when shadow_every is on
+  std::vector<std::unique_ptr<ShadowWindow>> shadows_;
+  struct FeatureSource {
+    std::shared_ptr<const FeatureRows> replay;
+    std::size_t next = 0;
+    FeatureRows* record = nullptr;
+  };
+  std::vector<FeatureSource> feature_sources_;  // per symbol; empty: every symbol computes its own  // per symbol, when shadow_every is on
   std::vector<ShadowFinding> shadow_divergences_;
   void drop_shadows();
   TimestampMs last_ts_ = 0;

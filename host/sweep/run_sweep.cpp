@@ -65,15 +65,16 @@ std::string ledger_sha256(const BacktestResult& r) {
   return sha256_hex(w.bytes());
 }
 
-BacktestResult backtest_on(const RunConfig& rc, const SweepCell& cell, const std::vector<CandleSeries>& market, Timeframe tf) {
+BacktestResult backtest_on(const RunConfig& rc, const SweepCell& cell, const std::vector<CandleSeries>& market, Timeframe tf, FeatureShare* share) {
   SessionConfig session = rc.session;
   session.symbols = cell.symbols;
-  return run_backtest_on(session, window(market, cell.symbols, cell.test_start, cell.test_end), tf);
+  return run_backtest_on(session, window(market, cell.symbols, cell.test_start, cell.test_end), tf, {}, share);
 }
 
-CellResult run_on(const RunConfig& rc, const SweepCell& cell, const std::vector<CandleSeries>& market, Timeframe tf, const std::string& objective) {
+CellResult run_on(const RunConfig& rc, const SweepCell& cell, const std::vector<CandleSeries>& market, Timeframe tf, const std::string& objective,
+                  FeatureShare* share) {
   const auto t0 = Clock::now();
-  const BacktestResult b = backtest_on(rc, cell, market, tf);
+  const BacktestResult b = backtest_on(rc, cell, market, tf, share);
   CellResult r;
   r.cell = cell.index;
   r.metrics = b.metrics;
@@ -190,9 +191,11 @@ std::shared_ptr<const RunConfig> CellRunner::config_of(const SweepCell& cell) co
   return slot;
 }
 
-CellResult CellRunner::run(const SweepCell& cell) const { return run_on(*cell_config(cell), cell, setup_.market, setup_.tf, config_.objective); }
+CellResult CellRunner::run(const SweepCell& cell) const {
+  return run_on(*cell_config(cell), cell, setup_.market, setup_.tf, config_.objective, &features_);
+}
 
-BacktestResult CellRunner::backtest(const SweepCell& cell) const { return backtest_on(*cell_config(cell), cell, setup_.market, setup_.tf); }
+BacktestResult CellRunner::backtest(const SweepCell& cell) const { return backtest_on(*cell_config(cell), cell, setup_.market, setup_.tf, &features_); }
 
 std::string ledger_sha256_of(const BacktestResult& b) { return ledger_sha256(b); }
 

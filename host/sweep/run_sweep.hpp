@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "exec/metrics.hpp"
+#include "run/feature_share.hpp"
 #include "run/run_config.hpp"
 #include "sweep/plan.hpp"
 
@@ -73,6 +74,7 @@ class CellRunner {
   CellResult run(const SweepCell& cell) const;
   // The same run's whole backtest (trades, equity), for the dossier's out-of-sample curves.
   BacktestResult backtest(const SweepCell& cell) const;
+  std::size_t features_replayed() const { return features_.replayed(); }  // cells' symbols whose rows another cell computed
 
  private:
   std::shared_ptr<const RunConfig> config_of(const SweepCell& cell) const;
@@ -83,6 +85,7 @@ class CellRunner {
   const SweepSetup& setup_;
   mutable std::mutex lock_;
   mutable std::map<std::pair<std::size_t, std::size_t>, std::shared_ptr<const RunConfig>> configs_;
+  mutable FeatureShare features_;                        // cells that differ in filters or execution only
   std::string model_dir_;                                // "" when the sweep trains nothing
   mutable std::map<std::string, std::string> models_;    // train keys, symbols and fold -> model file
 };

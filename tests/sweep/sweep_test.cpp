@@ -437,3 +437,33 @@ TEST_CASE("a sweep of a config that trains: each fold trains on its train window
   const auto no_train_window = load_sweep_config(p.sweep("[sweep.space]\n\"train.max_depth\" = [2, 3]\n"));
   CHECK_THROWS_WITH_AS(run_sweep(no_train_window), doctest::Contains("each fold needs a train window"), InputError);
 }
+
+TEST_CASE("cells that differ only in filters share their feature rows: the second replays the first's, and both equal their sweep's results") {
+  Project p;
+  const SweepConfig c = load_sweep_config(p.sweep("[sweep.space]\n\"strategy.params.fast\" = [3, 5]\n"
+                                                  "[sweep.variants.base]\n[sweep.variants.long_cooldown]\n\"filters.0.bars\" = 6\n"
+                                                  "[sweep.folds]\ntrain = 500\ntest = 700\npurge = 10\n"));
+  const SweepSetup setup = prepare_sweep(c);
+  const SweepOutcome swept = run_sweep(c, setup);
+  const CellRunner runner(c, setup);
+  // The same point, symbol and fold under both variants, then another point (other features).
+  auto find = [&](std::size_t point, std::size_t variant) {
+    for (const auto& cell : setup.plan.cells)
+      if (cell.point == point && cell.variant == variant && cell.group == 1 && cell.fold == 1) return cell;
+    FAIL("no such cell");
+    return SweepCell{};
+  };
+  const SweepCell base = find(0, 0), cooldown = find(0, 1), other = find(1, 1);
+  const CellResult a = runner.run(base);
+  CHECK(runner.features_replayed() == 0);
+  const CellResult b = runner.run(cooldown);
+  CHECK(runner.features_replayed() == 1);
+  const CellResult x = runner.run(other);
+  CHECK(runner.features_replayed() == 1);
+  for (const auto& [cell, r] : {std::pair{base, a}, {cooldown, b}, {other, x}}) {
+    REQUIRE(swept.results[cell.index]);
+    CHECK(r.ledger_sha256 == swept.results[cell.index]->ledger_sha256);
+    require_same_metrics(r.metrics, swept.results[cell.index]->metrics);
+  }
+  CHECK(a.ledger_sha256 != b.ledger_sha256);  // the cooldown changed the trades, not the features
+}
