@@ -215,7 +215,8 @@ SweepDossier build_dossier(const SweepConfig& c, const SweepSetup& setup, const 
              {"verdict", std::isfinite(value) && value >= 0.95 ? "the best choice's Sharpe ratio beats the best of this many trials by luck (DSR >= 0.95)"
                                                                 : "not distinguishable from the best of this many trials by luck (DSR < 0.95)"}};
     }
-    // Blocks: the folds (an odd count drops the oldest), merged to at most 16 when there are more.
+    // Blocks: the folds (an odd count drops the oldest), merged to at most 16 when there are
+    // more; at least 4 (6 splits).
     std::vector<const RankedChoice*> complete;
     for (const auto& r : ranking) {
       bool all = std::isfinite(r.score) && r.per_fold.size() == most_folds;
@@ -223,8 +224,8 @@ SweepDossier build_dossier(const SweepConfig& c, const SweepSetup& setup, const 
       if (all) complete.push_back(&r);
     }
     const std::size_t first = most_folds % 2, usable = most_folds - first, blocks = std::min<std::size_t>(usable, 16) & ~std::size_t{1};
-    if (blocks < 2 || complete.size() < 2) {
-      pbo = {{"value", nullptr}, {"why", "needs at least 2 folds and 2 choices run on every fold (have " + std::to_string(most_folds) + " folds, " +
+    if (blocks < 4 || complete.size() < 2) {  // 2 blocks make 2 splits: no distribution to speak of
+      pbo = {{"value", nullptr}, {"why", "needs at least 4 folds and 2 choices run on every fold (have " + std::to_string(most_folds) + " folds, " +
                                              std::to_string(complete.size()) + " such choices)"}};
     } else {
       std::vector<std::vector<double>> perf(blocks, std::vector<double>(complete.size(), 0));

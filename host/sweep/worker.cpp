@@ -20,7 +20,7 @@ namespace {
 // Renews the worker's claims every quarter lease, on its own connection, until destroyed.
 class Heartbeat {
  public:
-  Heartbeat(const SweepWorkerOptions& o) : journal_(Journal::open(o.journal)), queue_(*journal_) {
+  explicit Heartbeat(const SweepWorkerOptions& o) : journal_(Journal::open(o.journal)), queue_(*journal_) {
     thread_ = std::thread([this, o] {
       std::unique_lock<std::mutex> hold(lock_);
       while (!stop_) {

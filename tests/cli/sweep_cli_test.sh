@@ -13,21 +13,21 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 cd "$work" || exit 1
 
 out=$("$onepath" sweep "$root/examples/sweep.toml" --db "$work/j.db" --out "$work/example" 2>&1) || fail "examples/sweep.toml: $out"
-grep -q "324 cells (18 points x 2 variants x 3 symbols x 3 folds)" <<<"$out" || fail "example: $out"
-[ "$(wc -l <"$work/example/cells.csv")" -eq 325 ] || fail "cells.csv: $(wc -l <"$work/example/cells.csv") lines"
+grep -q "432 cells (18 points x 2 variants x 3 symbols x 4 folds)" <<<"$out" || fail "example: $out"
+[ "$(wc -l <"$work/example/cells.csv")" -eq 433 ] || fail "cells.csv: $(wc -l <"$work/example/cells.csv") lines"
 grep -q '"ranking"' "$work/example/ranking.json" || fail "ranking.json"
 # the dossier, written by the sweep itself and by sweep report from the journal
 for f in report.html report.json choices.csv; do [ -s "$work/example/$f" ] || fail "the sweep wrote no $f"; done
-grep -q "the best 3 choices' 27 cells run again: 27 reproduced their recorded ledgers" <<<"$out" || fail "the dossier's lines: $out"
+grep -q "the best 3 choices' 36 cells run again: 36 reproduced their recorded ledgers" <<<"$out" || fail "the dossier's lines: $out"
 out=$("$onepath" sweep report 1 --db "$work/j.db" --out "$work/report" 2>&1) || fail "sweep report: $out"
-grep -q "324 of 324 cells recorded; 36 choices" <<<"$out" && grep -q "deflated Sharpe ratio " <<<"$out" && grep -q "PBO (CSCV) " <<<"$out" &&
+grep -q "432 of 432 cells recorded; 36 choices" <<<"$out" && grep -q "deflated Sharpe ratio " <<<"$out" && grep -q "PBO (CSCV) [0-9.]*: " <<<"$out" &&
   grep -q "variant long_cooldown vs base: " <<<"$out" && grep -q "wrote $work/report/report.html" <<<"$out" || fail "sweep report: $out"
 cmp -s "$work/example/report.json" "$work/report/report.json" || fail "sweep report and the sweep wrote different dossiers: $(diff "$work/example/report.json" "$work/report/report.json" | head -4)"
 [ "$(tr -d ' \n' <"$work/report/report.json" | grep -o '"heatmaps":\[{"column_values"' | wc -l)" -eq 1 ] || fail "report.json heatmaps"
 [ "$(wc -l <"$work/report/choices.csv")" -eq 37 ] || fail "choices.csv: $(wc -l <"$work/report/choices.csv") lines"
 out=$("$onepath" sweep report 99 --db "$work/j.db" 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "no sweep run 99" <<<"$out" || fail "report of no such sweep: exit $rc, $out"
-"$onepath" sweep status 1 --db "$work/j.db" | grep -q "sweep run 1 .*: complete, 324 cells recorded" || fail "status: $("$onepath" sweep status 1 --db "$work/j.db" 2>&1)"
+"$onepath" sweep status 1 --db "$work/j.db" | grep -q "sweep run 1 .*: complete, 432 cells recorded" || fail "status: $("$onepath" sweep status 1 --db "$work/j.db" 2>&1)"
 json=$("$onepath" sweep "$root/examples/sweep.toml" --no-journal --json --workers 1 --out "$work/one" 2>&1) || fail "--json: $json"
 grep -q '^{"aggregate":"mean",.*"ranking":\[{' <<<"$json" || fail "--json: $json"
 cmp -s "$work/example/cells.csv" "$work/one/cells.csv" || fail "1 worker and the default gave other cells"
