@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libspdlog-dev libfmt-dev libcli11-dev doctest-dev libluajit2-5.1-dev libssl-dev libtomlplusplus-dev
   libsqlite3-dev libpq-dev postgresql libboost1.81-dev nlohmann-json3-dev openssl ca-certificates
-  libxgboost-dev libjs-dygraphs chromium fonts-dejavu-core slurm-wlm munge
+  libxgboost-dev libjs-dygraphs chromium fonts-dejavu-core slurm-wlm munge prometheus
 )
 
 missing=()
