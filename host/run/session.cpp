@@ -143,7 +143,7 @@ void Session::on_candle(int sym, const Candle& candle) {
     if (shadow)
       if (auto d = shadow->after(e, candle, row)) [[unlikely]]
         shadow_divergences_.push_back({sym, std::move(*d)});
-    if (source && source->record) source->record->values.insert(source->record->values.end(), row, row + feature_columns().size());
+    if (source && source->record) source->record->values.insert(source->record->values.end(), row, row + source->record->width);
   }
   ++candles_;
   ++seen_[static_cast<std::size_t>(sym)];

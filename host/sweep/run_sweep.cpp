@@ -299,26 +299,24 @@ SweepOutcome run_sweep(const SweepConfig& c, const SweepSetup& setup, const Swee
   std::size_t finished = 0;
   for (const auto& r : out.results) finished += r.has_value();
   const int workers = std::max(1, o.workers > 0 ? o.workers : c.workers);
-  // The cells of `batch` not done yet, on worker processes; returns when all are.
-  auto run_here = [&](const std::vector<std::size_t>& batch) {
+  // The cells of `batch` not done yet, on worker processes here or on the executor; returns
+  // when all are.
+  auto run_batch = [&](const std::vector<std::size_t>& batch) {
     std::vector<std::size_t> missing;
     for (std::size_t i : batch)
       if (!out.results[i]) missing.push_back(i);
+    if (missing.empty()) return;
+    if (o.executor) {
+      o.executor(missing, out);
+      out.ran += missing.size();
+      return;
+    }
     run_cells_in_processes(runner, out.plan, missing, workers, [&](const SweepCell& cell, CellResult r) {
       if (o.on_cell) o.on_cell(cell, r);
       out.results[cell.index] = std::move(r);
       ++out.ran;
       if (o.progress) o.progress(++finished, total);
     });
-  };
-  auto run_batch = [&](const std::vector<std::size_t>& batch) {
-    if (!o.executor) return run_here(batch);
-    std::vector<std::size_t> missing;
-    for (std::size_t i : batch)
-      if (!out.results[i]) missing.push_back(i);
-    if (missing.empty()) return;
-    o.executor(missing, out);
-    out.ran += missing.size();
   };
   if (c.search != SweepConfig::Search::halving) {
     std::vector<std::size_t> all(total);
