@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "certify/checks.hpp"
+#include "enrich/cross_symbol.hpp"
 #include "core/time.hpp"
 #include "data/synth.hpp"
 #include "infer/model_feature.hpp"
@@ -88,10 +89,7 @@ CertifyCase make_case(std::string name, const RunConfig& config, SessionConfig s
   c.features = probe.feature_set();
   c.columns = probe.feature_columns();
   c.script_files = probe.script_files();
-  for (const CandleSeries& s : c.market) {
-    Enricher e(c.features, tf);
-    c.batch.push_back(e.enrich_batch(s));
-  }
+  c.batch = enrich_market(c.features, tf, c.market);
   return c;
 }
 

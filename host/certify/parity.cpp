@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "certify/checks.hpp"
+#include "enrich/cross_symbol.hpp"
 #include "core/error.hpp"
 #include "core/number_format.hpp"
 #include "core/time.hpp"
@@ -169,6 +170,7 @@ RunRecord run_case(const CertifyCase& c, std::optional<std::size_t> restore_afte
   TimeSlice slice;
   std::size_t slices = 0;
   while (merge.next(slice)) {
+    session->open(slice);
     for (const auto& [symbol, candle] : slice.candles) session->on_candle(symbol, candle);
     session->close(slice.ts);
     run_plugin_work();
@@ -202,11 +204,32 @@ StageResult check_features(const CertifyCase& c, Rng& rng, int splits, std::opti
   const std::size_t n_cols = c.columns.size();
   bool within = false;  // a value differed within its declared tolerance
   std::vector<double> row(n_cols);
+  // Features of other symbols: each bar's joined values as a stream gives them (the batch
+  // joined them by time), per symbol, one column per external.
+  std::vector<FeatureColumns> externals(c.market.size(), FeatureColumns(probe.external_count()));
+  if (probe.external_count() > 0) {
+    std::vector<std::string> symbols;
+    for (const auto& m : c.market) symbols.push_back(m.symbol);
+    CrossSymbolJoin join(c.features, c.tf, symbols);
+    MarketMerge merge(c.market);
+    TimeSlice slice;
+    std::vector<double> values(probe.external_count());
+    while (merge.next(slice)) {
+      for (const auto& [symbol, candle] : slice.candles) join.update(symbol, candle);
+      for (const auto& [symbol, candle] : slice.candles) {
+        join.externals(candle.ts, values.data());
+        for (std::size_t k = 0; k < values.size(); ++k) externals[static_cast<std::size_t>(symbol)][k].push_back(values[k]);
+      }
+    }
+  }
   for (std::size_t s = 0; s < c.market.size() && !first; ++s) {
     const CandleSeries& series = c.market[s];
     const FeatureColumns& batch = c.batch[s];
+    std::vector<double> given(probe.external_count());
     auto compare_rows = [&](Enricher& e, std::size_t from, const std::string& how) {
       for (std::size_t i = from; i < series.size(); ++i) {
+        for (std::size_t k = 0; k < given.size(); ++k) given[k] = externals[s][k][i];
+        e.set_externals(given.data());
         e.update(series[i]);
         e.emit(row.data());
         for (std::size_t k = 0; k < n_cols; ++k, ++r.compared)
@@ -225,7 +248,9 @@ StageResult check_features(const CertifyCase& c, Rng& rng, int splits, std::opti
       CandleSeries head;
       head.symbol = series.symbol;
       for (std::size_t i = 0; i < k; ++i) head.push_back(series[i]);
-      before.enrich_batch(head);  // a bootstrap on all of it, however short (no warm-up warning)
+      FeatureColumns head_externals(given.size()), head_cols;
+      for (std::size_t x = 0; x < given.size(); ++x) head_externals[x].assign(externals[s][x].begin(), externals[s][x].begin() + static_cast<std::ptrdiff_t>(k));
+      before.enrich_batch(head, head_cols, 1, &head_externals);  // a bootstrap on all of it, however short (no warm-up warning)
       Enricher after(c.features, c.tf);
       after.load_snapshot(before.save_snapshot(series.symbol), series.symbol);
       if (!compare_rows(after, k, "bootstrapped on the " + std::to_string(k) + " candles before " + format_iso(series.ts[k]) +
@@ -402,9 +427,9 @@ StageResult check_lookahead(const CertifyCase& c, const RunRecord& straight, Rng
       }
       const std::string how = std::string(variant == 0 ? "the data after " : "another continuation after ") + format_iso(cut) +
                               " (cut " + std::to_string(n + 1) + " of " + std::to_string(points.size()) + ")";
+      const std::vector<FeatureColumns> enriched = enrich_market(c.features, c.tf, market);
       for (std::size_t s = 0; s < market.size() && !first; ++s) {
-        Enricher e(c.features, c.tf);
-        const FeatureColumns cols = e.enrich_batch(market[s]);
+        const FeatureColumns& cols = enriched[s];
         for (std::size_t i = 0; i < market[s].size() && market[s].ts[i] <= cut && !first; ++i)
           for (std::size_t k = 0; k < cols.size(); ++k, ++r.compared)
             if (!same_value(c.batch[s][k][i], cols[k][i])) {

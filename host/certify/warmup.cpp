@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "certify/checks.hpp"
+#include "enrich/cross_symbol.hpp"
 #include "core/number_format.hpp"
 
 namespace onepath {
@@ -54,7 +55,21 @@ std::vector<WarmupTruth> measure_warmup(const CertifyCase& c, Rng& rng) {
       history.symbol = s.symbol;
       for (std::size_t i = t + 1 - h; i <= t; ++i) history.push_back(s[i]);
       Enricher e(c.features, c.tf);
-      e.enrich_batch(history);  // a startup history, short on purpose
+      FeatureColumns cols, externals;
+      if (e.external_count() > 0) {  // other symbols' features: their candles of the same span
+        std::vector<CandleSeries> span(c.market.size());
+        for (std::size_t m = 0; m < c.market.size(); ++m) {
+          span[m].symbol = c.market[m].symbol;
+          for (std::size_t i = 0; i < c.market[m].size(); ++i)
+            if (c.market[m].ts[i] >= history.ts.front() && c.market[m].ts[i] <= history.ts.back()) span[m].push_back(c.market[m][i]);
+        }
+        std::vector<std::string> symbols;
+        for (const auto& m : span) symbols.push_back(m.symbol);
+        CrossSymbolJoin join(c.features, c.tf, symbols);
+        join.bootstrap(span);
+        externals = join.join(history.ts);
+      }
+      e.enrich_batch(history, cols, 1, e.external_count() > 0 ? &externals : nullptr);  // a startup history, short on purpose
       e.emit(row.data());
       for (std::size_t k = 0; k < out.size(); ++k) {
         ok_near[k] = ok_near[k] && settled(row[k], full[k][t]);

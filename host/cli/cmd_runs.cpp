@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "data/fingerprint.hpp"
 #include "cli/commands.hpp"
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"

@@ -15,6 +15,7 @@
 #include "core/memory_budget.hpp"
 #include "core/sha256.hpp"
 #include "core/state_archive.hpp"
+#include "enrich/cross_symbol.hpp"
 #include "infer/model_feature.hpp"
 
 namespace onepath {
@@ -40,9 +41,61 @@ struct Enricher::Node {
   std::size_t first_bars = 0;           // base candles until its first value (about, for higher timeframes)
   double tolerance = 0;                 // its own declared one, or its inputs' largest
   const Node* tolerance_from = nullptr; // the node that declared it
+  bool external = false;                // another symbol's feature (ExternalValues)
 };
 
 namespace {
+
+// A feature of another symbol, in the enricher of the symbol that reads it: its values are
+// that symbol's, joined as-of from outside (set_externals, or a batch's external columns);
+// here they only pass through, so that the features reading them find them as any column.
+class ExternalValues final : public Indicator {
+ public:
+  ExternalValues(std::string kind, std::vector<std::string> outputs, int first_bars, int settle_bars)
+      : kind_(std::move(kind)), names_(std::move(outputs)), values_(names_.size(), kNaN), first_(first_bars), settle_(settle_bars) {
+    for (const auto& n : names_) views_.push_back(n);
+  }
+  std::string_view kind() const override { return kind_; }
+  std::string params_text() const override { return {}; }
+  std::span<const std::string_view> outputs() const override { return views_; }
+  int series_inputs() const override { return static_cast<int>(names_.size()); }
+  void update(const Candle&) override { throw std::logic_error("another symbol's feature reads no candles"); }
+  void update_values(const double* x) override { std::copy_n(x, values_.size(), values_.begin()); }
+  void emit(double* out) const override { std::copy(values_.begin(), values_.end(), out); }
+  void update_many(const CandleSeries&, std::size_t, std::size_t, double* const*) override {
+    throw std::logic_error("another symbol's feature reads no candles");
+  }
+  int warmup() const override { return first_ - 1; }
+  int settle_bars() const override { return settle_; }
+  bool ready() const override { return !std::isnan(values_[0]); }
+  void reset() override { std::fill(values_.begin(), values_.end(), kNaN); }
+  std::string save() const override {
+    StateWriter w;
+    w.all(std::string("external"), values_);
+    return w.bytes();
+  }
+  void load(std::string_view bytes) override {
+    StateReader r(bytes);
+    std::string magic;
+    std::vector<double> v;
+    r.all(magic, v);
+    if (magic != "external" || v.size() != values_.size() || !r.at_end()) throw InputError("another symbol's feature: state of another shape");
+    values_ = std::move(v);
+  }
+  std::size_t state_bytes() const override { return sizeof(*this) + values_.size() * sizeof(double); }
+  std::unique_ptr<Indicator> clone() const override {
+    auto copy = std::make_unique<ExternalValues>(kind_, names_, first_, settle_);  // its views into its own names
+    copy->values_ = values_;
+    return copy;
+  }
+
+ private:
+  std::string kind_;
+  std::vector<std::string> names_;
+  std::vector<std::string_view> views_;
+  std::vector<double> values_;
+  int first_, settle_;
+};
 
 [[noreturn]] void spec_error(const FeatureSpec& f, const std::string& why) {
   throw InputError((f.origin.empty() ? "feature '" + f.name + "'" : f.origin) + ": " + why);
@@ -82,13 +135,30 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
       if (auto it = f.indicator.params.find(key); it != f.indicator.params.end())
         if (const double* v = std::get_if<double>(&it->second); v && *v > 0) window_bytes += *v * 64;
   check_memory(window_bytes, "the windows of " + std::to_string(set_.features.size()) + " features (" + set_.origin + ")");
+  std::vector<std::pair<std::string, std::pair<std::size_t, std::size_t>>> sources;  // another symbol read -> its first values, warm-up
   for (const auto& f : set_.features) {
     if (f.name.empty()) spec_error(f, "a feature needs a name");
     for (char ch : f.name)
       if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_')) spec_error(f, "names use letters, digits and _ only");
     auto n = std::make_unique<Node>();
     n->name = f.name;
-    if (f.indicator.kind == "model") {
+    if (f.lag > 0 && f.symbol.empty()) spec_error(f, "'lag' shifts another symbol's feature: it goes with symbol = \"...\"");
+    if (!f.symbol.empty()) {
+      if (f.timeframe && !(*f.timeframe == base_) &&
+          (f.timeframe->duration_ms() < base_.duration_ms() || f.timeframe->duration_ms() % base_.duration_ms() != 0))
+        spec_error(f, "timeframe " + std::string(f.timeframe->name()) + " is not a whole multiple of the data's " + std::string(base_.name()));
+      auto found = std::find_if(sources.begin(), sources.end(), [&](const auto& src) { return src.first == f.symbol; });
+      if (found == sources.end()) {  // how long that symbol's features take (a probe over its part of the set)
+        Enricher probe(symbol_subset(set_, f.symbol), base_);
+        found = sources.insert(sources.end(), {f.symbol, {probe.first_value_bars(), probe.warmup_bars()}});
+      }
+      std::vector<std::string> outs;
+      for (auto out : (f.indicator.kind == "model" ? make_model_feature(f) : make_indicator(f.indicator))->outputs()) outs.emplace_back(out);
+      const auto [first, settle] = found->second;
+      n->indicator = std::make_unique<ExternalValues>(f.indicator.kind + "@" + f.symbol, std::move(outs), static_cast<int>(std::max<std::size_t>(first, 1) + f.lag),
+                                                      static_cast<int>(std::max<std::size_t>(settle, 1) + f.lag));
+      n->external = true;
+    } else if (f.indicator.kind == "model") {
       n->indicator = make_model_feature(f);  // its errors name the feature already
     } else {
       if (!f.inputs.empty()) spec_error(f, "'inputs' (a list of columns) is for kind = \"model\"; an indicator reads input / input2");
@@ -98,7 +168,7 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
         spec_error(f, e.what());
       }
     }
-    if (f.timeframe && !(*f.timeframe == base_)) {
+    if (!n->external && f.timeframe && !(*f.timeframe == base_)) {  // another symbol's: its enricher resamples
       const Timeframe& t = *f.timeframe;
       if (t.duration_ms() < base_.duration_ms() || t.duration_ms() % base_.duration_ms() != 0)
         spec_error(f, "timeframe " + std::string(t.name()) + " is not a whole multiple of the data's " + std::string(base_.name()));
@@ -127,6 +197,17 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
   for (std::size_t i = 0; i < built.size(); ++i) {
     const FeatureSpec& f = set_.features[i];
     Node& n = *built[i];
+    if (n.external) {  // its inputs are its own symbol's business; its values come from outside
+      for (const std::string* read : {&f.input, &f.input2})
+        if (!read->empty() && node_of.count(*read) && set_.features[node_of[*read]].symbol != f.symbol)
+          spec_error(f, "input '" + *read + "' is not a feature of " + f.symbol + "; a feature of another symbol reads that symbol's features only");
+      for (const auto& read : f.inputs)
+        if (node_of.count(read) && set_.features[node_of[read]].symbol != f.symbol)
+          spec_error(f, "input '" + read + "' is not a feature of " + f.symbol + "; a feature of another symbol reads that symbol's features only");
+      for (std::size_t k = 0; k < n.outputs; ++k) n.inputs.push_back({true, columns_.size() + external_count_++, Source::close});
+      n.values.assign(n.inputs.size(), 0.0);
+      continue;
+    }
     if (f.input.empty() && f.input2.empty() && f.inputs.empty()) continue;
     int needs = n.indicator->series_inputs();
     if (needs == 0) spec_error(f, f.indicator.kind + " reads whole candles; it cannot take another feature as input");
@@ -193,11 +274,11 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
     for (auto& j : built[i]->feeds_from) j = position[j];
     nodes_.push_back(std::move(built[i]));
   }
-  current_.assign(columns_.size(), kNaN);
+  current_.assign(columns_.size() + external_count_, kNaN);  // then the other symbols' values (set_externals)
   tolerance_.assign(columns_.size(), 0.0);
   for (const auto& n : nodes_) std::fill_n(tolerance_.begin() + static_cast<std::ptrdiff_t>(n->first_column), n->outputs, n->tolerance);
   emit_all();
-  last_row_ = current_;
+  last_row_.assign(current_.begin(), current_.begin() + static_cast<std::ptrdiff_t>(columns_.size()));
   plan();
   // A model trained by `onepath train` pins how its inputs were computed (its manifest).
   for (const auto& f : set_.features) {
@@ -224,6 +305,12 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
 }
 
 Enricher::~Enricher() = default;
+
+std::pair<std::size_t, std::size_t> Enricher::columns_of(const std::string& feature) const {
+  for (const auto& n : nodes_)
+    if (n->name == feature) return {n->first_column, n->outputs};
+  throw InputError(set_.origin + ": no feature '" + feature + "'");
+}
 
 std::vector<std::string> Enricher::never_ready(std::size_t candles) const {
   std::vector<std::string> out;
@@ -371,7 +458,7 @@ void Enricher::plan() {
 }
 
 void Enricher::emit(double* row) const {
-  if (!paused_) std::copy(current_.begin(), current_.end(), last_row_.begin());
+  if (!paused_) std::copy_n(current_.begin(), columns_.size(), last_row_.begin());
   std::copy(last_row_.begin(), last_row_.end(), row);  // no columns: nothing (memcpy may not take null)
 }
 
@@ -381,7 +468,7 @@ std::vector<double> Enricher::emit() const {
   return row;
 }
 
-void Enricher::bootstrap(const CandleSeries& history, bool allow_partial) {
+void Enricher::bootstrap(const CandleSeries& history, bool allow_partial, const FeatureColumns* externals) {
   if (history.empty()) throw InputError("enrichment_bootstrap_empty: a bootstrap needs history; none was given");
   if (history.size() < warmup_bars_) {
     log::event(allow_partial ? log::Level::warn : log::Level::error, "enrichment_bootstrap_insufficient_history",
@@ -391,7 +478,8 @@ void Enricher::bootstrap(const CandleSeries& history, bool allow_partial) {
                        std::to_string(warmup_bars_) +
                        " (WARMUP_BARS) for its rows to equal a longer history's");
   }
-  enrich_batch(history);
+  FeatureColumns cols;
+  enrich_batch(history, cols, 1, externals);
 }
 
 FeatureColumns Enricher::enrich_batch(const CandleSeries& s, int threads) {
@@ -400,11 +488,19 @@ FeatureColumns Enricher::enrich_batch(const CandleSeries& s, int threads) {
   return cols;
 }
 
-void Enricher::enrich_batch(const CandleSeries& s, FeatureColumns& cols, int threads) { batch(s, cols, threads, true); }
+void Enricher::enrich_batch(const CandleSeries& s, FeatureColumns& cols, int threads, const FeatureColumns* externals) {
+  batch(s, cols, threads, true, externals);
+}
 
-void Enricher::continue_batch(const CandleSeries& s, FeatureColumns& cols) { batch(s, cols, 1, false); }
+void Enricher::continue_batch(const CandleSeries& s, FeatureColumns& cols, const FeatureColumns* externals) { batch(s, cols, 1, false, externals); }
 
-void Enricher::batch(const CandleSeries& s, FeatureColumns& cols, int threads, bool fresh) {
+void Enricher::set_externals(const double* values) {
+  std::copy_n(values, external_count_, current_.begin() + static_cast<std::ptrdiff_t>(columns_.size()));
+}
+
+void Enricher::batch(const CandleSeries& s, FeatureColumns& cols, int threads, bool fresh, const FeatureColumns* externals) {
+  if (externals && (externals->size() != external_count_ || std::any_of(externals->begin(), externals->end(), [&](const auto& c) { return c.size() != s.size(); })))
+    throw std::logic_error("enrich: external columns of another shape than the series and the set's other-symbol features");
   if (fresh) reset();
   else
     for (const Twin& t : twins_) t.indicator->adopt_twin(t.state);  // each node continues its own state below
@@ -436,6 +532,10 @@ void Enricher::batch(const CandleSeries& s, FeatureColumns& cols, int threads, b
   FeatureColumns own(columns_.size());
   for (const auto& node : nodes_)
     for (std::size_t k = 0; k < node->outputs; ++k) own[node->first_column + k].assign(node->tf < 0 ? 0 : htf[node->tf].size(), kNaN);
+  const std::vector<double> missing(external_count_ && !externals ? n : 0, kNaN);  // no other symbol given: its features are NaN
+  auto base_column = [&](std::size_t c) -> const std::vector<double>& {
+    return c < columns_.size() ? cols[c] : externals ? (*externals)[c - columns_.size()] : missing;
+  };
   auto own_column = [&](const Node& node, std::size_t k) -> std::vector<double>& {
     return node.tf < 0 ? cols[node.first_column + k] : own[node.first_column + k];
   };
@@ -452,7 +552,7 @@ void Enricher::batch(const CandleSeries& s, FeatureColumns& cols, int threads, b
       for (std::size_t i = 0; i < rows; ++i) {
         for (std::size_t k = 0; k < node.inputs.size(); ++k) {
           const Input& in = node.inputs[k];
-          x[k] = in.from_column ? (node.tf < 0 ? cols[in.column][i] : own[in.column][i]) : select(series, in.source, i);
+          x[k] = in.from_column ? (node.tf < 0 ? base_column(in.column)[i] : own[in.column][i]) : select(series, in.source, i);
         }
         node.indicator->update_values(x.data());
         node.indicator->emit(row.data());
@@ -508,6 +608,7 @@ void Enricher::batch(const CandleSeries& s, FeatureColumns& cols, int threads, b
 
   // The state a streaming run would have left, its last row emitted.
   for (std::size_t k = 0; k < columns_.size(); ++k) last_row_[k] = current_[k] = cols[k][n - 1];
+  for (std::size_t k = columns_.size(); k < current_.size(); ++k) current_[k] = base_column(k)[n - 1];
   has_data_ = true;
   last_ts_ = s.ts[n - 1];
 }

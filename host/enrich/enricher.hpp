@@ -29,6 +29,8 @@ class Enricher {
   Enricher& operator=(const Enricher&) = delete;
 
   const std::vector<std::string>& columns() const { return columns_; }
+  // A feature's columns: the first and how many (InputError for a name not in the set).
+  std::pair<std::size_t, std::size_t> columns_of(const std::string& feature) const;
   const FeatureSet& feature_set() const { return set_; }
   const std::string& version() const { return version_; }
   Timeframe base_timeframe() const { return base_; }
@@ -44,7 +46,7 @@ class Enricher {
 
   // Starts afresh from history. Fewer than warmup_bars() candles is an error
   // (enrichment_bootstrap_insufficient_history) unless allow_partial; none is always one.
-  void bootstrap(const CandleSeries& history, bool allow_partial = false);
+  void bootstrap(const CandleSeries& history, bool allow_partial = false, const FeatureColumns* externals = nullptr);
   // One candle. A candle not after the last one, or with a value that is not finite or a
   // price not positive, is rejected with InputError and changes nothing.
   void update(const Candle& c);
@@ -55,11 +57,18 @@ class Enricher {
   // Starts afresh and enriches a whole series, column by column; threads > 1 runs
   // independent features in parallel (same bits). The same checks as update().
   FeatureColumns enrich_batch(const CandleSeries& series, int threads = 1);
-  // The same into a caller's matrix, reusing its memory when it already has the size.
-  void enrich_batch(const CandleSeries& series, FeatureColumns& out, int threads = 1);
+  // The same into a caller's matrix, reusing its memory when it already has the size;
+  // `externals`: the other symbols' values per row (external_count() columns), else NaN.
+  void enrich_batch(const CandleSeries& series, FeatureColumns& out, int threads = 1, const FeatureColumns* externals = nullptr);
   // Batch from where the state is: candles after the last one, column by column; the rows
   // are those update() would have emitted (a paper session's shadow check compares them).
-  void continue_batch(const CandleSeries& series, FeatureColumns& out);
+  void continue_batch(const CandleSeries& series, FeatureColumns& out, const FeatureColumns* externals = nullptr);
+
+  // Features of another symbol (FeatureSpec::symbol) are not computed here: their values
+  // come joined from that symbol's enricher (enrich/cross_symbol.hpp), external_count() of
+  // them per row in the set's order of those features' columns, given before each update().
+  std::size_t external_count() const { return external_count_; }
+  void set_externals(const double* values);
 
   // Features that `candles` candles never give a value (a period longer than the data), as
   // "name (its first value needs about N candles)": a column of NaN deserves a warning.
@@ -105,7 +114,7 @@ class Enricher {
   void check_candle(const Candle& c, std::int64_t row) const;
   [[noreturn, gnu::cold, gnu::noinline]] void refuse_candle(const Candle& c, std::int64_t row, bool late) const;
   void feed(Node& n, const Candle& c);
-  void batch(const CandleSeries& series, FeatureColumns& out, int threads, bool fresh);
+  void batch(const CandleSeries& series, FeatureColumns& out, int threads, bool fresh, const FeatureColumns* externals);
 
   FeatureSet set_;
   Timeframe base_;
@@ -130,7 +139,8 @@ class Enricher {
   };
   std::vector<Twin> twins_;               // base-timeframe nodes that update from a twin's state (Indicator::twin_key)
   std::vector<Node*> rest_;               // the other base-timeframe nodes, in dependency order
-  std::vector<double> current_;           // the row as of the last update: every node emits into it as it updates
+  std::vector<double> current_;           // the row as of the last update: every node emits into it as it updates; then the externals
+  std::size_t external_count_ = 0;
   std::vector<double> tolerance_;         // per column (tolerances())
   mutable std::vector<double> last_row_;  // the last emitted row, for the kill switch
   bool has_data_ = false, paused_ = false;

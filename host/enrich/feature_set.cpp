@@ -25,6 +25,7 @@ std::string canonical_text(const FeatureSet& set) {
       out += ";model_sha256=" + resolve_model(f).loaded.sha256;
     }
     if (f.timeframe) out += ";timeframe=" + std::string(f.timeframe->name());
+    if (!f.symbol.empty()) out += ";symbol=" + f.symbol + ";lag=" + std::to_string(f.lag);
     out += "\n";
   }
   return out;

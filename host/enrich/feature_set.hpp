@@ -15,6 +15,8 @@ struct FeatureSpec {
   std::string input, input2;           // names of earlier features' columns feeding this one, if any
   std::vector<std::string> inputs;     // kind "model": the columns it scores, in the model's input order
   std::optional<Timeframe> timeframe;  // a higher timeframe (aligned-close policy)
+  std::string symbol;                  // another symbol's feature, joined as-of on close time (enrich/cross_symbol.hpp)
+  std::size_t lag = 0;                 // with `symbol`: that many bars earlier still
   std::string origin;                  // where it was written, for errors: "file.lua: entry 3"
 };
 

@@ -48,10 +48,11 @@ void ShadowWindow::start(const Enricher& live, const std::string& symbol) {
   candles_.clear();
   candles_.symbol = symbol;
   streamed_.clear();
+  externals_.assign(live.external_count(), {});
   active_ = true;
 }
 
-std::optional<ShadowDivergence> ShadowWindow::after(const Enricher& live, const Candle& c, const double* row) {
+std::optional<ShadowDivergence> ShadowWindow::after(const Enricher& live, const Candle& c, const double* row, const double* externals) {
   ++seen_;
   if (!active_) return std::nullopt;
   if (live.paused()) {
@@ -60,6 +61,7 @@ std::optional<ShadowDivergence> ShadowWindow::after(const Enricher& live, const 
   }
   candles_.push_back(c);
   streamed_.insert(streamed_.end(), row, row + live.columns().size());
+  for (std::size_t k = 0; k < externals_.size(); ++k) externals_[k].push_back(externals ? externals[k] : kNaN);
   if (candles_.size() < window_) return std::nullopt;
   active_ = false;
   return finish(live);
@@ -68,7 +70,7 @@ std::optional<ShadowDivergence> ShadowWindow::after(const Enricher& live, const 
 std::optional<ShadowDivergence> ShadowWindow::finish(const Enricher& live) {
   if (!shadow_) shadow_ = std::make_unique<Enricher>(live.feature_set(), live.base_timeframe());
   shadow_->load_snapshot(state_, symbol_);
-  shadow_->continue_batch(candles_, cols_);
+  shadow_->continue_batch(candles_, cols_, &externals_);
   ++checks_;
   const std::size_t n = cols_.size();
   rows_ += candles_.size();

@@ -59,9 +59,9 @@ class ShadowWindow {
     if (!active_ && seen_ % every_ == every_ - window_) [[unlikely]]
       start(live, symbol);
   }
-  // After it took `c` and streamed `row`: at a window's end, the batch recompute. The first
-  // value that differs, if any.
-  std::optional<ShadowDivergence> after(const Enricher& live, const Candle& c, const double* row);
+  // After it took `c` (and `externals`, the other symbols' values it was given) and
+  // streamed `row`: at a window's end, the batch recompute. The first value that differs, if any.
+  std::optional<ShadowDivergence> after(const Enricher& live, const Candle& c, const double* row, const double* externals = nullptr);
   // The enricher was replaced (a reload) or restored: a window in progress is dropped, and
   // the recompute is built afresh from the new one's features.
   void drop();
@@ -78,6 +78,7 @@ class ShadowWindow {
   std::string symbol_, state_;          // the live state at the window's start
   CandleSeries candles_;                // the window's candles
   std::vector<double> streamed_;        // and the rows streamed, row after row
+  std::vector<std::vector<double>> externals_;  // the other symbols' values given, per external column
   std::unique_ptr<Enricher> shadow_;    // the batch recompute, built once
   std::vector<std::vector<double>> cols_;
 };

@@ -11,6 +11,8 @@
 #include "core/sha256.hpp"
 #include "core/time.hpp"
 #include "data/candle_io.hpp"
+#include "data/fingerprint.hpp"
+#include "enrich/cross_symbol.hpp"
 #include "enrich/enricher.hpp"
 #include "infer/model_feature.hpp"
 #include "infer/xgboost.hpp"
@@ -220,9 +222,10 @@ TrainResult train_model(const TrainConfig& c, const TrainInput& in, const std::f
   std::vector<FeatureColumns> columns;
   std::vector<std::vector<double>> labels;
   TimestampMs first_ts = 0, last_ts = 0;
+  columns = enrich_market(set, in.timeframe, in.market);  // other symbols' features joined
   for (std::size_t s = 0; s < in.market.size(); ++s) {
-    columns.push_back(enricher.enrich_batch(in.market[s]));
     labels.push_back(make_labels(in.market[s], c, in.same_bar));
+    if (!c.symbols.empty() && std::find(c.symbols.begin(), c.symbols.end(), in.market[s].symbol) == c.symbols.end()) continue;
     for (std::size_t i = enricher.warmup_bars(); i < in.market[s].size(); ++i)
       if (!std::isnan(labels[s][i])) order.push_back({in.market[s].ts[i], s, i});
   }
@@ -308,7 +311,8 @@ TrainResult train_model(const TrainConfig& c, const TrainInput& in, const std::f
   json folds_json = json::array();
   for (const auto& m : best.folds) folds_json.push_back(fold_json(m));
   json symbols = json::array();
-  for (const auto& s : in.market) symbols.push_back(s.symbol);
+  for (const auto& s : in.market)
+    if (c.symbols.empty() || std::find(c.symbols.begin(), c.symbols.end(), s.symbol) != c.symbols.end()) symbols.push_back(s.symbol);
   // Candles of the training window at 16 even points per symbol: data that has them is the
   // data the model learned (certify and backtest say "in sample"), whatever its dates.
   json anchors = json::array();
@@ -318,6 +322,14 @@ TrainResult train_model(const TrainConfig& c, const TrainInput& in, const std::f
       if (m.ts[i] < first_ts || m.ts[i] > last_ts) continue;
       anchors.push_back({{"symbol", m.symbol}, {"ts", format_iso(m.ts[i])}, {"close", m.close[i]}});
     }
+  // The symbols its features read (seed 002 §7): which candles taught it, so a model is
+  // never taken for one trained on another copy of BTC.
+  json other_symbols = json::array();
+  for (const auto& name : symbols_read(set))
+    for (const CandleSeries& m : in.market)
+      if (m.symbol == name && !m.empty())
+        other_symbols.push_back({{"symbol", name}, {"candles", m.size()}, {"first", format_iso(m.ts.front())}, {"last", format_iso(m.ts.back())},
+                                 {"data_sha256", market_fingerprint({m})}});
   json inputs_config = json::object();  // per input: what computes it, so a mismatch names the input
   for (const auto& input : inputs) inputs_config[input] = enricher.input_config_text(input);
   const json manifest = {
@@ -331,6 +343,7 @@ TrainResult train_model(const TrainConfig& c, const TrainInput& in, const std::f
       {"config", in.config_path},
       {"config_sha256", in.config_sha256},
       {"symbols", symbols},
+      {"other_symbols", other_symbols},
       {"timeframe", std::string(in.timeframe.name())},
       {"training_window", {{"start", format_iso(first_ts)}, {"end", format_iso(last_ts)}, {"anchors", anchors}}},
       {"rows", total},

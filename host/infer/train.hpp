@@ -38,6 +38,9 @@ struct TrainConfig {
   // The training window, in place of [data] start / end: a backtest of the same config on
   // the candles after `end` is out of sample.
   std::optional<TimestampMs> start, end;
+  // The symbols whose rows it learns from (empty: every one); their features may read the
+  // others' (an ETH model with BTC's features).
+  std::vector<std::string> symbols;
 };
 
 struct FoldMetrics {

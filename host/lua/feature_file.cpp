@@ -95,6 +95,17 @@ FeatureSpec read_entry(lua_State* L, const std::string& name, int index) {
     double number = type == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
     lua_pop(L, 1);
     if (key == "name") continue;
+    if (key == "symbol") {  // another symbol's feature
+      if (type != LUA_TSTRING || text.empty()) fail("'symbol' must name a symbol of the run, e.g. symbol = \"BTC\"");
+      f.symbol = text;
+      continue;
+    }
+    if (key == "lag") {
+      if (type != LUA_TNUMBER || number < 0 || number != static_cast<double>(static_cast<std::size_t>(number)) || number > 100000)
+        fail("'lag' must be a whole number of bars, 0 or more");
+      f.lag = static_cast<std::size_t>(number);
+      continue;
+    }
     if (key == "kind" || key == "timeframe" || key == "input" || key == "input2") {
       if (type != LUA_TSTRING) fail("'" + key + "' must be a string");
       if (key == "kind") f.indicator.kind = text;

@@ -1,4 +1,5 @@
 #include "report/report.hpp"
+#include "data/fingerprint.hpp"
 
 #include <nlohmann/json.hpp>
 

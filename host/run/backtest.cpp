@@ -1,4 +1,5 @@
 #include "run/backtest.hpp"
+#include "data/fingerprint.hpp"
 
 #include "run/feature_share.hpp"
 
@@ -144,16 +145,6 @@ std::string files_digest(const RunConfig& c, const std::vector<std::string>& mor
     out += sha + "  " + abs + "\n";
   }
   return out;
-}
-
-std::string market_fingerprint(const std::vector<CandleSeries>& market) {
-  Sha256 h;  // the columns' bytes as they are in memory (x86-64: little-endian IEEE)
-  for (const auto& s : market) {
-    h.update(s.symbol.data(), s.symbol.size() + 1);
-    h.update(s.ts.data(), s.size() * sizeof(TimestampMs));
-    for (const auto* col : {&s.open, &s.high, &s.low, &s.close, &s.volume}) h.update(col->data(), s.size() * sizeof(double));
-  }
-  return h.hex();
 }
 
 void use_model_registry(const std::string& address) {
@@ -320,6 +311,7 @@ BacktestResult run_backtest_on(const SessionConfig& c, const std::vector<CandleS
   session.start();
   if (progress) progress(0, total);
   while (merge.next(slice)) {
+    session.open(slice);
     for (const auto& [symbol, candle] : slice.candles) session.on_candle(symbol, candle);
     session.close(slice.ts);
     run_plugin_work();  // what plugins posted back, between time slices

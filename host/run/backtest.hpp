@@ -33,8 +33,6 @@ struct BacktestResult {
   std::string output_dir;      // where the files went ("" when none were asked for)
 };
 
-// SHA-256 over every candle of every symbol: the name, then each column's bytes.
-std::string market_fingerprint(const std::vector<CandleSeries>& market);
 
 using BacktestProgress = std::function<void(std::size_t done, std::size_t total)>;
 // Throws InputError (bad data or config), ScriptError (the strategy failed).

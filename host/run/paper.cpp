@@ -233,9 +233,9 @@ void PaperRun::open(PaperOutcome& out) {
     log::info("paper_resume", {{"snapshot", snapshot_path_}, {"last_candle", session_->candles() ? format_iso(session_->last_ts()) : std::string("none yet")}, {"candles", session_->candles()}});
   } else {
     std::vector<CandleSeries> history = feed_->history(session_->warmup_bars());
+    history.resize(ring_.size());
+    session_->warm_up(history);
     for (std::size_t s = 0; s < history.size(); ++s) {
-      if (history[s].empty()) continue;
-      session_->warm_up(static_cast<int>(s), history[s]);
       // the warm-up history stays available to reloads: new features warm up on it too
       for (std::size_t i = history[s].size() - std::min(history[s].size(), c_.paper.reload_candles); i < history[s].size(); ++i)
         ring_[s].push_back(history[s][i]);
@@ -381,6 +381,7 @@ void PaperRun::step() {
   const auto handed = Clock::now();
   lag_seconds_ = std::chrono::duration<double>(handed - due_).count();
   // Every candle of the slice arrived at `handed`; a later one waits for those before it.
+  session_->open(slice_);
   for (const auto& [symbol, candle] : slice_.candles) {
     session_->on_candle(symbol, candle);
     const double ns = static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - handed).count());

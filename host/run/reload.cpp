@@ -49,6 +49,7 @@ void to_output_pipe(void* fd, log::Level, std::string_view line) {
     TimeSlice slice;
     s.start();
     while (merge.next(slice)) {
+      s.open(slice);
       for (const auto& [symbol, candle] : slice.candles) s.on_candle(symbol, candle);
       s.close(slice.ts);
     }

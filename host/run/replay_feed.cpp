@@ -1,6 +1,7 @@
 // The replay feed: history merged in time order and paced by the candles' own timestamps.
 #include <fmt/core.h>
 
+#include "data/fingerprint.hpp"
 #include "core/error.hpp"
 #include "core/state_archive.hpp"
 #include "run/backtest.hpp"

@@ -45,7 +45,7 @@ const std::map<std::string, std::set<std::string>>& schema() {
       {"output", {"dir", "db", "equity_every", "report"}},
       {"paper.feed_params", {"*"}},
       {"train", {"features", "out", "name", "label", "horizon", "threshold", "stop_pct", "take_pct", "folds", "purge", "embargo", "rounds",
-                 "max_depth", "eta", "subsample", "colsample_bytree", "min_child_weight", "seed", "trials", "start", "end"}},
+                 "max_depth", "eta", "subsample", "colsample_bytree", "min_child_weight", "seed", "trials", "start", "end", "symbols"}},
       {"paper", {"feed", "feed_params", "speed", "start", "dir", "snapshot_every", "pause_file", "host", "port", "token_env", "history_bars", "reload", "reload_candles", "reload_partial_warmup", "reload_probation", "on_error", "shadow_every", "shadow_window"}},
   };
   return s;
@@ -529,6 +529,17 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
     t.end = r.moment("train.end");
     if (t.start && t.end && *t.end <= *t.start)
       throw InputError(path + ": [train] end (" + format_iso(*t.end) + ") is not after start (" + format_iso(*t.start) + ")");
+    if (const toml::node* syms = r.at("train.symbols")) {
+      const toml::array* arr = syms->as_array();
+      if (!arr) r.wrong("train.symbols", "a list of [data] symbols whose rows it learns from, e.g. [\"ETH\"]");
+      for (const auto& s : *arr) {
+        if (!s.is_string()) r.wrong("train.symbols", "a list of names");
+        const std::string name = *s.value<std::string>();
+        if (std::find(session.symbols.begin(), session.symbols.end(), name) == session.symbols.end())
+          throw InputError(path + ": [train] symbols names '" + name + "', which is not one of [data] symbols");
+        t.symbols.push_back(name);
+      }
+    }
   }
   return c;
 }

@@ -11,14 +11,16 @@
 #include "core/sha256.hpp"
 #include "core/state_archive.hpp"
 #include "data/candle_io.hpp"
+#include "enrich/cross_symbol.hpp"
 #include "enrich/enricher.hpp"
+#include "run/market_merge.hpp"
 #include "lua/lua_filter.hpp"
 #include "plugin/loader.hpp"
 
 namespace onepath {
 namespace {
 
-constexpr std::uint32_t kSessionStateFormat = 1;
+constexpr std::uint32_t kSessionStateFormat = 2;  // 2: the other symbols' features (1 still loads)
 
 std::unique_ptr<Filter> filter_of(const FilterSpec& f, const SessionConfig& c) {
   if (!f.script.empty()) return std::make_unique<LuaFilter>(f.script, c.scripts_root, f.params, c.limits, c.symbols);
@@ -77,6 +79,10 @@ Session::Session(const SessionConfig& c, Timeframe tf, SessionSink& sink, Driver
       engine_(c.execution, c.risk, c.symbols, ledger_.get()) {
   if (c.symbols.empty()) throw InputError("a session needs at least one symbol");
   for (std::size_t s = 0; s < c.symbols.size(); ++s) enrichers_.push_back(std::make_unique<Enricher>(strategy_->features(), tf));
+  if (!symbols_read(strategy_->features()).empty()) {
+    cross_ = std::make_unique<CrossSymbolJoin>(strategy_->features(), tf, c.symbols);
+    externals_.assign(cross_->count(), 0.0);
+  }
   strategy_->bind(enrichers_[0]->columns());
   gate_ = gate_column_of(*strategy_, enrichers_[0]->columns());
   strategy_version_ = version_of(strategy_->runtime(), c.params);
@@ -109,10 +115,22 @@ std::size_t Session::warmup_bars() const { return enrichers_[0]->warmup_bars(); 
 std::size_t Session::first_value_bars() const { return enrichers_[0]->first_value_bars(); }
 const std::string& Session::warmup_feature() const { return enrichers_[0]->warmup_feature(); }
 
-void Session::warm_up(int symbol, const CandleSeries& history) {
-  Enricher& e = *enrichers_.at(static_cast<std::size_t>(symbol));
-  e.bootstrap(history, e.warmup_bars() == 0);
-  seen_[static_cast<std::size_t>(symbol)] = history.size();
+void Session::warm_up(const std::vector<CandleSeries>& history) {
+  if (history.size() != enrichers_.size()) throw std::logic_error("warm_up: history for another number of symbols");
+  if (cross_) cross_->bootstrap(history);
+  for (std::size_t s = 0; s < enrichers_.size(); ++s) {
+    if (history[s].empty()) continue;
+    Enricher& e = *enrichers_[s];
+    const FeatureColumns externals = cross_ ? cross_->join(history[s].ts) : FeatureColumns{};
+    e.bootstrap(history[s], e.warmup_bars() == 0, cross_ ? &externals : nullptr);
+    seen_[s] = history[s].size();
+  }
+}
+
+void Session::open(const TimeSlice& slice) {
+  opened_ = slice.ts;
+  if (cross_)
+    for (const auto& [symbol, candle] : slice.candles) cross_->update(symbol, candle);
 }
 
 bool Session::warm() const {
@@ -138,10 +156,15 @@ void Session::on_candle(int sym, const Candle& candle) {
   } else {
     ShadowWindow* shadow = shadows_.empty() ? nullptr : shadows_[static_cast<std::size_t>(sym)].get();
     if (shadow) shadow->before(e, config_.symbols[static_cast<std::size_t>(sym)]);
+    if (cross_) {
+      if (candle.ts != opened_) throw std::logic_error("Session: open(slice) comes before its candles");
+      cross_->externals(candle.ts, externals_.data());
+      e.set_externals(externals_.data());
+    }
     e.update(candle);
     e.emit(row);
     if (shadow)
-      if (auto d = shadow->after(e, candle, row)) [[unlikely]]
+      if (auto d = shadow->after(e, candle, row, externals_.data())) [[unlikely]]
         shadow_divergences_.push_back({sym, std::move(*d)});
     if (source && source->record) source->record->values.insert(source->record->values.end(), row, row + source->record->width);
   }
@@ -223,6 +246,11 @@ Session::Reload Session::reload_strategy(const std::vector<CandleSeries>& histor
   std::vector<std::unique_ptr<Enricher>> enrichers;
   for (std::size_t s = 0; s < config_.symbols.size(); ++s) enrichers.push_back(std::make_unique<Enricher>(fresh->features(), timeframe_));
   r.features_changed = enrichers[0]->version() != enrichers_[0]->version();
+  std::unique_ptr<CrossSymbolJoin> cross;
+  if (r.features_changed && !symbols_read(fresh->features()).empty()) {
+    cross = std::make_unique<CrossSymbolJoin>(fresh->features(), timeframe_, config_.symbols);
+    cross->bootstrap(history);
+  }
   if (r.features_changed) {
     if (history.size() != enrichers.size()) throw std::logic_error("reload: history for another number of symbols");
     for (std::size_t s = 0; s < enrichers.size(); ++s) {  // warm at the first decision
@@ -232,7 +260,9 @@ Session::Reload Session::reload_strategy(const std::vector<CandleSeries>& histor
                          std::to_string(history[s].size()) + " (the last [paper] reload_candles, the warm-up history included): raise reload_candles to at least " +
                          std::to_string(need) + ", or set [paper] reload_partial_warmup = true to warm them on what there is");
       r.partial_warmup = r.partial_warmup || history[s].size() < need;
-      if (!history[s].empty()) enrichers[s]->bootstrap(history[s], true);
+      if (history[s].empty()) continue;
+      const FeatureColumns externals = cross ? cross->join(history[s].ts) : FeatureColumns{};
+      enrichers[s]->bootstrap(history[s], true, cross ? &externals : nullptr);
     }
   }
   const auto& columns = (r.features_changed ? enrichers : enrichers_)[0]->columns();
@@ -240,7 +270,11 @@ Session::Reload Session::reload_strategy(const std::vector<CandleSeries>& histor
   const int gate = gate_column_of(*fresh, columns);
   fresh->adopt_state(strategy_->save_state(), r.old_version);
   // The swap: nothing below throws.
-  if (r.features_changed) enrichers_ = std::move(enrichers), drop_shadows();
+  if (r.features_changed) {
+    enrichers_ = std::move(enrichers), drop_shadows();
+    cross_ = std::move(cross);
+    externals_.assign(cross_ ? cross_->count() : 0, 0.0);
+  }
   for (std::size_t s = 0; s < enrichers_.size(); ++s) enrichers_[s]->emit(fresh->row(static_cast<int>(s)));
   strategy_ = std::move(fresh);
   config_.strategy = script;
@@ -264,6 +298,7 @@ void Session::rebuild_native() {
   FilterChain chain;
   for (const auto& f : config_.filters) chain.add(filter_of(f, config_));
   chain.load(engine_.filters().save());
+  if (cross_) cross_->rebuild();
   enrichers_ = std::move(enrichers);
   drop_shadows();
   engine_.replace_filters(std::move(chain));
@@ -292,7 +327,7 @@ std::string Session::save() const {
   for (std::size_t s = 0; s < enrichers_.size(); ++s) enrichers.push_back(enrichers_[s]->save_snapshot(config_.symbols[s]));
   w.all(kSessionStateFormat, config_.symbols, engine_.save(), strategy_->save_state(), enrichers);
   w.all(static_cast<std::uint64_t>(candles_), static_cast<std::uint64_t>(decisions_), static_cast<std::uint64_t>(placed_), last_ts_,
-        static_cast<std::uint8_t>(entries_paused_), seen_);
+        static_cast<std::uint8_t>(entries_paused_), seen_, cross_ ? cross_->save() : std::string());
   return w.bytes();
 }
 
@@ -300,12 +335,18 @@ std::string Session::state_difference(std::string_view a, std::string_view b) {
   struct Parts {
     std::uint32_t format = 0;
     std::vector<std::string> symbols, enrichers;
-    std::string engine, strategy, counters;
+    std::string engine, strategy, cross;
   };
   auto parts = [](std::string_view bytes) {
     Parts p;
     StateReader r(bytes);
     r.all(p.format, p.symbols, p.engine, p.strategy, p.enrichers);
+    std::uint64_t candles = 0, decisions = 0, placed = 0;
+    std::uint8_t paused = 0;
+    TimestampMs last_ts = 0;
+    std::vector<std::uint64_t> seen;
+    r.all(candles, decisions, placed, last_ts, paused, seen);
+    if (p.format >= 2) r.all(p.cross);
     return p;
   };
   const Parts x = parts(a), y = parts(b);
@@ -314,6 +355,7 @@ std::string Session::state_difference(std::string_view a, std::string_view b) {
   if (x.strategy != y.strategy) return "the strategy's state (ctx.state)";
   for (std::size_t s = 0; s < x.enrichers.size() && s < y.enrichers.size(); ++s)
     if (x.enrichers[s] != y.enrichers[s]) return "the enricher of " + x.symbols[s];
+  if (x.cross != y.cross) return "the enrichers of the symbols other symbols' features read";
   return a == b ? "" : "the counters";
 }
 
@@ -323,19 +365,23 @@ void Session::load(std::string_view bytes) {
   std::vector<std::string> symbols, enrichers;
   std::string engine, strategy;
   r.all(format, symbols);
-  if (format != kSessionStateFormat) throw InputError("session state has format " + std::to_string(format));
+  if (format != kSessionStateFormat && format != 1) throw InputError("session state has format " + std::to_string(format));
   if (symbols != config_.symbols) throw InputError("session state belongs to another set of symbols");
   std::uint64_t candles = 0, decisions = 0, placed = 0;
   std::uint8_t paused = 0;
   TimestampMs last_ts = 0;
   std::vector<std::uint64_t> seen;
+  std::string cross;
   r.all(engine, strategy, enrichers, candles, decisions, placed, last_ts, paused, seen);
+  if (format >= 2) r.all(cross);
   if (!r.at_end()) throw InputError("session state has trailing bytes");
+  if (cross.empty() != !cross_) throw InputError("session state belongs to a feature set that reads other symbols otherwise");
   if (enrichers.size() != enrichers_.size() || seen.size() != seen_.size())
     throw InputError("session state has another number of symbols");
   engine_.load(engine);
   strategy_->load_state(strategy);
   for (std::size_t s = 0; s < enrichers_.size(); ++s) enrichers_[s]->load_snapshot(enrichers[s], config_.symbols[s]);
+  if (cross_) cross_->load(cross);
   drop_shadows();
   candles_ = static_cast<std::size_t>(candles), decisions_ = static_cast<std::size_t>(decisions);
   placed_ = static_cast<std::size_t>(placed);

@@ -23,7 +23,9 @@
 namespace onepath {
 
 class Enricher;
+class CrossSymbolJoin;
 struct FeatureRows;
+struct TimeSlice;
 class Services;
 
 // One intent's decision at a bar's close, as the step saw it. `features` points at the
@@ -89,14 +91,18 @@ class Session {
   // The column whose non-zero value lets on_bar run (the strategy's `gate`), or -1.
   int gate_column() const { return gate_; }
 
-  // Before the first candle: a symbol's features warmed on history the strategy and the
-  // venue never see (paper). InputError when the history is shorter than the warm-up.
-  void warm_up(int symbol, const CandleSeries& history);
+  // Before the first candle: the symbols' features warmed on history (one series per symbol)
+  // the strategy and the venue never see (paper). InputError when a history is shorter than
+  // the warm-up.
+  void warm_up(const std::vector<CandleSeries>& history);
   // The strategy's on_start, once, before the first candle of a fresh session.
   void start();
   // The step: the venue's open and range (fills, brackets), the fills to the strategy,
   // the features, the strategy's decision at the close, each intent through filters,
   // risk and the kernel.
+  // Features that read another symbol (enrich/cross_symbol.hpp) see every candle of the
+  // slice first, so the order the symbols' candles arrive in changes nothing.
+  void open(const TimeSlice& slice);
   void on_candle(int symbol, const Candle& candle);
   void close(TimestampMs ts);
   // End of data: positions closed at their last close, the strategy's on_stop.
@@ -199,6 +205,9 @@ class Session {
   std::unique_ptr<LuaStrategy> strategy_;
   std::string strategy_version_;
   std::vector<std::unique_ptr<Enricher>> enrichers_;
+  std::unique_ptr<CrossSymbolJoin> cross_;  // when the features read other symbols
+  std::vector<double> externals_;           // a bar's joined values of other symbols
+  TimestampMs opened_ = 0;                  // the slice open() was given
   ExecutionEngine engine_;
   std::vector<Trade> pending_fills_;  // closed trades the strategy has not yet seen
   int gate_ = -1;
