@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/model_promotion.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
 #include "data/candle_io.hpp"
@@ -86,7 +87,7 @@ std::string model_ref(const std::string& name, const std::string& version) {
 
 void add_models_commands(CLI::App& app, Action& action) {
   struct Opts {
-    std::string db = kDefaultJournal, name, version;
+    std::string db = kDefaultJournal, name, version, config, force;
   };
   auto o = std::make_shared<Opts>();
   auto* cmd = app.add_subcommand("models", "The model registry: versions of trained models, which one is in production");
@@ -130,9 +131,19 @@ void add_models_commands(CLI::App& app, Action& action) {
       return 0;
     };
   });
-  auto* promote = cmd->add_subcommand("promote", "Put a version into production (the one there is retired)");
+  auto* promote = cmd->add_subcommand("promote", "Put a version into production once its readiness gates pass (the one there is retired)");
   promote->add_option("NAME", o->name, "The model's name: NAME VERSION or NAME@VERSION")->required();
   promote->add_option("VERSION", o->version, "The version (or NAME@VERSION)");
+  promote->add_option("--config", o->config, "A RUN.toml whose [promotion] gates apply (default: the config that trained the version)")
+      ->check(CLI::ExistingFile);
+  promote->add_option("--force", o->force, "Promote even when a gate fails; the REASON is journaled with the verdicts");
+  promote->footer(
+      "Gates ([promotion] in a RUN.toml): signals per walk-forward fold, the metric's variance over folds, the improvement\n"
+      "over the champion on the same folds, a leakage check (a no-purge variant trained on the same folds must not beat it:\n"
+      "one-sided paired t over folds, Benjamini-Hochberg over metrics) and a shadow period in a paper session. Each is\n"
+      "printed with its value, threshold and verdict; exit 1 when one fails. Running paper sessions pick the new version\n"
+      "up between candles.\n"
+      "Example:\n  onepath models promote eth_up 2 --db runs/onepath.db\nDetails: docs/models.md.");
   promote->callback([o, &action] {
     action = [o] {
       const std::string ref = model_ref(o->name, o->version);
@@ -147,10 +158,7 @@ void add_models_commands(CLI::App& app, Action& action) {
       } catch (const std::exception&) {
         throw InputError("version '" + text + "' of " + name + " is not a version number (1, 2, ...)");
       }
-      auto j = Journal::open_existing(o->db);
-      ModelRegistry(*j).promote(name, version);
-      fmt::print("{} version {} is in production\n", name, version);
-      return 0;
+      return promote_model({o->db, name, version, o->config, o->force});
     };
   });
   struct DriftOpts {
@@ -170,9 +178,8 @@ void add_models_commands(CLI::App& app, Action& action) {
   rollback->add_option("NAME", o->name, "The model's name")->required();
   rollback->callback([o, &action] {
     action = [o] {
-      auto j = Journal::open_existing(o->db);
-      const std::int64_t v = ModelRegistry(*j).rollback(o->name);
-      fmt::print("{} version {} is in production again\n", o->name, v);
+      const std::int64_t v = rollback_model(o->db, o->name);
+      fmt::print("{} version {} is in production again; running paper sessions pick it up between candles\n", o->name, v);
       return 0;
     };
   });

@@ -145,6 +145,39 @@ FeatureColumns CrossSymbolJoin::join(const std::vector<TimestampMs>& ts) const {
   return out;
 }
 
+std::size_t CrossSymbolJoin::warmup_bars_beyond(const CrossSymbolJoin* old) const {
+  std::size_t most = 0;
+  for (const auto& src : sources_) {
+    const Source* before = nullptr;
+    if (old)
+      for (const auto& o : old->sources_)
+        if (o->symbol == src->symbol) before = o.get();
+    most = std::max(most, before ? src->enricher->warmup_bars_beyond(*before->enricher) : src->enricher->warmup_bars());
+  }
+  return most;
+}
+
+void CrossSymbolJoin::carry_state(const CrossSymbolJoin* old) {
+  if (!old) return;
+  for (auto& src : sources_)
+    for (const auto& o : old->sources_) {
+      if (o->symbol != src->symbol) continue;
+      src->enricher->carry_state(*o->enricher);
+      // The last rows as the running join has them, in this set's columns (by name).
+      const auto& cols = src->enricher->columns();
+      const auto& old_cols = o->enricher->columns();
+      for (std::size_t k = 0; k < cols.size(); ++k) {
+        const auto at = std::find(old_cols.begin(), old_cols.end(), cols[k]);
+        if (at == old_cols.end()) continue;
+        const std::size_t from = static_cast<std::size_t>(at - old_cols.begin());
+        for (std::size_t i = 0; i < src->size && i < o->size; ++i) {
+          const std::size_t mine = (src->head + src->size - 1 - i) % src->depth, theirs = (o->head + o->size - 1 - i) % o->depth;
+          if (src->ring_ts[mine] == o->ring_ts[theirs]) src->ring[mine * src->width + k] = o->ring[theirs * o->width + from];
+        }
+      }
+    }
+}
+
 std::string CrossSymbolJoin::save() const {
   StateWriter w;
   std::vector<std::string> parts;

@@ -47,6 +47,11 @@ class CrossSymbolJoin {
   // last bootstrap (or of a whole market: enrich_market).
   FeatureColumns join(const std::vector<TimestampMs>& ts) const;
 
+  // A reload: the symbols read by both take over the running join's enrichers' state of
+  // every feature computed alike, and its last rows (Enricher::carry_state); `old` may be null.
+  std::size_t warmup_bars_beyond(const CrossSymbolJoin* old) const;
+  void carry_state(const CrossSymbolJoin* old);
+
   std::string save() const;
   void load(std::string_view bytes);  // InputError for another set's or a damaged state
   // The enrichers of the symbols read (rebuild: a plugin's new code with the running state).

@@ -38,6 +38,7 @@ struct Enricher::Node {
   std::vector<double> values;           // the inputs' values of the current candle
   std::vector<std::size_t> feeds_from;  // nodes whose columns it reads
   std::size_t need_bars = 0;            // base candles until it has settled
+  std::size_t own_bars = 0;             // of those, its own settling once its inputs have
   std::size_t first_bars = 0;           // base candles until its first value (about, for higher timeframes)
   double tolerance = 0;                 // its own declared one, or its inputs' largest
   const Node* tolerance_from = nullptr; // the node that declared it
@@ -259,7 +260,8 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
     n.first_bars = inputs_first + static_cast<std::size_t>(n.indicator->warmup() + 1) * static_cast<std::size_t>(n.factor);
     int settle = n.indicator->settle_bars();
     if (settle <= 0) settle = n.indicator->warmup() + 1;
-    n.need_bars = inputs_need + static_cast<std::size_t>(settle) * static_cast<std::size_t>(n.factor) + static_cast<std::size_t>(n.factor - 1);
+    n.own_bars = static_cast<std::size_t>(settle) * static_cast<std::size_t>(n.factor) + static_cast<std::size_t>(n.factor - 1);
+    n.need_bars = inputs_need + n.own_bars;
     if (n.need_bars > warmup_bars_) warmup_bars_ = n.need_bars, warmup_feature_ = n.name;
     first_value_bars_ = std::max(first_value_bars_, n.first_bars + static_cast<std::size_t>(n.factor - 1));
     // A difference within an input's tolerance reaches what is computed from it.
@@ -300,11 +302,56 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
                         manifest->inputs_config_sha256.substr(0, 16) + ", this set gives " + inputs_config_sha256(f.inputs).substr(0, 16) + which);
     }
   }
+  for (const auto& f : set_.features) feature_texts_[f.name] = canonical_text(FeatureSet{{f}, ""});  // a registry name as resolved now
   const char* env = std::getenv("ONEPATH_ENRICHMENT_PAUSE");
   if (env && std::string_view(env) == "1") pause(true);
 }
 
 Enricher::~Enricher() = default;
+
+// Per node (dependency order): computed otherwise than in `old`, or reading one that is.
+std::vector<bool> Enricher::dirty_against(const Enricher& old) const {
+  std::vector<bool> dirty(nodes_.size());
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    const auto it = old.feature_texts_.find(nodes_[i]->name);
+    dirty[i] = it == old.feature_texts_.end() || it->second != feature_texts_.at(nodes_[i]->name);
+    for (std::size_t j : nodes_[i]->feeds_from) dirty[i] = dirty[i] || dirty[j];
+  }
+  return dirty;
+}
+
+std::size_t Enricher::warmup_bars_beyond(const Enricher& old) const {
+  const std::vector<bool> dirty = dirty_against(old);
+  std::vector<std::size_t> need(nodes_.size(), 0);  // what a dirty node needs, its clean inputs carried
+  std::size_t most = 0;
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (!dirty[i]) continue;
+    for (std::size_t j : nodes_[i]->feeds_from) need[i] = std::max(need[i], need[j]);
+    need[i] += nodes_[i]->own_bars;
+    most = std::max(most, need[i]);
+  }
+  return most;
+}
+
+void Enricher::carry_state(const Enricher& old) {
+  if (!old.has_data_ || !(old.base_ == base_)) return;
+  const std::vector<bool> dirty = dirty_against(old);
+  for (const Twin& t : old.twins_) t.indicator->adopt_twin(t.state);  // each old node's own state complete
+  for (const Twin& t : twins_) t.indicator->adopt_twin(t.state);
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (dirty[i]) continue;
+    Node& n = *nodes_[i];
+    for (const auto& from : old.nodes_) {
+      if (from->name != n.name) continue;
+      n.indicator->load(from->indicator->save());
+      std::copy_n(old.current_.begin() + static_cast<std::ptrdiff_t>(from->first_column), n.outputs,
+                  current_.begin() + static_cast<std::ptrdiff_t>(n.first_column));
+      std::copy_n(old.last_row_.begin() + static_cast<std::ptrdiff_t>(from->first_column), n.outputs,
+                  last_row_.begin() + static_cast<std::ptrdiff_t>(n.first_column));
+    }
+  }
+  plan();  // twins take their keeper's state afresh
+}
 
 std::pair<std::size_t, std::size_t> Enricher::columns_of(const std::string& feature) const {
   for (const auto& n : nodes_)

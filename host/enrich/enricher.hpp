@@ -4,6 +4,7 @@
 // Batch: enrich_batch(series) gives the whole feature matrix. Both run the same indicator
 // update code in the same order, so the batch row at T is the streaming row at T, bit for
 // bit, and a batch run leaves the state a streaming run would have left.
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -92,6 +93,13 @@ class Enricher {
   };
   std::vector<Tolerance> declared_tolerances() const;
 
+  // A reload's new enricher, bootstrapped on recent history, takes over the running one's
+  // state of every feature both compute alike (same name, same canonical text): those go on
+  // exactly as if never reloaded, and only the others (new, changed, another model) depend
+  // on that history. warmup_bars_beyond(old): the warm-up those others need.
+  std::size_t warmup_bars_beyond(const Enricher& old) const;
+  void carry_state(const Enricher& old);
+
   bool has_data() const { return has_data_; }
   TimestampMs last_ts() const { return last_ts_; }
   // Kill switch: while paused, updates change nothing and emit repeats the last emitted
@@ -111,6 +119,7 @@ class Enricher {
   struct Node;
   struct Input;
   void reset();
+  std::vector<bool> dirty_against(const Enricher& old) const;
   void check_candle(const Candle& c, std::int64_t row) const;
   [[noreturn, gnu::cold, gnu::noinline]] void refuse_candle(const Candle& c, std::int64_t row, bool late) const;
   void feed(Node& n, const Candle& c);
@@ -143,6 +152,7 @@ class Enricher {
   std::size_t external_count_ = 0;
   std::vector<double> tolerance_;         // per column (tolerances())
   mutable std::vector<double> last_row_;  // the last emitted row, for the kill switch
+  std::map<std::string, std::string> feature_texts_;  // per feature, its canonical text when built (carry_state compares them)
   bool has_data_ = false, paused_ = false;
   TimestampMs last_ts_ = 0;
 };

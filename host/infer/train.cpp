@@ -57,7 +57,8 @@ json fold_json(const FoldMetrics& m) {
   auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
   return {{"train_rows", m.train_rows}, {"test_rows", m.test_rows}, {"test_start", m.test_start ? format_iso(m.test_start) : ""},
           {"test_end", m.test_end ? format_iso(m.test_end) : ""}, {"auc", num(m.auc)}, {"log_loss", num(m.log_loss)},
-          {"precision", num(m.precision)}, {"recall", num(m.recall)}, {"f1", num(m.f1)}, {"positive_rate", num(m.positive_rate)}};
+          {"precision", num(m.precision)}, {"recall", num(m.recall)}, {"f1", num(m.f1)}, {"positive_rate", num(m.positive_rate)},
+          {"signals", m.signals}};
 }
 
 // A trial's booster parameters, drawn from a small grid with the trial's own seed.
@@ -146,6 +147,7 @@ FoldMetrics score_fold(const std::vector<float>& y, const std::vector<float>& p)
     loss -= pos ? std::log(q) : std::log(1 - q);
   }
   const std::size_t negatives = n - positives;
+  m.signals = tp + fp;
   m.positive_rate = n ? static_cast<double>(positives) / static_cast<double>(n) : kNaN;
   m.log_loss = n ? loss / static_cast<double>(n) : kNaN;
   m.precision = tp + fp ? static_cast<double>(tp) / static_cast<double>(tp + fp) : kNaN;
@@ -176,7 +178,7 @@ FoldMetrics score_fold(const std::vector<float>& y, const std::vector<float>& p)
 std::vector<FoldRows> walk_forward_folds(const std::vector<LabelledRow>& rows, const std::vector<const std::vector<TimestampMs>*>& times,
                                          const TrainConfig& c) {
   const int purge = c.purge < 0 ? c.horizon : c.purge, embargo = c.embargo < 0 ? c.horizon : c.embargo;
-  if (purge < c.horizon)
+  if (purge < c.horizon && !c.leaky)
     throw InputError("[train] purge = " + std::to_string(purge) + " is less than the label's horizon of " + std::to_string(c.horizon) +
                      " bars: the last training labels would read test bars; give purge >= horizon");
   const std::size_t total = rows.size(), segment = total / static_cast<std::size_t>(c.folds + 1);
@@ -193,7 +195,7 @@ std::vector<FoldRows> walk_forward_folds(const std::vector<LabelledRow>& rows, c
       if (rows[i].index + static_cast<std::size_t>(purge + embargo) < first_test[rows[i].symbol]) f.train.push_back(i);
     for (std::size_t i = begin; i < end; ++i) f.test.push_back(i);
     for (std::size_t i : f.train)  // no training label's window reaches a test bar
-      if (rows[i].index + static_cast<std::size_t>(c.horizon) >= first_test[rows[i].symbol])
+      if (!c.leaky && rows[i].index + static_cast<std::size_t>(c.horizon) >= first_test[rows[i].symbol])
         throw std::logic_error("walk-forward: a training label of fold " + std::to_string(k) + " reaches its test rows");
     if (f.train.empty())
       throw InputError("[train]: fold " + std::to_string(k) + " has no training rows before its purge and embargo gap; use fewer folds or more data");

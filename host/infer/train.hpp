@@ -41,12 +41,16 @@ struct TrainConfig {
   // The symbols whose rows it learns from (empty: every one); their features may read the
   // others' (an ETH model with BTC's features).
   std::vector<std::string> symbols;
+  // The leakage check's variant only (models promote): purge below the horizon allowed, its
+  // training labels reaching its test rows on purpose. Never a config key.
+  bool leaky = false;
 };
 
 struct FoldMetrics {
   std::size_t train_rows = 0, test_rows = 0;
   TimestampMs train_end = 0, test_start = 0, test_end = 0;  // train_end: its last row
   double auc = 0, log_loss = 0, precision = 0, recall = 0, f1 = 0, positive_rate = 0;
+  std::size_t signals = 0;  // test rows it scores at 0.5 or more (a strategy's entries)
 };
 
 struct TrainResult {

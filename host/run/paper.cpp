@@ -31,6 +31,7 @@
 #include "run/decision_log.hpp"
 #include "run/reload.hpp"
 #include "run/session.hpp"
+#include "store/model_registry.hpp"
 
 namespace onepath {
 namespace {
@@ -181,6 +182,13 @@ class PaperRun final : public SessionSink {
   std::unique_ptr<DriftMonitor> drift_;
   std::vector<double> feature_row_;
   void watch_drift();
+  // Models the features name by registry name (model = "eth_up"): the version in production
+  // of each, looked at between candles; a promotion or rollback reloads them.
+  std::unique_ptr<Journal> registry_;
+  std::map<std::string, std::int64_t> production_;
+  Clock::time_point next_model_poll_;
+  void watch_models();
+  void poll_models();
 };
 
 void PaperRun::open(PaperOutcome& out) {
@@ -189,6 +197,7 @@ void PaperRun::open(PaperOutcome& out) {
   session_->keep_strategy_errors(true);
   session_->shadow_every(c_.paper.shadow_every, c_.paper.shadow_window);
   watch_drift();
+  watch_models();
   last_candle_.assign(symbols.size(), Candle{});
   ring_.assign(symbols.size(), {});
   for (const auto& p : c_.session.plugins) plugin_shas_[p.path] = file_sha256(p.path);
@@ -378,6 +387,8 @@ void PaperRun::watch_drift() {
 }
 
 void PaperRun::step() {
+  // A model promoted or rolled back since the last slice scores this one.
+  if (!production_.empty() && Clock::now() >= next_model_poll_) poll_models();
   const auto handed = Clock::now();
   lag_seconds_ = std::chrono::duration<double>(handed - due_).count();
   // Every candle of the slice arrived at `handed`; a later one waits for those before it.
@@ -486,7 +497,8 @@ nlohmann::json PaperRun::reload(const std::string& trigger) {
   // Nor is a file change that brings back the bytes of the attempt rejected last (an editor's
   // second write of one save); asked for explicitly, it is tried again.
   std::string signature;
-  bool changed = rebuilt || candidate.strategy != session_->config().strategy || candidate.params != session_->config().params;
+  bool changed = rebuilt || trigger.rfind("model ", 0) == 0 || candidate.strategy != session_->config().strategy ||
+                 candidate.params != session_->config().params;
   for (const auto& [path, sha] : scripts_) {
     const std::string now_sha = sha_of(path);
     signature += path + '=' + now_sha + '\n';
@@ -709,6 +721,59 @@ void PaperRun::set_paused() {
   log::info(on ? "paper_entries_paused" : "paper_entries_resumed", {{"pause_file", file_paused_ ? "present" : "absent"},
                                                                     {"http", http_paused_ ? "paused" : "not paused"}});
   if (journal_) journal_->event(run_id_, correlation_, on ? "entries_paused" : "entries_resumed", "{}");
+}
+
+namespace {
+// The registry version in production of a name, 0 when none is.
+std::int64_t production_version(Journal& registry, const std::string& name) {
+  for (const auto& v : ModelRegistry(registry).list(name))
+    if (v.status == "production") return v.version;
+  return 0;
+}
+}  // namespace
+
+void PaperRun::watch_models() {
+  production_.clear();
+  if (c_.registry.empty()) return;
+  for (const auto& f : session_->feature_set().features) {
+    if (f.indicator.kind != "model") continue;
+    const auto it = f.indicator.params.find("model");
+    const std::string* name = it == f.indicator.params.end() ? nullptr : std::get_if<std::string>(&it->second);
+    if (!name || name->find('@') != std::string::npos) continue;  // a file, or a pinned version
+    if (!registry_) registry_ = Journal::open_existing(c_.registry);
+    production_[*name] = production_version(*registry_, *name);
+  }
+  next_model_poll_ = Clock::now() + o_.model_poll;
+}
+
+void PaperRun::poll_models() {
+  next_model_poll_ = Clock::now() + o_.model_poll;
+  std::string what;
+  nlohmann::json changes = nlohmann::json::array();
+  try {
+    for (const auto& [name, version] : production_) {
+      const std::int64_t now = production_version(*registry_, name);
+      if (now == version) continue;
+      what += (what.empty() ? "" : ", ") + name + " version " + std::to_string(now);
+      changes.push_back({{"model", name}, {"from", version}, {"to", now}});
+    }
+  } catch (const std::exception& e) {  // the registry unreachable: the models in use stay
+    log::warn("model_registry_unreachable", {{"registry", c_.registry}, {"error", e.what()}});
+    return;
+  }
+  if (what.empty()) return;
+  const auto seen = Clock::now();
+  const nlohmann::json r = reload("model " + what + " in production");
+  const bool swapped = r.value("result", "") == "swapped";
+  const nlohmann::json fields = {{"changes", changes},
+                                 {"result", r.value("result", "")},
+                                 {"applied_ms", std::chrono::duration<double, std::milli>(Clock::now() - seen).count()},
+                                 {"poll_ms", std::chrono::duration<double, std::milli>(o_.model_poll).count()},
+                                 {"candle", format_iso(session_->last_ts())}};
+  log::info("model_change", {{"models", what}, {"result", r.value("result", "")}});
+  if (journal_) journal_->event(run_id_, correlation_, "model_change", fields.dump());
+  alert(swapped ? "model_changed" : "model_change_rejected", what + (swapped ? " in production: scored from the next candle" : ": " + r.value("error", "")));
+  watch_models();  // a rejected one is not tried again until it changes again
 }
 
 void PaperRun::alert(const std::string& kind, const std::string& message) {

@@ -6,6 +6,7 @@
 // the last one, drops journal rows past it, catches up and ends with the ledger a session
 // that never stopped would have.
 #include <cstdint>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,6 +28,9 @@ struct PaperOptions {
   std::function<bool(std::size_t candles)> reload_after;
   // Tests and benchmarks: told the outcome of every reload (its JSON, as journaled).
   std::function<void(const std::string& result_json)> on_reload;
+  // How often the registry is asked which model versions are in production (a promotion or
+  // rollback is picked up at the first candle after); 0: after every time slice (tests).
+  std::chrono::milliseconds model_poll{1000};
 };
 
 struct PaperOutcome {

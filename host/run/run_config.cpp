@@ -30,7 +30,9 @@ namespace fs = std::filesystem;
 const std::map<std::string, std::set<std::string>>& schema() {
   static const std::map<std::string, std::set<std::string>> s = {
       // [ai]: the ai_router plugin reads and checks it; [sweep]: onepath sweep (sweep/sweep_config.cpp)
-      {"", {"plugins", "data", "strategy", "filters", "execution", "risk", "output", "paper", "ai", "train", "sweep"}},
+      {"", {"plugins", "data", "strategy", "filters", "execution", "risk", "output", "paper", "ai", "train", "sweep", "promotion"}},
+      {"promotion", {"metric", "min_signals_per_fold", "max_fold_variance", "min_improvement", "leakage_check", "leakage_alpha", "shadow_candles",
+                     "shadow_tolerance"}},
       {"plugins", {"path", "params"}},
       {"plugins.params", {"*"}},
       {"data", {"symbols", "timeframe", "files", "dir", "start", "end", "generate"}},
@@ -540,6 +542,19 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
         t.symbols.push_back(name);
       }
     }
+  }
+  if (r.at("promotion")) {  // docs/models.md, "Readiness gates"
+    PromotionGates& g = c.promotion;
+    g.metric = r.text("promotion.metric").value_or(g.metric);
+    if (g.metric != "auc" && g.metric != "f1" && g.metric != "precision" && g.metric != "recall" && g.metric != "log_loss")
+      r.wrong("promotion.metric", "one of \"auc\", \"f1\", \"precision\", \"recall\", \"log_loss\"");
+    if (r.at("promotion.min_signals_per_fold")) r.set("promotion.min_signals_per_fold", g.min_signals_per_fold.emplace(), 0, 1e9);
+    if (r.at("promotion.max_fold_variance")) r.set("promotion.max_fold_variance", g.max_fold_variance.emplace(), 0, 1e9);
+    if (r.at("promotion.min_improvement")) r.set("promotion.min_improvement", g.min_improvement.emplace(), -1e9, 1e9);
+    r.set("promotion.leakage_check", g.leakage_check);
+    r.set("promotion.leakage_alpha", g.leakage_alpha, 1e-9, 1);
+    r.set("promotion.shadow_candles", g.shadow_candles, 0, 1e12);
+    r.set("promotion.shadow_tolerance", g.shadow_tolerance, 0, 1e9);
   }
   return c;
 }

@@ -11,6 +11,7 @@
 
 #include "core/timeframe.hpp"
 #include "data/synth.hpp"
+#include "infer/promotion.hpp"
 #include "infer/train.hpp"
 #include "run/session_config.hpp"
 #include "store/journal.hpp"
@@ -59,6 +60,7 @@ struct RunConfig {
   std::size_t equity_every = 1;           // journal every n-th equity mark
   PaperConfig paper;
   TrainConfig train;  // [train]: what `onepath train` makes of [data]
+  PromotionGates promotion;  // [promotion]: what `onepath models promote` checks first
 };
 
 // Reads RUN.toml; `overrides` are "key.path=value" (--set). Unknown keys and wrong types

@@ -253,8 +253,12 @@ Session::Reload Session::reload_strategy(const std::vector<CandleSeries>& histor
   }
   if (r.features_changed) {
     if (history.size() != enrichers.size()) throw std::logic_error("reload: history for another number of symbols");
-    for (std::size_t s = 0; s < enrichers.size(); ++s) {  // warm at the first decision
-      const std::size_t need = enrichers[s]->warmup_bars();
+    // Features computed as before go on with their running state; the others warm up on the
+    // history, so their first decision sees warm values.
+    const std::size_t cross_need = cross ? cross->warmup_bars_beyond(cross_.get()) : 0;
+    if (cross) cross->carry_state(cross_.get());
+    for (std::size_t s = 0; s < enrichers.size(); ++s) {
+      const std::size_t need = std::max(enrichers[s]->warmup_bars_beyond(*enrichers_[s]), cross_need);
       if (history[s].size() < need && !partial_warmup)
         throw InputError("the new feature set needs " + std::to_string(need) + " candles of " + config_.symbols[s] + " to warm up; the session keeps " +
                          std::to_string(history[s].size()) + " (the last [paper] reload_candles, the warm-up history included): raise reload_candles to at least " +
@@ -263,6 +267,7 @@ Session::Reload Session::reload_strategy(const std::vector<CandleSeries>& histor
       if (history[s].empty()) continue;
       const FeatureColumns externals = cross ? cross->join(history[s].ts) : FeatureColumns{};
       enrichers[s]->bootstrap(history[s], true, cross ? &externals : nullptr);
+      enrichers[s]->carry_state(*enrichers_[s]);
     }
   }
   const auto& columns = (r.features_changed ? enrichers : enrichers_)[0]->columns();

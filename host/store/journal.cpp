@@ -470,6 +470,14 @@ std::vector<Journal::Event> Journal::events(std::int64_t id) {
   return out;
 }
 
+std::vector<Journal::Event> Journal::events_correlated(const std::string& correlation_id) {
+  auto s = db_->prepare("SELECT ts, name, fields FROM events WHERE correlation_id = $1 ORDER BY id");
+  s->bind(1, correlation_id);
+  std::vector<Event> out;
+  while (s->step()) out.push_back({s->int64(0), s->text(1), s->text(2)});
+  return out;
+}
+
 std::size_t Journal::count(const std::string& table, std::int64_t run_id) {
   if (table != "trades" && table != "equity" && table != "decisions" && table != "events")
     throw std::logic_error("journal: no table " + table);

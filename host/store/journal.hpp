@@ -100,6 +100,9 @@ class Journal {
     std::string name, fields;
   };
   std::vector<Event> events(std::int64_t id);
+  // Events of any run (or of none) with this correlation id, oldest first: a model's
+  // promotions ("model:NAME"), a challenger's shadow evaluations ("shadow:NAME@V").
+  std::vector<Event> events_correlated(const std::string& correlation_id);
   std::size_t count(const std::string& table, std::int64_t run_id);
 
   // "running" for a run whose process is gone (killed, crashed) reads "failed (process gone)".

@@ -13,7 +13,7 @@
 #include "core/time.hpp"
 #include "run/backtest.hpp"
 #include "sweep/dossier_html.hpp"
-#include "sweep/stats.hpp"
+#include "core/stats.hpp"
 
 namespace onepath {
 namespace {

@@ -2,7 +2,9 @@
 -- exit when it falls below `exit`. The model is a feature of this strategy: `model` is its
 -- file (a .json trained by `onepath train`, docs/models.md) or its name in the model
 -- registry ("ml_up": the version in production, "ml_up@3": that one); its inputs are the
--- features of the module `inputs` (a feature file under scripts/), in that order.
+-- features of the module `inputs` (a feature file under scripts/), in that order. `trade`
+-- lists the symbols it trades ("ETH,SOL"; "" trades every one): the others may be there
+-- only for their features (an ETH model reading BTC's, examples/cross_asset).
 ---@type onepath.Strategy
 local S = {}
 
@@ -14,6 +16,7 @@ S.params = {
   size = 0.25,
   stop_pct = 0.02,
   take_pct = 0.04,
+  trade = "",
 }
 
 S.features = function(p)
@@ -27,8 +30,17 @@ S.features = function(p)
   return list
 end
 
+local traded = nil  -- set of names, built once from params.trade
+
 function S.on_bar(ctx, bar, f)
   local score, p = f.score, ctx.params
+  if p.trade ~= "" then
+    if not traded then
+      traded = {}
+      for name in p.trade:gmatch("[^,%s]+") do traded[name] = true end
+    end
+    if not traded[ctx.symbol] then return end
+  end
   if score ~= score then return end  -- NaN: the inputs are still warming up
   if ctx.position <= 0 and score > p.enter then
     ctx:buy{ size = p.size, sl_pct = p.stop_pct, tp_pct = p.take_pct }

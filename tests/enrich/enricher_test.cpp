@@ -476,3 +476,40 @@ TEST_CASE("a feature list with a hole is an error naming the missing entry, not 
                        doctest::Contains("the feature list has 'extra'"), InputError);
   CHECK(parse_feature_source("return { { name = 'a', kind = 'sma', period = 3 }, { name = 'b', kind = 'ema', period = 3 } }", "f.lua").features.size() == 2);
 }
+
+TEST_CASE("a reload carries the running state of every feature computed alike, and only the new ones warm up on the history") {
+  const FeatureSet before = parse_feature_source(R"(return {
+    { name = "ema200", kind = "ema", period = 200 },
+    { name = "rsi", kind = "rsi", period = 14 },
+    { name = "z", kind = "zscore", period = 20, input = "rsi" },
+  })", "before.lua");
+  const FeatureSet after = parse_feature_source(R"(return {
+    { name = "ema200", kind = "ema", period = 200 },
+    { name = "rsi", kind = "rsi", period = 14 },
+    { name = "z", kind = "zscore", period = 30, input = "rsi" },
+    { name = "ret", kind = "returns", period = 4 },
+  })", "after.lua");
+  const CandleSeries s = candles(21, 3000);
+  const Timeframe tf = Timeframe::parse("15m");
+  Enricher running(before, tf), reloaded(after, tf), fresh(after, tf);
+  const std::size_t n = s.size(), cut = n * 2 / 3;  // the generator leaves gaps: fewer than 3000
+  for (std::size_t i = 0; i < cut; ++i) running.update(s[i]);
+  // z changed and ret is new: they need their own settling only, not ema200's thousands.
+  CHECK(reloaded.warmup_bars_beyond(running) < 60);
+  CHECK(reloaded.warmup_bars() > 1000);
+  reloaded.bootstrap(slice(s, cut - 100, cut), true);  // the session's recent candles
+  reloaded.carry_state(running);
+  fresh.enrich_batch(slice(s, 0, cut));
+  std::vector<double> a(3), b(4), c(4);
+  for (std::size_t i = cut; i < n; ++i) {
+    running.update(s[i]), reloaded.update(s[i]), fresh.update(s[i]);
+    running.emit(a.data()), reloaded.emit(b.data()), fresh.emit(c.data());
+    REQUIRE(std::memcmp(&a[0], &b[0], sizeof(double)) == 0);  // ema200: its running state, not a 100-candle bootstrap
+    REQUIRE(std::memcmp(&a[1], &b[1], sizeof(double)) == 0);
+    if (i >= cut + 40) {  // z and ret, once settled, as a history from the start gives them
+      CHECK(b[2] == doctest::Approx(c[2]).epsilon(1e-9));
+      CHECK(b[3] == c[3]);
+    }
+  }
+  CHECK(reloaded.warmup_bars_beyond(reloaded) == 0);
+}

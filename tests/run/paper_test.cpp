@@ -24,6 +24,9 @@
 #include "infer/train.hpp"
 #include "run/backtest.hpp"
 #include "run/paper.hpp"
+#include "store/model_registry.hpp"
+#include "infer/model_feature.hpp"
+#include "core/time.hpp"
 
 using namespace onepath;
 
@@ -391,4 +394,59 @@ TEST_CASE("a strategy's runtime error is an alert on /status and a counter on /m
   CHECK(http(port, "POST", "/control/resume").body.find("\"entries_paused\": false") != std::string::npos);
   CHECK(http(port, "POST", "/control/stop").status == 202);
   session.join();
+}
+
+TEST_CASE("a running paper session picks up a promotion and a rollback of the model it scores between candles, its features carried") {
+  Fixture f;
+  const std::string db = (f.dir / "journal.db").string();
+  // Two versions of an ETH model with BTC's features, in the journal's registry.
+  auto j = Journal::open(db);
+  ModelRegistry registry(*j);
+  for (std::uint64_t seed : {7, 8}) {
+    TrainConfig t;
+    t.features = kSource + "/scripts/features/cross_asset.lua";
+    t.out = (f.dir / "models" / ("eth_up_" + std::to_string(seed) + ".json")).string();
+    t.symbols = {"ETH"};
+    t.folds = 2;
+    t.booster.rounds = 10;
+    t.seed = seed;
+    TrainInput in;
+    in.market = market(3000);
+    train_model(t, in);
+    registry.add("eth_up", read_file(t.out), read_file(model_manifest_path(t.out)), t.out, 0);
+  }
+  registry.promote("eth_up", 1);
+  RunConfig c = f.config();
+  c.session.strategy = kSource + "/scripts/strategies/ml_threshold.lua";
+  c.session.params = {{"model", std::string("eth_up")}, {"inputs", std::string("features.cross_asset")}, {"trade", std::string("ETH")}};
+  c.registry = db;
+  PaperOptions o;
+  o.fresh = true;
+  o.model_poll = std::chrono::milliseconds(0);  // every slice: the test says when
+  std::size_t slices = 0, promoted_after = 0, rolled_back_after = 0;  // slices stepped then
+  o.reload_after = [&](std::size_t candles) {
+    ++slices;
+    auto other = Journal::open(db);  // as 'onepath models promote' would, from another connection
+    if (!promoted_after && candles >= 600) ModelRegistry(*other).promote("eth_up", 2), promoted_after = slices;
+    if (!rolled_back_after && candles >= 1500) ModelRegistry(*other).rollback("eth_up"), rolled_back_after = slices;
+    return false;
+  };
+  const PaperOutcome p = run_paper(c, make_replay_feed(market(1000), k15m, 0), o);
+  REQUIRE(p.complete);
+  CHECK(p.reloads == 2);
+  CHECK(p.reloads_rejected == 0);
+  std::vector<nlohmann::json> changes;
+  for (const auto& e : Journal::open(db)->events(p.run_id))
+    if (e.name == "model_change") changes.push_back(nlohmann::json::parse(e.fields));
+  REQUIRE(changes.size() == 2);
+  CHECK(changes[0]["result"] == "swapped");
+  CHECK(changes[0]["changes"][0]["to"] == 2);
+  CHECK(changes[1]["result"] == "swapped");
+  CHECK(changes[1]["changes"][0]["from"] == 2);
+  CHECK(changes[1]["changes"][0]["to"] == 1);
+  // Picked up before the next slice: the change follows the last candle stepped before it.
+  const auto marks = Journal::open(db)->equity(p.run_id);
+  REQUIRE(marks.size() == slices);  // one mark per slice (the last one re-marked at the end)
+  CHECK(changes[0]["candle"].get<std::string>() == format_iso(marks[promoted_after - 1].ts));
+  CHECK(changes[1]["candle"].get<std::string>() == format_iso(marks[rolled_back_after - 1].ts));
 }

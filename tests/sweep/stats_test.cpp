@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "sweep/stats.hpp"
+#include "core/stats.hpp"
 
 using namespace onepath;
 
