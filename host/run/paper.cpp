@@ -14,6 +14,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
@@ -23,10 +24,12 @@
 #include "core/sha256.hpp"
 #include "core/state_archive.hpp"
 #include "data/candle_io.hpp"
+#include "data/quality_stream.hpp"
 #include "infer/drift.hpp"
 #include "exec/metrics.hpp"
 #include "net/http_server.hpp"
 #include "plugin/loader.hpp"
+#include "run/alerts.hpp"
 #include "run/backtest.hpp"
 #include "run/decision_log.hpp"
 #include "run/reload.hpp"
@@ -47,6 +50,11 @@ constexpr auto kPauseFilePoll = std::chrono::milliseconds(250);
 constexpr auto kFeedPoll = std::chrono::milliseconds(100);
 constexpr auto kReloadSettle = std::chrono::milliseconds(30);  // a file change is acted on once writes have settled this long
 constexpr std::size_t kAlertsKept = 20;  // /status lists the last alerts
+// Drift alerts: checked every kDriftEvery slices over the last [paper] drift_window rows, once
+// they hold kDriftMinRows; seed 002's thresholds.
+constexpr std::uint64_t kDriftEvery = 100;
+constexpr std::size_t kDriftMinRows = 200;
+constexpr double kDriftPsi = 0.2, kDriftKsP = 0.01;
 // Step latency buckets, seconds (Prometheus histogram).
 constexpr double kBuckets[] = {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2, 1e-1};
 
@@ -176,7 +184,8 @@ class PaperRun final : public SessionSink {
   std::optional<Previous> previous_;
   std::string rejected_signature_;  // the files as they were at the last rejected attempt
   std::uint64_t slices_ = 0, strategy_errors_ = 0, shadow_divergences_ = 0;  // slices_: stepped by this process
-  std::deque<nlohmann::json> alerts_;
+  std::deque<nlohmann::json> alerts_;   // the last ones, on /status
+  std::unique_ptr<AlertRouter> router_;  // [[alerts]]: the same events, delivered
   std::map<std::string, std::string> plugin_shas_;  // each [[plugins]] file as loaded
   // Models with a manifest: their inputs' last rows against training (/metrics).
   std::unique_ptr<DriftMonitor> drift_;
@@ -189,10 +198,18 @@ class PaperRun final : public SessionSink {
   Clock::time_point next_model_poll_;
   void watch_models();
   void poll_models();
+  // Live alerts (docs/paper.md, "Alerts"): data check's quality rules on every candle, and
+  // every kDriftEvery slices the models' inputs against training (PSI, KS over the window).
+  std::vector<QualityStream> quality_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> quality_counts_;  // (symbol, rule)
+  std::set<std::string> drifted_;  // "model/input" now past a threshold: said once until it comes back
+  void check_quality(int symbol, const Candle& candle);
+  void check_drift();
 };
 
 void PaperRun::open(PaperOutcome& out) {
   const std::vector<std::string>& symbols = c_.session.symbols;
+  router_ = std::make_unique<AlertRouter>(c_.alerts, "paper " + fs::path(c_.path).filename().string());
   session_ = std::make_unique<Session>(c_.session, feed_->timeframe(), *this, Driver::paper);
   session_->keep_strategy_errors(true);
   session_->shadow_every(c_.paper.shadow_every, c_.paper.shadow_window);
@@ -200,6 +217,7 @@ void PaperRun::open(PaperOutcome& out) {
   watch_models();
   last_candle_.assign(symbols.size(), Candle{});
   ring_.assign(symbols.size(), {});
+  quality_.assign(symbols.size(), QualityStream{});
   for (const auto& p : c_.session.plugins) plugin_shas_[p.path] = file_sha256(p.path);
   for (const auto& f : session_->script_files()) scripts_.emplace_back(f, file_sha256(f));
   for (const auto& f : c_.session.filters)
@@ -324,6 +342,7 @@ PaperOutcome PaperRun::run() {
     } catch (const std::exception& also) {
       log::warn("paper_snapshot_failed", {{"error", also.what()}});
     }
+    alert("session_failed", e.what());  // delivered before the router goes (its drain)
     if (journal_) {  // what the session did up to the failure stays, marked failed
       try {
         flush();
@@ -381,7 +400,7 @@ void PaperRun::pump() {
 }
 
 void PaperRun::watch_drift() {
-  drift_ = std::make_unique<DriftMonitor>(session_->feature_set(), session_->feature_columns());
+  drift_ = std::make_unique<DriftMonitor>(session_->feature_set(), session_->feature_columns(), c_.paper.drift_window);
   if (drift_->empty()) drift_.reset();
   feature_row_.assign(session_->feature_columns().size(), 0.0);
 }
@@ -401,6 +420,7 @@ void PaperRun::step() {
     latency_sum_ += ns * 1e-9;
     for (std::size_t b = 0; b < std::size(kBuckets); ++b) latency_buckets_[b] += ns * 1e-9 <= kBuckets[b];
     last_candle_[static_cast<std::size_t>(symbol)] = candle;
+    check_quality(symbol, candle);
     if (drift_) {
       session_->emit_features(symbol, feature_row_.data());
       drift_->add(feature_row_.data());
@@ -412,7 +432,7 @@ void PaperRun::step() {
   session_->close(slice_.ts);
   run_plugin_work();
   pending_ = false;
-  ++slices_;
+  if (++slices_ % kDriftEvery == 0 && drift_) check_drift();
   handle_strategy_errors();
   handle_shadow_divergences();
   last_fed_ = Clock::now();
@@ -569,6 +589,7 @@ nlohmann::json PaperRun::reload(const std::string& trigger) {
     rejected_signature_ = signature;
     ++reloads_rejected_;
     log::warn("strategy_reload_rejected", {{"trigger", trigger}, {"error", error}});
+    alert(error.find("enrichment_config_mismatch") != std::string::npos ? "enrichment_config_mismatch" : "reload_rejected", trigger + ": " + error);
   }
   if (journal_) journal_->event(run_id_, correlation_, "strategy_reload", result.dump());
   last_reload_ = result;
@@ -721,6 +742,48 @@ void PaperRun::set_paused() {
   log::info(on ? "paper_entries_paused" : "paper_entries_resumed", {{"pause_file", file_paused_ ? "present" : "absent"},
                                                                     {"http", http_paused_ ? "paused" : "not paused"}});
   if (journal_) journal_->event(run_id_, correlation_, on ? "entries_paused" : "entries_resumed", "{}");
+  if (on && (http_paused_ || file_paused_))  // the operator's (a strategy error is its own alert)
+    alert("kill_switch", std::string("entries paused (") + (http_paused_ ? "POST /control/pause" : "the pause file " + c_.paper.pause_file) +
+                             "); exits, marks and features go on");
+}
+
+void PaperRun::check_quality(int symbol, const Candle& candle) {
+  const std::string& name = c_.session.symbols[static_cast<std::size_t>(symbol)];
+  for (const Finding& f : quality_[static_cast<std::size_t>(symbol)].push(candle)) {
+    ++quality_counts_[{name, f.rule}];
+    const nlohmann::json fields = {{"symbol", name}, {"rule", f.rule}, {"candle", format_iso(candle.ts)}, {"value", f.value}, {"message", f.message}};
+    if (journal_) journal_->event(run_id_, correlation_, "data_quality", fields.dump());
+    alert("data_quality", name + " " + format_iso(candle.ts) + " " + f.rule + ": " + f.message);
+  }
+}
+
+namespace {
+// P(D >= d) for the Kolmogorov-Smirnov statistic of n values against a large reference
+// sample: Kolmogorov's asymptotic series at sqrt(n) d.
+double ks_p_value(double d, std::size_t n) {
+  const double lambda = std::sqrt(static_cast<double>(n)) * d;
+  if (lambda < 0.3) return 1;
+  double p = 0;
+  for (int k = 1; k <= 100; ++k) p += (k % 2 ? 2.0 : -2.0) * std::exp(-2.0 * k * k * lambda * lambda);
+  return std::clamp(p, 0.0, 1.0);
+}
+}  // namespace
+
+void PaperRun::check_drift() {
+  for (const auto& e : drift_->report()) {
+    const std::string key = e.model + "/" + e.drift.input;
+    const double p = ks_p_value(e.drift.ks, e.drift.count);
+    const bool past = e.drift.count >= kDriftMinRows && (e.drift.psi > kDriftPsi || p < kDriftKsP);
+    if (!past) {
+      drifted_.erase(key);
+      continue;
+    }
+    if (!drifted_.insert(key).second) continue;
+    const nlohmann::json fields = {{"model", e.model}, {"input", e.drift.input}, {"psi", e.drift.psi}, {"ks", e.drift.ks}, {"ks_p", p}, {"rows", e.drift.count}};
+    if (journal_) journal_->event(run_id_, correlation_, "drift", fields.dump());
+    alert("drift", e.model + " input " + e.drift.input + ": PSI " + format_short(e.drift.psi) + ", KS " + format_short(e.drift.ks) + " (p " +
+                       format_short(p) + ") over its last " + std::to_string(e.drift.count) + " values against training");
+  }
 }
 
 namespace {
@@ -780,6 +843,7 @@ void PaperRun::alert(const std::string& kind, const std::string& message) {
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   alerts_.push_back({{"time", format_iso(now)}, {"kind", kind}, {"message", message}});
   if (alerts_.size() > kAlertsKept) alerts_.pop_front();
+  if (router_) router_->notify(kind, message, nlohmann::json{{"run", run_id_}}.dump());
 }
 
 void PaperRun::handle_strategy_errors() {
@@ -926,6 +990,11 @@ std::string PaperRun::metrics_text() const {
     for (const auto& e : report)
       m += fmt::format("onepath_model_input_ks{{model=\"{}\",input=\"{}\"}} {}\n", e.model, e.drift.input, e.drift.ks);
   }
+  m += "# HELP onepath_data_quality_total Candles data check's quality rules flagged, per symbol and rule.\n"
+       "# TYPE onepath_data_quality_total counter\n";
+  for (const auto& [key, n] : quality_counts_) m += fmt::format("onepath_data_quality_total{{symbol=\"{}\",rule=\"{}\"}} {}\n", key.first, key.second, n);
+  m += fmt::format("# HELP onepath_model_inputs_drifted Model inputs past PSI {} or KS p < {} now.\n# TYPE onepath_model_inputs_drifted gauge\n"
+                   "onepath_model_inputs_drifted {}\n", kDriftPsi, kDriftKsP, drifted_.size());
   if (!counters.empty()) m += "# HELP onepath_plugin_counter Counters native plugins keep.\n# TYPE onepath_plugin_counter gauge\n";
   for (const auto& [name, value] : counters) m += fmt::format("onepath_plugin_counter{{name=\"{}\"}} {}\n", name, value);
   m += "# HELP onepath_step_latency_seconds A candle's arrival to its orders out of the kernel.\n"

@@ -30,7 +30,8 @@ namespace fs = std::filesystem;
 const std::map<std::string, std::set<std::string>>& schema() {
   static const std::map<std::string, std::set<std::string>> s = {
       // [ai]: the ai_router plugin reads and checks it; [sweep]: onepath sweep (sweep/sweep_config.cpp)
-      {"", {"plugins", "data", "strategy", "filters", "execution", "risk", "output", "paper", "ai", "train", "sweep", "promotion"}},
+      {"", {"plugins", "data", "strategy", "filters", "execution", "risk", "output", "paper", "ai", "train", "sweep", "promotion", "alerts"}},
+      {"alerts", {"events", "webhook", "command", "retries", "rate_per_minute"}},
       {"promotion", {"metric", "min_signals_per_fold", "max_fold_variance", "min_improvement", "leakage_check", "leakage_alpha", "shadow_candles",
                      "shadow_tolerance"}},
       {"plugins", {"path", "params"}},
@@ -48,7 +49,7 @@ const std::map<std::string, std::set<std::string>>& schema() {
       {"paper.feed_params", {"*"}},
       {"train", {"features", "out", "name", "label", "horizon", "threshold", "stop_pct", "take_pct", "folds", "purge", "embargo", "rounds",
                  "max_depth", "eta", "subsample", "colsample_bytree", "min_child_weight", "seed", "trials", "start", "end", "symbols"}},
-      {"paper", {"feed", "feed_params", "speed", "start", "dir", "snapshot_every", "pause_file", "host", "port", "token_env", "history_bars", "reload", "reload_candles", "reload_partial_warmup", "reload_probation", "on_error", "shadow_every", "shadow_window"}},
+      {"paper", {"feed", "feed_params", "speed", "start", "dir", "snapshot_every", "pause_file", "host", "port", "token_env", "history_bars", "reload", "reload_candles", "reload_partial_warmup", "reload_probation", "on_error", "shadow_every", "shadow_window", "drift_window"}},
   };
   return s;
 }
@@ -495,6 +496,7 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
   p.token_env = r.text("paper.token_env").value_or(p.token_env);
   r.set("paper.history_bars", p.history_bars, 0, 10'000'000);
   r.set("paper.reload", p.reload);
+  r.set("paper.drift_window", p.drift_window, 50, 10'000'000);
   r.set("paper.reload_candles", p.reload_candles, 1, 1'000'000);
   r.set("paper.reload_partial_warmup", p.reload_partial_warmup);
   r.set("paper.reload_probation", p.reload_probation, 0, 1'000'000'000);
@@ -541,6 +543,38 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
           throw InputError(path + ": [train] symbols names '" + name + "', which is not one of [data] symbols");
         t.symbols.push_back(name);
       }
+    }
+  }
+  if (const toml::node* alerts = r.at("alerts")) {  // [[alerts]]: docs/paper.md, "Alerts"
+    const toml::array* arr = alerts->as_array();
+    if (!arr) r.wrong("alerts", "a list of [[alerts]] tables");
+    auto strings = [&](const toml::node* n, const std::string& at) {
+      std::vector<std::string> out;
+      const toml::array* list = n ? n->as_array() : nullptr;
+      if (!list) r.wrong(at, "a list of strings");
+      for (const auto& x : *list) {
+        if (!x.is_string() || x.value<std::string>()->empty()) r.wrong(at, "a list of non-empty strings");
+        out.push_back(*x.value<std::string>());
+      }
+      return out;
+    };
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const toml::table* t = (*arr)[i].as_table();
+      const std::string at = "alerts[" + std::to_string(i) + "]";
+      if (!t) r.wrong(at, "a table");
+      Reader ar(*t, path);
+      AlertRule rule;
+      rule.origin = path + ": " + at;
+      if (ar.at("events")) rule.events = strings(ar.at("events"), at + ".events");
+      rule.webhook = ar.text("webhook").value_or("");
+      if (!rule.webhook.empty() && !rule.webhook.starts_with("http://") && !rule.webhook.starts_with("https://"))
+        r.wrong(at + ".webhook", "an http:// or https:// URL");
+      if (ar.at("command")) rule.command = strings(ar.at("command"), at + ".command");
+      if (rule.webhook.empty() && rule.command.empty())
+        r.wrong(at, "given a 'webhook' (a URL the event is POSTed to as JSON) or a 'command' (a program and its arguments)");
+      ar.set("retries", rule.retries, 0, 20);
+      ar.set("rate_per_minute", rule.rate_per_minute, 0.01, 1e6);
+      c.alerts.push_back(std::move(rule));
     }
   }
   if (r.at("promotion")) {  // docs/models.md, "Readiness gates"

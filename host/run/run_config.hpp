@@ -13,6 +13,7 @@
 #include "data/synth.hpp"
 #include "infer/promotion.hpp"
 #include "infer/train.hpp"
+#include "run/alerts.hpp"
 #include "run/session_config.hpp"
 #include "store/journal.hpp"
 
@@ -42,6 +43,7 @@ struct PaperConfig {
   // Parity while running: every `shadow_every` candles of a symbol, its last `shadow_window`
   // are enriched again in batch and compared bit for bit with the rows streamed (0: off).
   std::size_t shadow_every = 2000, shadow_window = 20;  // about 1% of the step (docs/paper.md)
+  std::size_t drift_window = 2000;  // rows of each model input the drift alerts compare with training
 };
 
 struct RunConfig {
@@ -61,6 +63,7 @@ struct RunConfig {
   PaperConfig paper;
   TrainConfig train;  // [train]: what `onepath train` makes of [data]
   PromotionGates promotion;  // [promotion]: what `onepath models promote` checks first
+  std::vector<AlertRule> alerts;  // [[alerts]]: where a paper session's events go
 };
 
 // Reads RUN.toml; `overrides` are "key.path=value" (--set). Unknown keys and wrong types

@@ -16,13 +16,19 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
+#include <mutex>
+#include <set>
 #include <thread>
+
+#include <boost/asio/io_context.hpp>
 
 #include "core/error.hpp"
 #include "data/candle_io.hpp"
 #include "data/synth.hpp"
 #include "infer/train.hpp"
 #include "run/backtest.hpp"
+#include "net/http_server.hpp"
 #include "run/paper.hpp"
 #include "store/model_registry.hpp"
 #include "infer/model_feature.hpp"
@@ -449,4 +455,74 @@ TEST_CASE("a running paper session picks up a promotion and a rollback of the mo
   REQUIRE(marks.size() == slices);  // one mark per slice (the last one re-marked at the end)
   CHECK(changes[0]["candle"].get<std::string>() == format_iso(marks[promoted_after - 1].ts));
   CHECK(changes[1]["candle"].get<std::string>() == format_iso(marks[rolled_back_after - 1].ts));
+}
+
+TEST_CASE("[[alerts]]: a paper session's events reach a webhook on loopback and a command, each once, a failed delivery retried") {
+  Fixture f;
+  // The receiver: answers 500 to the first kill_switch it is sent, 200 to everything else.
+  boost::asio::io_context io;
+  std::mutex mutex;
+  std::vector<nlohmann::json> accepted;
+  int kill_switch_attempts = 0;
+  HttpServer receiver(io, "127.0.0.1", 0, "unused-token", [&](const HttpRequest& req) {
+    const auto body = nlohmann::json::parse(req.body, nullptr, false);
+    std::lock_guard lock(mutex);
+    if (req.method != "POST" || req.target != "/hook?chat_id=7" || !body.is_object()) return HttpResponse{400, "text/plain", "bad"};
+    if (body["event"] == "kill_switch" && kill_switch_attempts++ == 0) return HttpResponse{500, "text/plain", "try again"};
+    accepted.push_back(body);
+    return HttpResponse{200, "application/json", "{\"ok\":true}"};
+  });
+  std::thread serve([&] { io.run(); });
+  struct Join {
+    boost::asio::io_context& io;
+    std::thread& t;
+    ~Join() {
+      io.stop();
+      if (t.joinable()) t.join();
+    }
+  } join{io, serve};
+  // The kill switch on, a strategy that fails on one bar, a reload that is rejected.
+  const std::string script = (f.dir / "flaky.lua").string();
+  std::ofstream(script) << "local S = {}\nfunction S.on_bar(ctx, bar, f)\n  if bar.index == 40 and ctx.symbol == \"ETH\" then error(\"boom\") end\nend\nreturn S\n";
+  const std::string lines = (f.dir / "quality.jsonl").string();
+  const std::string pause = (f.dir / "PAUSE").string();
+  std::ofstream(pause) << "";  // the kill switch, on from the start
+  RunConfig c = f.config("pause_file = \"" + pause + "\"\n[[alerts]]\nevents = [\"kill_switch\", \"reload_rejected\", \"strategy_error\"]\nwebhook = \"http://127.0.0.1:" +
+                         std::to_string(receiver.port()) + "/hook?chat_id=7\"\n[[alerts]]\nevents = [\"data_quality\"]\nrate_per_minute = 1000000\n"
+                         "command = [\"/bin/sh\", \"-c\", \"printf '%s\\\\n' \\\"$1\\\" >> " + lines + "\", \"sh\"]\n");
+  c.session.strategy = script;
+  c.session.params.clear();
+  PaperOptions o;
+  o.fresh = true;
+  bool broken = false;
+  o.reload_after = [&](std::size_t candles) {
+    if (broken || candles < 300) return false;
+    std::ofstream(script) << "local S = {\nreturn S\n";  // a syntax error: rejected
+    return broken = true;
+  };
+  const PaperOutcome p = run_paper(c, make_replay_feed(market(600), k15m, 0), o);  // its router delivers before it returns
+  REQUIRE(p.complete);
+  CHECK(p.reloads_rejected == 1);
+
+  std::map<std::string, int> kinds;
+  std::set<std::string> ids;
+  for (const auto& a : accepted) {
+    ++kinds[a["event"].get<std::string>()];
+    ids.insert(a["id"].get<std::string>());
+    CHECK(a["text"].get<std::string>().find("onepath paper RUN.toml: ") == 0);  // what a chat bot shows
+  }
+  CHECK(ids.size() == accepted.size());  // none twice
+  CHECK(kinds["strategy_error"] == 1);
+  CHECK(kinds["kill_switch"] == 1);  // refused once, delivered on the retry, once
+  CHECK(kill_switch_attempts == 2);
+  CHECK(kinds["reload_rejected"] == 1);
+  CHECK(kinds.size() == 3);  // nothing it did not ask for
+  // The command got every data_quality event the journal has, once each.
+  std::size_t journaled = 0;
+  for (const auto& e : Journal::open((f.dir / "journal.db").string())->events(p.run_id)) journaled += e.name == "data_quality";
+  std::ifstream in(lines);
+  std::size_t delivered = 0;
+  for (std::string line; std::getline(in, line);) delivered += nlohmann::json::parse(line)["event"] == "data_quality";
+  CHECK(journaled > 0);
+  CHECK(delivered == journaled);
 }
