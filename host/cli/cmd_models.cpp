@@ -1,4 +1,4 @@
-// onepath models list | show | promote | rollback: the model registry in the journal;
+// onepath models list | show | promote | rollback | history: the model registry in the journal;
 // onepath drift MODEL --data FILE: how far a model's inputs have moved since training.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -159,6 +159,31 @@ void add_models_commands(CLI::App& app, Action& action) {
         throw InputError("version '" + text + "' of " + name + " is not a version number (1, 2, ...)");
       }
       return promote_model({o->db, name, version, o->config, o->force});
+    };
+  });
+  auto* history = cmd->add_subcommand("history", "What happened to a model's versions: promotions (with their gates), refusals, rollbacks");
+  history->add_option("NAME", o->name, "The model's name")->required();
+  history->callback([o, &action] {
+    action = [o] {
+      auto j = Journal::open_existing(o->db);
+      const auto events = j->events_correlated("model:" + o->name);
+      if (events.empty()) {
+        fmt::print("no promotion, refusal or rollback of '{}' in {}\n", o->name, o->db);
+        return 0;
+      }
+      fmt::print("{:<26} {:<18} {:>7}  {}\n", "time (UTC)", "what", "version", "gates failed / reason");
+      for (const auto& e : events) {
+        const auto f = nlohmann::json::parse(e.fields, nullptr, false);
+        std::string failed;
+        if (f.contains("gates"))
+          for (const auto& g : f["gates"])
+            if (!g.value("pass", true)) failed += (failed.empty() ? "" : ", ") + g.value("gate", std::string());
+        const std::string what = e.name.starts_with("model_") ? e.name.substr(6) : e.name;
+        const std::string reason = f.value("forced", std::string());
+        fmt::print("{:<26} {:<18} {:>7}  {}{}\n", format_iso(e.ts), what == "promotion_refused" ? "refused" : what, f.value("version", 0), failed,
+                   reason.empty() ? "" : (failed.empty() ? "" : "; ") + std::string("forced: ") + reason);
+      }
+      return 0;
     };
   });
   struct DriftOpts {
