@@ -129,6 +129,19 @@ class Reader {
   void set(const std::string& path, bool& out) const {
     if (auto v = boolean(path)) out = *v;
   }
+  // A list of non-empty strings (symbols, event names, a command's words); `want` says what.
+  std::optional<std::vector<std::string>> texts(const std::string& path, const char* want) const {
+    const toml::node* n = at(path);
+    if (!n) return std::nullopt;
+    const toml::array* list = n->as_array();
+    if (!list) wrong(path, want);
+    std::vector<std::string> out;
+    for (const auto& x : *list) {
+      if (!x.is_string() || x.value<std::string>()->empty()) wrong(path, want);
+      out.push_back(*x.value<std::string>());
+    }
+    return out;
+  }
   // Every number that enters: finite and in [lo, hi] (whole for an integer type), checked
   // before any conversion, else an InputError naming the key, the value and the range.
   template <class T>
@@ -323,17 +336,10 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
   }
 
   // [data]
-  if (const toml::node* syms = r.at("data.symbols")) {
-    const toml::array* arr = syms->as_array();
-    if (!arr) r.wrong("data.symbols", "a list of names, e.g. [\"BTC\", \"ETH\"]");
-    for (const auto& s : *arr) {
-      if (!s.is_string()) r.wrong("data.symbols", "a list of names");
-      const std::string name = *s.value<std::string>();
-      if (name.empty()) r.wrong("data.symbols", "a list of names, none of them empty");
-      if (std::find(session.symbols.begin(), session.symbols.end(), name) != session.symbols.end())
-        throw InputError(path + ": 'data.symbols' names '" + name + "' twice");
-      session.symbols.push_back(name);
-    }
+  for (const auto& name : r.texts("data.symbols", "a list of names, none of them empty, e.g. [\"BTC\", \"ETH\"]").value_or(std::vector<std::string>{})) {
+    if (std::find(session.symbols.begin(), session.symbols.end(), name) != session.symbols.end())
+      throw InputError(path + ": 'data.symbols' names '" + name + "' twice");
+    session.symbols.push_back(name);
   }
   if (auto tf = r.text("data.timeframe")) c.timeframe = Timeframe::parse(*tf);
   if (const toml::node* files = r.at("data.files")) {
@@ -533,31 +539,15 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
     t.end = r.moment("train.end");
     if (t.start && t.end && *t.end <= *t.start)
       throw InputError(path + ": [train] end (" + format_iso(*t.end) + ") is not after start (" + format_iso(*t.start) + ")");
-    if (const toml::node* syms = r.at("train.symbols")) {
-      const toml::array* arr = syms->as_array();
-      if (!arr) r.wrong("train.symbols", "a list of [data] symbols whose rows it learns from, e.g. [\"ETH\"]");
-      for (const auto& s : *arr) {
-        if (!s.is_string()) r.wrong("train.symbols", "a list of names");
-        const std::string name = *s.value<std::string>();
-        if (std::find(session.symbols.begin(), session.symbols.end(), name) == session.symbols.end())
-          throw InputError(path + ": [train] symbols names '" + name + "', which is not one of [data] symbols");
-        t.symbols.push_back(name);
-      }
+    for (const auto& name : r.texts("train.symbols", "a list of [data] symbols whose rows it learns from, e.g. [\"ETH\"]").value_or(std::vector<std::string>{})) {
+      if (std::find(session.symbols.begin(), session.symbols.end(), name) == session.symbols.end())
+        throw InputError(path + ": [train] symbols names '" + name + "', which is not one of [data] symbols");
+      t.symbols.push_back(name);
     }
   }
   if (const toml::node* alerts = r.at("alerts")) {  // [[alerts]]: docs/paper.md, "Alerts"
     const toml::array* arr = alerts->as_array();
     if (!arr) r.wrong("alerts", "a list of [[alerts]] tables");
-    auto strings = [&](const toml::node* n, const std::string& at) {
-      std::vector<std::string> out;
-      const toml::array* list = n ? n->as_array() : nullptr;
-      if (!list) r.wrong(at, "a list of strings");
-      for (const auto& x : *list) {
-        if (!x.is_string() || x.value<std::string>()->empty()) r.wrong(at, "a list of non-empty strings");
-        out.push_back(*x.value<std::string>());
-      }
-      return out;
-    };
     for (std::size_t i = 0; i < arr->size(); ++i) {
       const toml::table* t = (*arr)[i].as_table();
       const std::string at = "alerts[" + std::to_string(i) + "]";
@@ -565,11 +555,11 @@ RunConfig load_run_config_text(const std::string& text, const std::string& path,
       Reader ar(*t, path);
       AlertRule rule;
       rule.origin = path + ": " + at;
-      if (ar.at("events")) rule.events = strings(ar.at("events"), at + ".events");
+      if (auto events = ar.texts("events", "a list of event names, or [\"*\"]")) rule.events = *events;
       rule.webhook = ar.text("webhook").value_or("");
       if (!rule.webhook.empty() && !rule.webhook.starts_with("http://") && !rule.webhook.starts_with("https://"))
         r.wrong(at + ".webhook", "an http:// or https:// URL");
-      if (ar.at("command")) rule.command = strings(ar.at("command"), at + ".command");
+      if (auto command = ar.texts("command", "a program and its arguments, e.g. [\"/usr/bin/logger\", \"-t\", \"onepath\"]")) rule.command = *command;
       if (rule.webhook.empty() && rule.command.empty())
         r.wrong(at, "given a 'webhook' (a URL the event is POSTed to as JSON) or a 'command' (a program and its arguments)");
       ar.set("retries", rule.retries, 0, 20);

@@ -13,9 +13,9 @@
 #include "data/candle_io.hpp"
 #include "enrich/cross_symbol.hpp"
 #include "enrich/enricher.hpp"
-#include "run/market_merge.hpp"
 #include "lua/lua_filter.hpp"
 #include "plugin/loader.hpp"
+#include "run/market_merge.hpp"
 
 namespace onepath {
 namespace {

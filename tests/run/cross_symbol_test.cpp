@@ -16,8 +16,11 @@
 #include "run/backtest.hpp"
 #include "run/market_merge.hpp"
 #include "run/session.hpp"
+#include "fixtures.hpp"
 
 using namespace onepath;
+using onepath::test::market_with_gaps;
+using onepath::test::TempDir;
 
 namespace {
 
@@ -25,28 +28,7 @@ namespace fs = std::filesystem;
 const std::string kSource = ONEPATH_SOURCE_DIR;
 const Timeframe k15m = Timeframe::parse("15m");
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path() / ("onepath-cross-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
-// Gaps of 1, 5 and 50 candles in every symbol, at different places.
-std::vector<CandleSeries> market_with_gaps(std::size_t bars, std::uint64_t seed) {
-  SynthOptions o;
-  o.symbols = {preset_symbol("BTC", 1), preset_symbol("ETH", 0.8), preset_symbol("SOL", 0.7)};
-  o.bars = bars;
-  o.seed = seed;
-  o.start_ms = 1709251200000;
-  o.scenario = Scenario::stress;
-  o.with_defects = true;
-  return generate_market(o);
-}
 
 // ETH and SOL read BTC (returns, a lagged one, a 1h RSI, a feature of a feature); every
 // symbol reads ETH's; an own feature reads BTC's column (a correlation).
@@ -130,7 +112,7 @@ void check_same(const Rows& a, const Rows& b, const std::vector<std::string>& co
 }  // namespace
 
 TEST_CASE("features of another symbol: the same bits in any arrival order, equal to the batch join, through save and load") {
-  TempDir dir;
+  TempDir dir("cross-test");
   const SessionConfig c = session_config(dir);
   const auto market = market_with_gaps(3000, 11);
   DiscardResults none;
@@ -164,7 +146,7 @@ TEST_CASE("features of another symbol: the same bits in any arrival order, equal
 }
 
 TEST_CASE("a backtest whose strategy reads another symbol trades on it, and a symbol not in the run is refused with the fix") {
-  TempDir dir;
+  TempDir dir("cross-test");
   SessionConfig c = session_config(dir);
   const auto market = market_with_gaps(3000, 5);
   const BacktestResult r = run_backtest_on(c, market, k15m);

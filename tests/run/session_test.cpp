@@ -15,36 +15,18 @@
 #include "run/market_merge.hpp"
 #include "run/paper.hpp"
 #include "run/session.hpp"
+#include "fixtures.hpp"
 
 using namespace onepath;
+using onepath::test::market_with_gaps;
+using onepath::test::TempDir;
 
 namespace {
 
 namespace fs = std::filesystem;
 const std::string kSource = ONEPATH_SOURCE_DIR;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path() / ("onepath-session-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
-// A generated market with gaps (1, 5 and 50 candles) and zero-volume candles.
-std::vector<CandleSeries> market_with_gaps(std::size_t bars, std::uint64_t seed) {
-  SynthOptions o;
-  o.symbols = {preset_symbol("BTC", 1), preset_symbol("ETH", 0.8), preset_symbol("SOL", 0.7)};
-  o.bars = bars;
-  o.seed = seed;
-  o.start_ms = 1709251200000;
-  o.scenario = Scenario::stress;
-  o.with_defects = true;
-  return generate_market(o);
-}
 
 // A RUN.toml over the quick start's strategy and filters, tuned to trade often.
 RunConfig config(const TempDir& dir, const std::string& extra = "") {
@@ -127,7 +109,7 @@ const Timeframe k15m = Timeframe::parse("15m");
 TEST_CASE("Eq. 5: a paper session replaying at full speed decides, trades and marks exactly as the backtest") {
   for (std::uint64_t seed : {3u, 11u}) {
     CAPTURE(seed);
-    TempDir dir;
+    TempDir dir("session-test");
     RunConfig c = config(dir);
     auto market = market_with_gaps(3000, seed);
     BacktestResult b = run_backtest_on(c.session, market, k15m);
@@ -147,7 +129,7 @@ TEST_CASE("Eq. 5: a paper session replaying at full speed decides, trades and ma
 }
 
 TEST_CASE("the event gate: on_bar runs only where the gate column is non-zero, features update on every candle, in both drivers") {
-  TempDir dir;
+  TempDir dir("session-test");
   std::ofstream(dir / "gated.lua") << "local S = { params = {} }\n"
                                       "S.features = { { name = 'ema', kind = 'ema', period = 5 }, { name = 'ev', kind = 'cusum', threshold = 0.03 } }\n"
                                       "S.gate = 'ev'\n"
@@ -202,7 +184,7 @@ TEST_CASE("the event gate: on_bar runs only where the gate column is non-zero, f
 }
 
 TEST_CASE("a Session saved and restored into a new one every 97 slices ends with the ledger of one never stopped") {
-  TempDir dir;
+  TempDir dir("session-test");
   RunConfig c = config(dir);
   auto market = market_with_gaps(2500, 7);
   BacktestResult straight = run_backtest_on(c.session, market, k15m);
@@ -236,7 +218,7 @@ TEST_CASE("a Session saved and restored into a new one every 97 slices ends with
 }
 
 TEST_CASE("warm-up, one story: ready when every feature has a value, settled after the declared warm-up, decisions from the first values") {
-  TempDir dir;
+  TempDir dir("session-test");
   RunConfig c = config(dir, "");
   struct Decisions final : SessionSink {
     std::vector<TimestampMs> at;
