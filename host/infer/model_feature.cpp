@@ -220,7 +220,8 @@ ModelRef resolve_model(const FeatureSpec& f) {
 std::unique_ptr<Indicator> make_model_feature(const FeatureSpec& f) {
   auto fail = [&](const std::string& why) -> InputError { return InputError((f.origin.empty() ? "feature '" + f.name + "'" : f.origin) + ": " + why); };
   for (const auto& [k, v] : f.indicator.params)
-    if (k != "path" && k != "model") throw fail("model: unknown parameter '" + k + "' (a model takes path or model, and inputs)");
+    if (k != "path" && k != "model" && k != "shadow")
+      throw fail("model: unknown parameter '" + k + "' (a model takes path or model, shadow, and inputs)");
   if (f.inputs.empty()) throw fail("model: 'inputs' (the feature columns it scores, in order) is required");
   ModelRef ref;
   try {

@@ -26,6 +26,9 @@
 #include "data/candle_io.hpp"
 #include "data/quality_stream.hpp"
 #include "infer/drift.hpp"
+#include "infer/model.hpp"
+#include "infer/model_feature.hpp"
+#include "infer/train.hpp"
 #include "exec/metrics.hpp"
 #include "net/http_server.hpp"
 #include "plugin/loader.hpp"
@@ -205,6 +208,29 @@ class PaperRun final : public SessionSink {
   std::set<std::string> drifted_;  // "model/input" now past a threshold: said once until it comes back
   void check_quality(int symbol, const Candle& candle);
   void check_drift();
+  // Champion / challenger: a model feature with `shadow = "NAME@V"` trades on its own score;
+  // the challenger scores the same inputs beside it, both are labelled as its training
+  // labelled (forward_return), journaled as a shadow evaluation the promotion gate reads.
+  struct Shadow {
+    std::string feature, champion, challenger;  // the column, and what each is ("registry eth_up@1")
+    std::string reference;                      // the challenger as the registry names it ("eth_up@2")
+    std::shared_ptr<const TreeModel> model;
+    std::vector<std::size_t> inputs;            // its inputs' columns
+    std::size_t score = 0;                      // the champion's column
+    int horizon = 0;
+    double threshold = 0;
+    struct Pending {
+      double close, champion, challenger;
+    };
+    std::vector<std::deque<Pending>> pending;  // per symbol, the last horizon bars
+    std::vector<float> labels, champion_scores, challenger_scores;
+    double last_champion = kNaN, last_challenger = kNaN;
+    std::vector<float> row;
+  };
+  std::vector<Shadow> shadows_;
+  void watch_shadows();
+  void score_shadows(int symbol, const Candle& candle, const double* row);
+  void journal_shadows();
 };
 
 void PaperRun::open(PaperOutcome& out) {
@@ -215,6 +241,7 @@ void PaperRun::open(PaperOutcome& out) {
   session_->shadow_every(c_.paper.shadow_every, c_.paper.shadow_window);
   watch_drift();
   watch_models();
+  watch_shadows();
   last_candle_.assign(symbols.size(), Candle{});
   ring_.assign(symbols.size(), {});
   quality_.assign(symbols.size(), QualityStream{});
@@ -405,6 +432,82 @@ void PaperRun::watch_drift() {
   feature_row_.assign(session_->feature_columns().size(), 0.0);
 }
 
+void PaperRun::watch_shadows() {
+  if (!shadows_.empty()) journal_shadows();  // what the replaced ones measured
+  shadows_.clear();
+  const auto& columns = session_->feature_columns();
+  auto column = [&](const std::string& name) { return static_cast<std::size_t>(std::find(columns.begin(), columns.end(), name) - columns.begin()); };
+  for (const auto& f : session_->feature_set().features) {
+    const auto it = f.indicator.params.find("shadow");
+    if (f.indicator.kind != "model" || it == f.indicator.params.end()) continue;
+    const std::string* reference = std::get_if<std::string>(&it->second);
+    if (!reference) throw InputError(f.origin + ": model: 'shadow' names the challenger, e.g. shadow = \"up@7\"");
+    FeatureSpec challenger = f;
+    challenger.indicator.params.erase("shadow");
+    challenger.indicator.params.erase("path");
+    challenger.indicator.params["model"] = *reference;
+    if (reference->ends_with(".json")) challenger.indicator.params.erase("model"), challenger.indicator.params["path"] = *reference;
+    const ModelRef ref = resolve_model(challenger);
+    if (ref.loaded.model->features() != static_cast<int>(f.inputs.size()))
+      throw InputError(f.origin + ": shadow " + *reference + " takes " + std::to_string(ref.loaded.model->features()) + " inputs, the feature gives " +
+                       std::to_string(f.inputs.size()));
+    Shadow sh;
+    sh.feature = f.name, sh.challenger = ref.label, sh.reference = *reference, sh.model = ref.loaded.model;
+    sh.champion = resolve_model([&] {
+                    FeatureSpec champion = f;
+                    champion.indicator.params.erase("shadow");
+                    return champion;
+                  }()).label;
+    for (const auto& input : f.inputs) sh.inputs.push_back(column(input));
+    sh.score = column(f.name);
+    const auto manifest = nlohmann::json::parse(ref.manifest_json.empty() ? "{}" : ref.manifest_json, nullptr, false);
+    const auto label = manifest.is_object() ? manifest.value("label", nlohmann::json::object()) : nlohmann::json::object();
+    if (label.value("kind", "") != "forward_return") {
+      log::warn("shadow_unlabelled", {{"feature", f.name}, {"challenger", *reference},
+                                      {"why", "the challenger's manifest has no forward_return label: its scores are exported, not evaluated"}});
+    } else {
+      sh.horizon = label.value("horizon", 0), sh.threshold = label.value("threshold", 0.0);
+    }
+    sh.pending.assign(c_.session.symbols.size(), {});
+    sh.row.assign(sh.inputs.size(), 0.0f);
+    shadows_.push_back(std::move(sh));
+  }
+}
+
+void PaperRun::score_shadows(int symbol, const Candle& candle, const double* row) {
+  for (Shadow& sh : shadows_) {
+    for (std::size_t k = 0; k < sh.inputs.size(); ++k) sh.row[k] = static_cast<float>(row[sh.inputs[k]]);
+    float challenger = 0;
+    sh.model->predict(sh.row.data(), &challenger);
+    sh.last_champion = row[sh.score], sh.last_challenger = challenger;
+    if (sh.horizon <= 0) continue;
+    auto& pending = sh.pending[static_cast<std::size_t>(symbol)];
+    pending.push_back({candle.close, row[sh.score], challenger});
+    if (pending.size() <= static_cast<std::size_t>(sh.horizon)) continue;
+    const auto then = pending.front();  // horizon bars ago: its label is known now
+    pending.pop_front();
+    if (std::isnan(then.champion)) continue;  // still warming up
+    sh.labels.push_back(candle.close > then.close * (1.0 + sh.threshold) ? 1.0f : 0.0f);
+    sh.champion_scores.push_back(static_cast<float>(then.champion));
+    sh.challenger_scores.push_back(static_cast<float>(then.challenger));
+  }
+}
+
+void PaperRun::journal_shadows() {
+  for (const Shadow& sh : shadows_) {
+    if (sh.labels.empty()) continue;
+    const FoldMetrics a = score_fold(sh.labels, sh.champion_scores), b = score_fold(sh.labels, sh.challenger_scores);
+    auto pair = [](double x, double y) { return nlohmann::json{{"champion", std::isfinite(x) ? nlohmann::json(x) : nlohmann::json()},
+                                                               {"challenger", std::isfinite(y) ? nlohmann::json(y) : nlohmann::json()}}; };
+    const nlohmann::json fields = {{"run", run_id_},         {"feature", sh.feature},
+                                   {"champion", sh.champion}, {"challenger", sh.challenger},
+                                   {"labelled", sh.labels.size()},
+                                   {"metrics", {{"auc", pair(a.auc, b.auc)}, {"f1", pair(a.f1, b.f1)}, {"precision", pair(a.precision, b.precision)},
+                                                {"recall", pair(a.recall, b.recall)}, {"log_loss", pair(a.log_loss, b.log_loss)}}}};
+    if (journal_) journal_->event(run_id_, "shadow:" + sh.reference, "shadow_evaluation", fields.dump());
+  }
+}
+
 void PaperRun::step() {
   // A model promoted or rolled back since the last slice scores this one.
   if (!production_.empty() && Clock::now() >= next_model_poll_) poll_models();
@@ -421,10 +524,9 @@ void PaperRun::step() {
     for (std::size_t b = 0; b < std::size(kBuckets); ++b) latency_buckets_[b] += ns * 1e-9 <= kBuckets[b];
     last_candle_[static_cast<std::size_t>(symbol)] = candle;
     check_quality(symbol, candle);
-    if (drift_) {
-      session_->emit_features(symbol, feature_row_.data());
-      drift_->add(feature_row_.data());
-    }
+    if (drift_ || !shadows_.empty()) session_->emit_features(symbol, feature_row_.data());
+    if (drift_) drift_->add(feature_row_.data());
+    if (!shadows_.empty()) score_shadows(symbol, candle, feature_row_.data());
     auto& ring = ring_[static_cast<std::size_t>(symbol)];
     ring.push_back(candle);
     if (ring.size() > c_.paper.reload_candles) ring.pop_front();
@@ -432,7 +534,10 @@ void PaperRun::step() {
   session_->close(slice_.ts);
   run_plugin_work();
   pending_ = false;
-  if (++slices_ % kDriftEvery == 0 && drift_) check_drift();
+  if (++slices_ % kDriftEvery == 0) {
+    if (drift_) check_drift();
+    if (!shadows_.empty()) journal_shadows();
+  }
   handle_strategy_errors();
   handle_shadow_divergences();
   last_fed_ = Clock::now();
@@ -578,7 +683,7 @@ nlohmann::json PaperRun::reload(const std::string& trigger) {
       if (!f.script.empty()) now.emplace_back(f.script, file_sha256(f.script));
     if (!c_.session.signal.empty()) now.emplace_back(c_.session.signal, file_sha256(c_.session.signal));
     scripts_ = std::move(now);
-    if (r.features_changed) watch_drift();  // other models, or other columns
+    if (r.features_changed) watch_drift(), watch_shadows();  // other models, or other columns
     ++reloads_;
     log::info("strategy_reloaded", {{"trigger", trigger}, {"old", r.old_version}, {"new", r.new_version},
                                     {"features_changed", r.features_changed ? "yes" : "no"}});
@@ -691,6 +796,7 @@ void PaperRun::complete() {
 }
 
 void PaperRun::end(const std::string& status) {
+  journal_shadows();  // the shadow evaluation as it ends
   if (journal_) {
     BacktestResult r;  // the metrics of what the journal holds, in the backtest's form
     r.symbols = c_.session.symbols;
@@ -989,6 +1095,12 @@ std::string PaperRun::metrics_text() const {
          "# TYPE onepath_model_input_ks gauge\n";
     for (const auto& e : report)
       m += fmt::format("onepath_model_input_ks{{model=\"{}\",input=\"{}\"}} {}\n", e.model, e.drift.input, e.drift.ks);
+  }
+  if (!shadows_.empty()) {
+    m += "# HELP onepath_model_score The last score of a model feature (champion) and of its shadow challenger.\n# TYPE onepath_model_score gauge\n";
+    for (const Shadow& sh : shadows_)
+      m += fmt::format("onepath_model_score{{feature=\"{}\",role=\"champion\"}} {}\nonepath_model_score{{feature=\"{}\",role=\"challenger\"}} {}\n", sh.feature,
+                       sh.last_champion, sh.feature, sh.last_challenger);
   }
   m += "# HELP onepath_data_quality_total Candles data check's quality rules flagged, per symbol and rule.\n"
        "# TYPE onepath_data_quality_total counter\n";

@@ -17,6 +17,7 @@ S.params = {
   stop_pct = 0.02,
   take_pct = 0.04,
   trade = "",
+  shadow = "",  -- a challenger scored beside the model, never traded on ("ml_up@4"; docs/models.md)
 }
 
 S.features = function(p)
@@ -26,6 +27,7 @@ S.features = function(p)
   end
   local model = { name = "score", kind = "model", inputs = names }
   if p.model:sub(-5) == ".json" then model.path = p.model else model.model = p.model end
+  if p.shadow ~= "" then model.shadow = p.shadow end
   list[#list + 1] = model
   return list
 end

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # examples/cross_asset end to end: an ETH model with BTC's features trained, its gates
 # printed and passed, a second version refused by a gate (exit 1), forced with the reason
-# journaled, rolled back; the backtest trades ETH only and certify passes.
+# journaled, rolled back; a paper session scores version 2 in the shadow of version 1 and
+# the shadow gate reads it; the backtest trades ETH only and certify passes.
 set -u
 onepath=$1
 root=$2
@@ -39,6 +40,13 @@ out=$(run models history eth_up 2>&1) || fail "history: $out"
 [ "$(awk 'NR > 1 { print $2 }' <<<"$out" | tr '\n' ' ')" = "promoted refused promoted_by_force rolled_back " ] || fail "journaled: $out"
 grep -q "promoted_by_force .* 2 .*trying it in paper" <<<"$out" || fail "the reason is not journaled: $out"
 
+# The challenger in the shadow of the champion in a paper session; the shadow gate reads it.
+run paper $cfg "${small[@]}" --set paper.speed=max --set paper.port=-1 --set strategy.params.shadow=eth_up@2 >paper.txt 2>&1 ||
+  fail "paper with a shadow: $(tail -3 paper.txt)"
+sed -e 's/^min_improvement.*//' -e 's/^leakage_check.*/shadow_candles = 1000/' $cfg >cross_asset/shadow.toml
+out=$(run models promote eth_up 2 --config cross_asset/shadow.toml 2>&1); rc=$?
+grep -Eq "^  shadow auc vs champion +0\.[0-9]+ vs 0\.[0-9]+ over [0-9]+ candles" <<<"$out" || fail "the shadow gate did not read the paper session: $out"
+run models rollback eth_up >/dev/null 2>&1
 run backtest $cfg "${small[@]}" >bt.txt 2>&1 || fail "backtest: $(tail -3 bt.txt)"
 dir=$(ls -d runs/run/*/ | head -1)
 [ -n "$dir" ] && [ "$(tail -n +2 "$dir/trades.csv" | cut -d, -f1 | sort -u)" = "ETH" ] || fail "the backtest traded another symbol than ETH"

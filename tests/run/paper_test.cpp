@@ -402,10 +402,10 @@ TEST_CASE("a strategy's runtime error is an alert on /status and a counter on /m
   session.join();
 }
 
-TEST_CASE("a running paper session picks up a promotion and a rollback of the model it scores between candles, its features carried") {
-  Fixture f;
-  const std::string db = (f.dir / "journal.db").string();
-  // Two versions of an ETH model with BTC's features, in the journal's registry.
+namespace {
+// Two versions of an ETH model with BTC's features in the registry of `db`, version 1 in
+// production; a config whose strategy trades ETH on it.
+RunConfig eth_model_config(const Fixture& f, const std::string& db) {
   auto j = Journal::open(db);
   ModelRegistry registry(*j);
   for (std::uint64_t seed : {7, 8}) {
@@ -416,6 +416,7 @@ TEST_CASE("a running paper session picks up a promotion and a rollback of the mo
     t.folds = 2;
     t.booster.rounds = 10;
     t.seed = seed;
+    t.booster.max_depth = seed == 7 ? 4 : 2;  // another model, not only another seed
     TrainInput in;
     in.market = market(3000);
     train_model(t, in);
@@ -426,6 +427,14 @@ TEST_CASE("a running paper session picks up a promotion and a rollback of the mo
   c.session.strategy = kSource + "/scripts/strategies/ml_threshold.lua";
   c.session.params = {{"model", std::string("eth_up")}, {"inputs", std::string("features.cross_asset")}, {"trade", std::string("ETH")}};
   c.registry = db;
+  return c;
+}
+}  // namespace
+
+TEST_CASE("a running paper session picks up a promotion and a rollback of the model it scores between candles, its features carried") {
+  Fixture f;
+  const std::string db = (f.dir / "journal.db").string();
+  const RunConfig c = eth_model_config(f, db);
   PaperOptions o;
   o.fresh = true;
   o.model_poll = std::chrono::milliseconds(0);  // every slice: the test says when
@@ -525,4 +534,33 @@ TEST_CASE("[[alerts]]: a paper session's events reach a webhook on loopback and 
   for (std::string line; std::getline(in, line);) delivered += nlohmann::json::parse(line)["event"] == "data_quality";
   CHECK(journaled > 0);
   CHECK(delivered == journaled);
+}
+
+TEST_CASE("champion and challenger: a shadow model is scored and evaluated beside the champion and never changes a trade") {
+  Fixture f;
+  const std::string db = (f.dir / "journal.db").string();
+  RunConfig c = eth_model_config(f, db);
+  PaperOptions o;
+  o.fresh = true;
+  const PaperOutcome alone = run_paper(c, make_replay_feed(market(1200), k15m, 0), o);
+  c.session.params["shadow"] = std::string("eth_up@2");
+  const PaperOutcome beside = run_paper(c, make_replay_feed(market(1200), k15m, 0), o);
+  REQUIRE(alone.complete);
+  REQUIRE(beside.complete);
+  CHECK(beside.trades == alone.trades);
+  CHECK(beside.decisions == alone.decisions);
+  CHECK(beside.equity == alone.equity);  // the champion trades; the challenger only scores
+  auto j = Journal::open(db);
+  const auto events = j->events_correlated("shadow:eth_up@2");
+  REQUIRE_FALSE(events.empty());
+  const auto last = nlohmann::json::parse(events.back().fields);
+  CHECK(last["run"] == beside.run_id);
+  CHECK(last["champion"] == "registry eth_up@1");
+  CHECK(last["challenger"] == "registry eth_up@2");
+  // Every scored bar whose forward return (8 bars, the manifest's label) is known: 3 symbols.
+  CHECK(last["labelled"].get<std::size_t>() > 3 * 900);
+  CHECK(last["labelled"].get<std::size_t>() <= 3 * (1200 - 8));
+  CHECK(last["metrics"]["auc"]["champion"].is_number());
+  CHECK(last["metrics"]["auc"]["challenger"].is_number());
+  CHECK(last["metrics"]["auc"]["champion"] != last["metrics"]["auc"]["challenger"]);
 }
