@@ -4,11 +4,11 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
 #include "core/time.hpp"
+#include "data/candle_io.hpp"
 #include "infer/promotion.hpp"
 #include "infer/train.hpp"
 #include "run/backtest.hpp"
@@ -53,10 +53,7 @@ std::vector<FoldScore> train_no_purge(RunConfig c, const ModelVersion& v) {
   try {
     const TrainResult r = train_model(c.train, in);
     std::error_code ec;
-    const std::string manifest = [&] {
-      std::ifstream f(r.manifest_path);
-      return std::string(std::istreambuf_iterator<char>(f), {});
-    }();
+    const std::string manifest = read_file(r.manifest_path);
     fs::remove_all(dir, ec);
     return manifest_folds(manifest, "the no-purge variant");
   } catch (...) {

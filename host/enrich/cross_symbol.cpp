@@ -38,15 +38,16 @@ struct CrossSymbolJoin::Source {
   std::size_t head = 0, size = 0;
   std::vector<TimestampMs> history_ts;
   FeatureColumns history;
-  std::vector<double> scratch;  // one row
 
-  void push(TimestampMs ts, const double* row) {
+  // The slot of a new newest row at `ts` (the oldest one's, once full).
+  double* push(TimestampMs ts) {
     const std::size_t at = (head + size) % depth;
     ring_ts[at] = ts;
-    std::copy_n(row, width, ring.begin() + static_cast<std::ptrdiff_t>(at * width));
     if (size < depth) ++size;
     else head = (head + 1) % depth;
+    return ring.data() + at * width;
   }
+  void push(TimestampMs ts, const double* row) { std::copy_n(row, width, push(ts)); }
   // The row of the bar at `ts`, or null.
   const double* row_at(TimestampMs ts) const {
     for (std::size_t i = size; i-- > 0;) {
@@ -88,7 +89,6 @@ CrossSymbolJoin::CrossSymbolJoin(const FeatureSet& set, Timeframe tf, const std:
   for (auto& src : sources_) {
     src->ring_ts.assign(src->depth, 0);
     src->ring.assign(src->depth * src->width, kNaN);
-    src->scratch.assign(src->width, kNaN);
   }
 }
 
@@ -99,8 +99,7 @@ void CrossSymbolJoin::update(int symbol, const Candle& c) {
   if (s < 0) return;
   Source& src = *sources_[static_cast<std::size_t>(s)];
   src.enricher->update(c);
-  src.enricher->emit(src.scratch.data());
-  src.push(c.ts, src.scratch.data());
+  src.enricher->emit(src.push(c.ts));
 }
 
 void CrossSymbolJoin::externals(TimestampMs ts, double* out) const {

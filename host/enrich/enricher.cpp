@@ -122,7 +122,12 @@ std::string one_line(std::string text) {
 }
 }  // namespace
 
-Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_(base), version_(feature_set_version(set_)) {
+Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_(base) {
+  // Each feature's text once (a model's resolves its file or registry version): the version
+  // is made of them, and a reload's carry_state compares them.
+  std::string text;
+  for (const auto& f : set_.features) text += feature_texts_[f.name] = canonical_text(f);
+  version_ = version_of_canonical_text(text);
   // Build every node and its columns, in the file's order.
   std::vector<std::unique_ptr<Node>> built;
   std::map<std::string, std::pair<std::size_t, std::size_t>> column_of;  // column name -> (node, column)
@@ -302,7 +307,6 @@ Enricher::Enricher(FeatureSet set, Timeframe base) : set_(std::move(set)), base_
                         manifest->inputs_config_sha256.substr(0, 16) + ", this set gives " + inputs_config_sha256(f.inputs).substr(0, 16) + which);
     }
   }
-  for (const auto& f : set_.features) feature_texts_[f.name] = canonical_text(FeatureSet{{f}, ""});  // a registry name as resolved now
   const char* env = std::getenv("ONEPATH_ENRICHMENT_PAUSE");
   if (env && std::string_view(env) == "1") pause(true);
 }

@@ -8,7 +8,13 @@ namespace onepath {
 
 std::string canonical_text(const FeatureSet& set) {
   std::string out;
-  for (const auto& f : set.features) {
+  for (const auto& f : set.features) out += canonical_text(f);
+  return out;
+}
+
+std::string canonical_text(const FeatureSpec& f) {
+  std::string out;
+  {
     out += "name=" + f.name + ";kind=" + f.indicator.kind;
     for (const auto& [key, value] : f.indicator.params) {  // std::map: sorted keys
       out += ";" + key + "=";
@@ -31,8 +37,10 @@ std::string canonical_text(const FeatureSet& set) {
   return out;
 }
 
-std::string feature_set_version(const FeatureSet& set) {
-  return sha256_hex("onepath-enrichment-" + std::to_string(kEnrichmentEngineVersion) + "\n" + canonical_text(set)).substr(0, 16);
+std::string feature_set_version(const FeatureSet& set) { return version_of_canonical_text(canonical_text(set)); }
+
+std::string version_of_canonical_text(const std::string& text) {
+  return sha256_hex("onepath-enrichment-" + std::to_string(kEnrichmentEngineVersion) + "\n" + text).substr(0, 16);
 }
 
 }  // namespace onepath

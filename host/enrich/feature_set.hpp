@@ -29,9 +29,12 @@ struct FeatureSet {
 // engine semantics changes the version of every set.
 constexpr int kEnrichmentEngineVersion = 1;
 
-// The canonical text of a set (layout-independent: the same features give the same text).
+// The canonical text of a set (layout-independent: the same features give the same text):
+// its features' texts in order. A model's text names its file's SHA-256, as resolved now.
 std::string canonical_text(const FeatureSet& set);
+std::string canonical_text(const FeatureSpec& feature);
 // Short SHA-256 (16 hex) of the canonical text and the engine version.
 std::string feature_set_version(const FeatureSet& set);
+std::string version_of_canonical_text(const std::string& text);
 
 }  // namespace onepath
